@@ -1,0 +1,73 @@
+#pragma once
+// Plain configuration of a run. The library never sees the command line: src/options.cpp maps
+// Boost.Program_options values onto these structs once, validated.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rfmseg/csv.hpp"
+#include "rfmseg/date.hpp"
+
+namespace rfmseg {
+
+enum class Format { automatic, online_retail, online_retail_ii, amount };
+enum class FrequencyMode { automatic, invoices, lines, days };
+enum class CancellationPolicy { drop, net };
+
+/// Where each needed field is: a header name, or a 1-based column index (always with --no-header).
+struct ColumnMapping {
+  std::string customer, invoice, date, quantity, price, amount;
+};
+
+struct InputConfig {
+  std::vector<std::string> paths;      ///< files or globs, expanded on rank 0
+  Format format = Format::automatic;
+  ColumnMapping columns;
+  std::string delimiter = "auto";      ///< auto (from the header), ',', ';', 'tab', 'whitespace', or one char
+  char quote = '"';
+  bool has_header = true;
+  DateFormat date_format = DateFormat::automatic;
+  bool day_first = false;
+  bool decimal_comma = false;
+  std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
+  int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
+};
+
+struct RfmConfig {
+  FrequencyMode frequency = FrequencyMode::automatic;
+  CancellationPolicy cancellations = CancellationPolicy::drop;
+  std::optional<std::int32_t> snapshot_day;  ///< reference day for recency
+};
+
+enum class Transform { none, log1p, cbrt, boxcox, yeojohnson };
+enum class Scaler { standard, minmax };
+enum class Init { kmeans_plus_plus, kmeans_parallel, random };
+enum class KSelect { none, elbow, silhouette };
+
+struct ModelConfig {
+  Transform transform[3] = {Transform::boxcox, Transform::boxcox, Transform::cbrt};  ///< R, F, M
+  Scaler scaler = Scaler::standard;
+  int k = 4;
+  int k_min = 0, k_max = 0;            ///< elbow sweep when k_max > 0
+  KSelect k_select = KSelect::none;
+  Init init = Init::kmeans_plus_plus;
+  int n_init = 10;
+  int max_iter = 300;
+  double tol = 1e-4;
+  std::uint64_t seed = 42;
+  std::int64_t silhouette_sample = 10000;  ///< 0 = exact
+};
+
+struct RunConfig {
+  InputConfig input;
+  RfmConfig rfm;
+  ModelConfig model;
+  std::string output;
+  bool quiet = false;
+  bool progress = false;
+  std::string resolved;  ///< the full resolved configuration as INI text (provenance)
+};
+
+}  // namespace rfmseg

@@ -1,0 +1,138 @@
+#pragma once
+// Thin RAII layer over the HDF5 C API. Every HDF5 call is wrapped once: a negative return becomes
+// h5::Error with context. Files written by the pipeline are opened with the MPI-IO driver and
+// collective metadata; every rank joins every create/write call, and ranks with no rows join with
+// an empty selection. Reading (tests, verification, resume) is serial.
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rfmseg/mpi.hpp"
+
+namespace rfmseg::h5 {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An HDF5 identifier we own; closed with the right H5*close in the destructor (never throws).
+class Id {
+ public:
+  Id() = default;
+  explicit Id(hid_t id) : _id(id) {}
+  ~Id();
+  Id(Id&& other) noexcept : _id(other._id) { other._id = H5I_INVALID_HID; }
+  Id& operator=(Id&& other) noexcept;
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  [[nodiscard]] hid_t get() const { return _id; }
+  [[nodiscard]] bool valid() const { return _id >= 0; }
+  void close();
+  /// Gives up ownership without closing (for a parallel file abandoned on an error path, where a
+  /// collective close could block; HDF5 closes it at MPI_Finalize).
+  hid_t release() {
+    const hid_t id = _id;
+    _id = H5I_INVALID_HID;
+    return id;
+  }
+
+ private:
+  hid_t _id = H5I_INVALID_HID;
+};
+
+/// A file or group location that datasets and attributes hang off.
+class Location {
+ public:
+  explicit Location(Id id, bool is_writer = true) : _id(std::move(id)), _is_writer(is_writer) {}
+  [[nodiscard]] hid_t id() const { return _id.get(); }
+  [[nodiscard]] bool has(const std::string& path) const;
+  /// The rank that writes replicated data (rank 0 of a parallel file; always true when serial).
+  [[nodiscard]] bool is_writer() const { return _is_writer; }
+
+ protected:
+  Id _id;
+  bool _is_writer = true;
+};
+
+class Group : public Location {
+ public:
+  using Location::Location;
+};
+
+/// A parallel HDF5 file (collective create) or a serial read-only one.
+class File : public Location {
+ public:
+  /// Collectively creates (truncates) `path` with the MPI-IO driver.
+  static File create(const std::string& path, const mpi::Comm& comm);
+  /// Opens `path` read-only, serially (not collective).
+  static File open_read(const std::string& path);
+  /// Collective close: every rank must call it (or let the destructor do it on every rank).
+  void close() { _id.close(); }
+  /// Drops the handle without a (collective) close; see Id::release.
+  void abandon() { (void)_id.release(); }
+  [[nodiscard]] bool is_parallel() const { return _parallel; }
+
+  [[nodiscard]] Group create_group(const std::string& path) const;
+
+ private:
+  using Location::Location;
+  bool _parallel = false;
+};
+
+// ---------------------------------------------------------------- writing (collective)
+
+/// Global extent and this rank's part of a row-distributed dataset.
+struct Rows {
+  std::uint64_t global_rows = 0;   ///< rows over all ranks
+  std::uint64_t first_row = 0;     ///< this rank's first row (exclusive scan of row counts)
+  std::uint64_t local_rows = 0;    ///< rows this rank writes
+  /// Computes the exclusive scan and the total from each rank's local row count.
+  static Rows distributed(const mpi::Comm& comm, std::uint64_t local_rows);
+};
+
+/// Writes a distributed column (`local.size() == rows.local_rows * columns`, row-major).
+template <class T>
+void write_rows(const Location& where, const std::string& name, std::span<const T> local, const Rows& rows,
+                std::uint64_t columns = 1);
+
+/// Writes fixed-length strings of `width` bytes (NUL-padded), one per row, distributed.
+void write_strings(const Location& where, const std::string& name, const std::vector<std::string>& local,
+                   const Rows& rows, std::uint64_t width);
+
+/// Writes data every rank holds identically (rank 0 writes, the others join with empty selections).
+template <class T>
+void write_replicated(const Location& where, const std::string& name, std::span<const T> values,
+                      std::vector<std::uint64_t> shape);
+
+template <class T>
+void write_scalar(const Location& where, const std::string& name, T value) {
+  write_replicated<T>(where, name, std::span<const T>(&value, 1), {});
+}
+
+void write_strings_replicated(const Location& where, const std::string& name,
+                              const std::vector<std::string>& values);
+
+/// Attributes: every rank calls with identical values.
+void write_attribute(const Location& where, const std::string& name, const std::string& value);
+void write_attribute(const Location& where, const std::string& name, std::int64_t value);
+void write_attribute(const Location& where, const std::string& name, double value);
+
+// ---------------------------------------------------------------- reading (serial)
+
+template <class T>
+[[nodiscard]] std::vector<T> read(const Location& where, const std::string& name,
+                                  std::vector<std::uint64_t>* shape = nullptr);
+[[nodiscard]] std::vector<std::string> read_strings(const Location& where, const std::string& name);
+[[nodiscard]] std::string read_string_attribute(const Location& where, const std::string& name);
+[[nodiscard]] std::int64_t read_int_attribute(const Location& where, const std::string& name);
+[[nodiscard]] double read_double_attribute(const Location& where, const std::string& name);
+[[nodiscard]] std::vector<std::string> list_attributes(const Location& where);
+
+}  // namespace rfmseg::h5

@@ -1,0 +1,25 @@
+#pragma once
+// Command line and INI config (Boost.Program_options) → RunConfig. Used only by the executables.
+
+#include <string>
+#include <vector>
+
+#include "rfmseg/config.hpp"
+
+namespace rfmseg::cli {
+
+struct Parsed {
+  bool help = false;
+  bool version = false;
+  std::string help_text;
+  RunConfig config;
+};
+
+/// Parses argv (argv[0] is the program name). A `--config FILE` is read first; the command line
+/// overrides it. Throws ConfigError with a user-facing message on any unknown option or bad value.
+[[nodiscard]] Parsed parse(const std::vector<std::string>& args);
+
+/// "A..B" → (A, B); throws ConfigError.
+void parse_k_range(const std::string& text, int& k_min, int& k_max);
+
+}  // namespace rfmseg::cli

@@ -1,0 +1,50 @@
+#pragma once
+// The job: ingest → partition → rfm → (sort) → output, one stage after another, with wall time per
+// phase. Every failure becomes an AgreedError on all ranks.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rfmseg/config.hpp"
+#include "rfmseg/ingest.hpp"
+#include "rfmseg/rfm.hpp"
+#include "rfmseg/mpi.hpp"
+
+namespace rfmseg {
+
+/// Wall time per phase (the slowest rank's, once reduced).
+class PhaseTimes {
+ public:
+  explicit PhaseTimes(const mpi::Comm& comm);
+  /// Ends the current phase under `name` and starts the next.
+  void lap(const std::string& name);
+  /// Collective: each phase's maximum over ranks.
+  void reduce(const mpi::Comm& comm);
+  [[nodiscard]] const std::vector<std::pair<std::string, double>>& phases() const { return _phases; }
+  [[nodiscard]] double total() const;
+
+ private:
+  double _last;
+  std::vector<std::pair<std::string, double>> _phases;
+};
+
+/// What the first half of the job (ingest → partition → rfm → sort) produces.
+struct CustomerStage {
+  InputPlan plan;
+  CustomerTable customers;          ///< this rank's contiguous block of the id-sorted table
+  std::uint64_t total_customers = 0;
+  CleaningCounters counters;        ///< global
+  std::vector<BadLine> bad_lines;   ///< global, first few per kind, by file and line
+  std::int32_t snapshot = 0;
+  FrequencyMode frequency = FrequencyMode::automatic;
+  std::uint64_t bytes_read = 0, bytes_shuffled = 0, shuffle_rounds = 0;  ///< global
+};
+
+/// Collective: input → one exact RFM row per customer, sorted by id across ranks.
+[[nodiscard]] CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times);
+
+/// Runs the whole job. Returns the exit status (0); failures throw AgreedError on every rank.
+int run_pipeline(const mpi::Comm& comm, const RunConfig& config);
+
+}  // namespace rfmseg

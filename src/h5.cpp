@@ -1,0 +1,368 @@
+#include "rfmseg/h5.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rfmseg::h5 {
+
+namespace {
+
+// Collects the innermost HDF5 error description so exceptions say more than "failed".
+herr_t collect_error(unsigned n, const H5E_error2_t* err, void* client) {
+  auto* text = static_cast<std::string*>(client);
+  if (n == 0 && err->desc != nullptr) *text = err->desc;
+  return 0;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::string detail;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, &collect_error, &detail);
+  H5Eclear2(H5E_DEFAULT);
+  throw Error("HDF5: " + what + (detail.empty() ? "" : " (" + detail + ")"));
+}
+
+hid_t checked(hid_t id, const std::string& what) {
+  if (id < 0) fail(what);
+  return id;
+}
+
+void checked_status(herr_t status, const std::string& what) {
+  if (status < 0) fail(what);
+}
+
+// Silence HDF5's own stack printing once; our exceptions carry the message instead.
+struct QuietErrors {
+  QuietErrors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+void quiet() { static QuietErrors once; }
+
+template <class T>
+hid_t native_type() {
+  if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int8_t>) return H5T_NATIVE_INT8;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+  else static_assert(sizeof(T) == 0, "no HDF5 type for this type");
+}
+
+Id string_type(std::uint64_t width) {
+  Id type(checked(H5Tcopy(H5T_C_S1), "H5Tcopy"));
+  checked_status(H5Tset_size(type.get(), std::max<std::uint64_t>(width, 1)), "H5Tset_size");
+  checked_status(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), "H5Tset_strpad");
+  return type;
+}
+
+Id transfer_list(bool parallel) {
+  Id dxpl(checked(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(xfer)"));
+  if (parallel) checked_status(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+  return dxpl;
+}
+
+bool location_is_parallel(hid_t loc) {
+  Id file(checked(H5Iget_file_id(loc), "H5Iget_file_id"));
+  Id fapl(checked(H5Fget_access_plist(file.get()), "H5Fget_access_plist"));
+  return H5Pget_driver(fapl.get()) == H5FD_MPIO;
+}
+
+// Creates `name` with `type` and shape `dims` and writes the hyperslab [first, first+count) of the
+// first dimension from `data` (count == 0: joins with an empty selection).
+void write_slab(hid_t loc, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
+                std::uint64_t first, std::uint64_t count, const void* data) {
+  quiet();
+  Id file_space(dims.empty() ? checked(H5Screate(H5S_SCALAR), "H5Screate")
+                             : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                                       "H5Screate_simple(" + name + ")"));
+  Id dcpl(checked(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dcpl)"));
+  // Parallel writes need no fill pass over space we overwrite completely.
+  checked_status(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
+  Id dataset(checked(H5Dcreate2(loc, name.c_str(), type, file_space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                     "create dataset " + name));
+  const bool parallel = location_is_parallel(loc);
+  Id xfer = transfer_list(parallel);
+  Id mem_space;
+  if (dims.empty()) {
+    mem_space = Id(checked(H5Screate(H5S_SCALAR), "H5Screate"));
+    if (count == 0) {
+      checked_status(H5Sselect_none(file_space.get()), "H5Sselect_none");
+      checked_status(H5Sselect_none(mem_space.get()), "H5Sselect_none");
+    }
+  } else {
+    std::vector<hsize_t> start(dims.size(), 0), block(dims);
+    start[0] = first;
+    block[0] = count;
+    if (count == 0) {
+      checked_status(H5Sselect_none(file_space.get()), "H5Sselect_none");
+      hsize_t one = 1;
+      mem_space = Id(checked(H5Screate_simple(1, &one, nullptr), "H5Screate_simple"));
+      checked_status(H5Sselect_none(mem_space.get()), "H5Sselect_none");
+    } else {
+      checked_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(),
+                                         nullptr),
+                     "select rows of " + name);
+      mem_space = Id(checked(H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr),
+                             "H5Screate_simple"));
+    }
+  }
+  checked_status(H5Dwrite(dataset.get(), type, mem_space.get(), file_space.get(), xfer.get(), data),
+                 "write dataset " + name);
+}
+
+std::vector<hsize_t> to_dims(const std::vector<std::uint64_t>& shape) {
+  return std::vector<hsize_t>(shape.begin(), shape.end());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Id
+
+Id::~Id() { close(); }
+
+Id& Id::operator=(Id&& other) noexcept {
+  if (this != &other) {
+    close();
+    _id = other._id;
+    other._id = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+void Id::close() {
+  if (_id < 0) return;
+  switch (H5Iget_type(_id)) {
+    case H5I_FILE: H5Fclose(_id); break;
+    case H5I_GROUP: H5Gclose(_id); break;
+    case H5I_DATASET: H5Dclose(_id); break;
+    case H5I_DATASPACE: H5Sclose(_id); break;
+    case H5I_DATATYPE: H5Tclose(_id); break;
+    case H5I_ATTR: H5Aclose(_id); break;
+    case H5I_GENPROP_LST: H5Pclose(_id); break;
+    default: break;
+  }
+  _id = H5I_INVALID_HID;
+}
+
+bool Location::has(const std::string& path) const {
+  quiet();
+  // Check each prefix so a missing intermediate group is "no" rather than an error.
+  std::size_t pos = 0;
+  while (true) {
+    pos = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, pos);
+    if (!prefix.empty() && prefix != "/" && H5Lexists(id(), prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+// ---------------------------------------------------------------- File
+
+File File::create(const std::string& path, const mpi::Comm& comm) {
+  quiet();
+  Id fapl(checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(fapl)"));
+  checked_status(H5Pset_fapl_mpio(fapl.get(), comm.native(), MPI_INFO_NULL), "H5Pset_fapl_mpio");
+  checked_status(H5Pset_all_coll_metadata_ops(fapl.get(), true), "H5Pset_all_coll_metadata_ops");
+  checked_status(H5Pset_coll_metadata_write(fapl.get(), true), "H5Pset_coll_metadata_write");
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  if (id < 0) fail("cannot create '" + path + "'");
+  File file{Id(id), comm.is_root()};
+  file._parallel = true;
+  return file;
+}
+
+File File::open_read(const std::string& path) {
+  quiet();
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) fail("cannot open '" + path + "'");
+  return File{Id(id)};
+}
+
+Group File::create_group(const std::string& path) const {
+  return Group(Id(checked(H5Gcreate2(id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                          "create group " + path)),
+               is_writer());
+}
+
+// ---------------------------------------------------------------- writing
+
+Rows Rows::distributed(const mpi::Comm& comm, std::uint64_t local_rows) {
+  Rows rows;
+  rows.local_rows = local_rows;
+  rows.first_row = mpi::exscan_sum(comm, local_rows);
+  rows.global_rows = mpi::allreduce(comm, local_rows, mpi::Op::sum);
+  return rows;
+}
+
+template <class T>
+void write_rows(const Location& where, const std::string& name, std::span<const T> local, const Rows& rows,
+                std::uint64_t columns) {
+  if (local.size() != rows.local_rows * columns) throw Error("write_rows(" + name + "): size mismatch");
+  std::vector<hsize_t> dims{rows.global_rows};
+  if (columns != 1) dims.push_back(columns);
+  write_slab(where.id(), name, native_type<T>(), dims, rows.first_row, rows.local_rows, local.data());
+}
+
+void write_strings(const Location& where, const std::string& name, const std::vector<std::string>& local,
+                   const Rows& rows, std::uint64_t width) {
+  if (local.size() != rows.local_rows) throw Error("write_strings(" + name + "): size mismatch");
+  width = std::max<std::uint64_t>(width, 1);
+  std::vector<char> packed(local.size() * width, '\0');
+  for (std::size_t i = 0; i < local.size(); ++i) {
+    if (local[i].size() > width) throw Error("write_strings(" + name + "): string longer than width");
+    std::memcpy(packed.data() + i * width, local[i].data(), local[i].size());
+  }
+  Id type = string_type(width);
+  write_slab(where.id(), name, type.get(), {rows.global_rows}, rows.first_row, rows.local_rows, packed.data());
+}
+
+template <class T>
+void write_replicated(const Location& where, const std::string& name, std::span<const T> values,
+                      std::vector<std::uint64_t> shape) {
+  const bool writer = where.is_writer();
+  const std::uint64_t rows = shape.empty() ? 1 : shape[0];
+  write_slab(where.id(), name, native_type<T>(), to_dims(shape), 0, writer ? rows : 0, values.data());
+}
+
+void write_strings_replicated(const Location& where, const std::string& name,
+                              const std::vector<std::string>& values) {
+  std::uint64_t width = 1;
+  for (const auto& v : values) width = std::max<std::uint64_t>(width, v.size());
+  std::vector<char> packed(values.size() * width, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
+  Id type = string_type(width);
+  write_slab(where.id(), name, type.get(), {values.size()}, 0, where.is_writer() ? values.size() : 0,
+             packed.data());
+}
+
+namespace {
+void write_attribute_raw(const Location& where, const std::string& name, hid_t type, const void* data) {
+  quiet();
+  Id space(checked(H5Screate(H5S_SCALAR), "H5Screate"));
+  if (H5Aexists(where.id(), name.c_str()) > 0) checked_status(H5Adelete(where.id(), name.c_str()), "H5Adelete");
+  Id attr(checked(H5Acreate2(where.id(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                  "create attribute " + name));
+  checked_status(H5Awrite(attr.get(), type, data), "write attribute " + name);
+}
+}  // namespace
+
+void write_attribute(const Location& where, const std::string& name, const std::string& value) {
+  Id type = string_type(value.size());
+  std::string padded = value.empty() ? std::string(1, '\0') : value;
+  write_attribute_raw(where, name, type.get(), padded.data());
+}
+
+void write_attribute(const Location& where, const std::string& name, std::int64_t value) {
+  write_attribute_raw(where, name, H5T_NATIVE_INT64, &value);
+}
+
+void write_attribute(const Location& where, const std::string& name, double value) {
+  write_attribute_raw(where, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+// ---------------------------------------------------------------- reading
+
+template <class T>
+std::vector<T> read(const Location& where, const std::string& name, std::vector<std::uint64_t>* shape) {
+  quiet();
+  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Id space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  std::size_t total = 1;
+  for (auto d : dims) total *= d;
+  std::vector<T> out(total);
+  if (shape != nullptr) shape->assign(dims.begin(), dims.end());
+  if (total > 0) {
+    checked_status(H5Dread(dataset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+                   "read dataset " + name);
+  }
+  return out;
+}
+
+std::vector<std::string> read_strings(const Location& where, const std::string& name) {
+  quiet();
+  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Id file_type(checked(H5Dget_type(dataset.get()), "H5Dget_type"));
+  if (H5Tis_variable_str(file_type.get()) > 0) throw Error(name + ": variable-length strings are not supported");
+  const std::size_t width = H5Tget_size(file_type.get());
+  Id space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  std::vector<char> raw(static_cast<std::size_t>(count) * width);
+  Id type = string_type(width);
+  if (count > 0) {
+    checked_status(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()),
+                   "read dataset " + name);
+  }
+  std::vector<std::string> out(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const char* p = raw.data() + i * width;
+    out[i].assign(p, strnlen(p, width));
+  }
+  return out;
+}
+
+namespace {
+Id open_attribute(const Location& where, const std::string& name) {
+  quiet();
+  return Id(checked(H5Aopen(where.id(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+}
+}  // namespace
+
+std::string read_string_attribute(const Location& where, const std::string& name) {
+  Id attr = open_attribute(where, name);
+  Id file_type(checked(H5Aget_type(attr.get()), "H5Aget_type"));
+  const std::size_t width = H5Tget_size(file_type.get());
+  std::string value(width, '\0');
+  Id type = string_type(width);
+  checked_status(H5Aread(attr.get(), type.get(), value.data()), "read attribute " + name);
+  value.resize(strnlen(value.data(), width));
+  return value;
+}
+
+std::int64_t read_int_attribute(const Location& where, const std::string& name) {
+  Id attr = open_attribute(where, name);
+  std::int64_t value = 0;
+  checked_status(H5Aread(attr.get(), H5T_NATIVE_INT64, &value), "read attribute " + name);
+  return value;
+}
+
+double read_double_attribute(const Location& where, const std::string& name) {
+  Id attr = open_attribute(where, name);
+  double value = 0;
+  checked_status(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value), "read attribute " + name);
+  return value;
+}
+
+std::vector<std::string> list_attributes(const Location& where) {
+  quiet();
+  H5O_info_t info;
+  checked_status(H5Oget_info2(where.id(), &info, H5O_INFO_NUM_ATTRS), "H5Oget_info");
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    const ssize_t length = H5Aget_name_by_idx(where.id(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string name(static_cast<std::size_t>(length) + 1, '\0');
+    H5Aget_name_by_idx(where.id(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+    name.resize(static_cast<std::size_t>(length));
+    names.push_back(name);
+  }
+  return names;
+}
+
+// Explicit instantiations for the element types the pipeline stores.
+#define RFMSEG_H5_INSTANTIATE(T)                                                                              \
+  template void write_rows<T>(const Location&, const std::string&, std::span<const T>, const Rows&,          \
+                              std::uint64_t);                                                                \
+  template void write_replicated<T>(const Location&, const std::string&, std::span<const T>,                 \
+                                    std::vector<std::uint64_t>);                                             \
+  template std::vector<T> read<T>(const Location&, const std::string&, std::vector<std::uint64_t>*);
+RFMSEG_H5_INSTANTIATE(double)
+RFMSEG_H5_INSTANTIATE(std::int64_t)
+RFMSEG_H5_INSTANTIATE(std::uint64_t)
+RFMSEG_H5_INSTANTIATE(std::int32_t)
+RFMSEG_H5_INSTANTIATE(std::int8_t)
+RFMSEG_H5_INSTANTIATE(std::uint8_t)
+#undef RFMSEG_H5_INSTANTIATE
+
+}  // namespace rfmseg::h5

@@ -1,0 +1,444 @@
+#include "rfmseg/int128.hpp"
+#include "rfmseg/ingest.hpp"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "rfmseg/date.hpp"
+#include "rfmseg/errors.hpp"
+#include "rfmseg/hash.hpp"
+#include "rfmseg/number.hpp"
+
+namespace rfmseg {
+
+const char* fate_name(Fate fate) {
+  switch (fate) {
+    case Fate::bad_field_count: return "bad_field_count";
+    case Fate::bad_customer_id: return "bad_customer_id";
+    case Fate::bad_number: return "bad_number";
+    case Fate::bad_date: return "bad_date";
+    case Fate::missing_customer: return "missing_customer";
+    case Fate::duplicate: return "duplicate";
+    case Fate::cancellation: return "cancellation";
+    case Fate::zero_quantity: return "zero_quantity";
+    case Fate::nonpositive_price: return "nonpositive_price";
+    case Fate::kept: return "kept";
+  }
+  return "?";
+}
+
+void CleaningCounters::reduce(const mpi::Comm& comm) {
+  std::vector<std::int64_t> all{lines, blank_lines};
+  all.insert(all.end(), fates.begin(), fates.end());
+  all = mpi::allreduce(comm, std::move(all), mpi::Op::sum);
+  lines = all[0];
+  blank_lines = all[1];
+  std::copy(all.begin() + 2, all.end(), fates.begin());
+}
+
+bool InputPlan::all_have_invoice() const {
+  return std::all_of(files.begin(), files.end(), [](const InputFile& f) { return f.layout.has_invoice(); });
+}
+
+void Transactions::add(const Record& fields, std::string_view customer_id, std::string_view invoice_id) {
+  Record r = fields;
+  r.customer_length = static_cast<std::uint16_t>(customer_id.size());
+  r.invoice_length = static_cast<std::uint16_t>(std::min<std::size_t>(invoice_id.size(), 0xffff));
+  r.text_offset = text.size();
+  text.append(customer_id);
+  text.append(invoice_id.substr(0, r.invoice_length));
+  records.push_back(r);
+}
+
+std::string_view normalize_customer_id(std::string_view id) noexcept {
+  id = csv::trim(id);
+  // "17850.0": an integer id exported through a float column.
+  const auto dot = id.find('.');
+  if (dot != std::string_view::npos && dot > 0 && dot + 1 < id.size()) {
+    const bool digits = std::all_of(id.begin(), id.begin() + static_cast<std::ptrdiff_t>(dot),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    const bool zeros = std::all_of(id.begin() + static_cast<std::ptrdiff_t>(dot) + 1, id.end(),
+                                   [](char c) { return c == '0'; });
+    if (digits && zeros) return id.substr(0, dot);
+  }
+  return id;
+}
+
+namespace {
+
+// ---------------------------------------------------------------- files
+
+class FileHandle {
+ public:
+  explicit FileHandle(const std::string& path) : _fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (_fd < 0) throw InputError("cannot open input '" + path + "': " + std::strerror(errno));
+  }
+  ~FileHandle() {
+    if (_fd >= 0) ::close(_fd);
+  }
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+  [[nodiscard]] int fd() const { return _fd; }
+
+ private:
+  int _fd;
+};
+
+// Reads up to `length` bytes at `offset`; returns the count (short only at end of file).
+std::size_t read_at(int fd, char* into, std::size_t length, std::uint64_t offset, const std::string& path) {
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(fd, into + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw InputError("cannot read input '" + path + "': " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& patterns) {
+  std::vector<std::string> paths;
+  for (const auto& pattern : patterns) {
+    if (pattern.find_first_of("*?[") == std::string::npos) {
+      paths.push_back(pattern);
+      continue;
+    }
+    glob_t matches{};
+    const int rc = ::glob(pattern.c_str(), 0, nullptr, &matches);
+    if (rc == GLOB_NOMATCH) {
+      globfree(&matches);
+      throw InputError("input pattern '" + pattern + "' matches no file");
+    }
+    if (rc != 0) {
+      globfree(&matches);
+      throw InputError("cannot expand input pattern '" + pattern + "'");
+    }
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) paths.emplace_back(matches.gl_pathv[i]);
+    globfree(&matches);
+  }
+  return paths;
+}
+
+// Plain-data form of the plan for broadcasting: one line per file.
+std::string serialize(const std::vector<InputFile>& files) {
+  std::string text;
+  for (const auto& f : files) {
+    text += std::to_string(f.size) + '\t' + std::to_string(f.data_begin) + '\t' + std::to_string(f.header_lines) +
+            '\t' + f.path + '\n';
+  }
+  return text;
+}
+
+struct HeaderInfo {
+  std::string line;            // the header record (or first record without header)
+  std::uint64_t data_begin = 0;
+  std::uint64_t header_lines = 0;
+};
+
+HeaderInfo read_header(const std::string& path, std::uint64_t size, bool has_header, char quote) {
+  HeaderInfo info;
+  FileHandle file(path);
+  std::vector<char> buffer;
+  std::size_t want = 1 << 16;
+  while (true) {
+    buffer.resize(std::min<std::uint64_t>(want, size));
+    const std::size_t got = read_at(file.fd(), buffer.data(), buffer.size(), 0, path);
+    const std::string_view text(buffer.data(), got);
+    std::size_t end = csv::find_record_end(text, 0, quote);
+    if (end == std::string_view::npos && got == size) end = got;  // single record without newline
+    if (end != std::string_view::npos) {
+      info.line.assign(text.substr(0, end));
+      if (has_header) {
+        info.data_begin = end;
+        info.header_lines = static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+        if (end == got && (got == 0 || text[got - 1] != '\n')) info.header_lines = 1;
+      }
+      return info;
+    }
+    if (want >= (64u << 20)) throw InputError(path + ": the first record is longer than 64 MiB (unclosed quote?)");
+    want *= 4;
+  }
+}
+
+}  // namespace
+
+InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
+  std::string error;
+  std::string serialized;
+  std::vector<std::string> headers;
+  if (comm.is_root()) {
+    try {
+      if (config.paths.empty()) throw ConfigError("no input given: use --input PATH (a file, several, or a glob)");
+      std::vector<InputFile> files;
+      for (const auto& path : expand_inputs(config.paths)) {
+        struct stat st{};
+        if (::stat(path.c_str(), &st) != 0)
+          throw InputError("input '" + path + "' does not exist or is not accessible: " + std::strerror(errno));
+        if (S_ISDIR(st.st_mode)) throw InputError("input '" + path + "' is a directory, not a file");
+        if (path.size() > 3 && path.substr(path.size() - 3) == ".gz")
+          throw InputError("input '" + path + "' is gzip-compressed; decompress it first (gzip -dk)");
+        FileHandle probe(path);  // readable?
+        InputFile file;
+        file.path = path;
+        file.size = static_cast<std::uint64_t>(st.st_size);
+        if (file.size == 0) throw InputError("input '" + path + "' is empty");
+        const HeaderInfo header = read_header(path, file.size, config.has_header, config.quote);
+        file.data_begin = header.data_begin;
+        file.header_lines = header.header_lines;
+        headers.push_back(header.line);
+        files.push_back(file);
+      }
+      serialized = serialize(files);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  // Agree on failure before anyone proceeds.
+  mpi::broadcast(comm, error);
+  if (!error.empty()) throw InputError(error);
+  mpi::broadcast(comm, serialized);
+  std::string joined;
+  if (comm.is_root()) {
+    for (const auto& h : headers) joined += std::to_string(h.size()) + ':' + h;
+  }
+  mpi::broadcast(comm, joined);
+
+  InputPlan plan;
+  std::size_t pos = 0;
+  std::size_t header_pos = 0;
+  while (pos < serialized.size()) {
+    const auto eol = serialized.find('\n', pos);
+    const std::string line = serialized.substr(pos, eol - pos);
+    pos = eol + 1;
+    InputFile file;
+    std::size_t a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1);
+    file.size = std::stoull(line.substr(0, a));
+    file.data_begin = std::stoull(line.substr(a + 1, b - a - 1));
+    file.header_lines = std::stoull(line.substr(b + 1, c - b - 1));
+    file.path = line.substr(c + 1);
+    const auto colon = joined.find(':', header_pos);
+    const std::size_t length = std::stoull(joined.substr(header_pos, colon - header_pos));
+    const std::string header = joined.substr(colon + 1, length);
+    header_pos = colon + 1 + length;
+    // Every rank resolves the layout from the same header: identical results, no communication.
+    const csv::Dialect dialect = resolve_dialect(config, header);
+    csv::FieldSplitter splitter(dialect);
+    std::vector<std::string_view> fields;
+    if (!splitter.split(csv::strip_line_end(header), fields))
+      throw InputError(file.path + ":1: the header has an unclosed quote");
+    if (config.has_header && fields.size() <= 1 && !dialect.whitespace && config.columns.customer.empty())
+      throw InputError(file.path + ": the header [" + std::string(csv::strip_line_end(header)) +
+                       "] has a single column; set --delimiter or map the columns");
+    file.layout = resolve_layout(config, dialect, fields, file.path);
+    plan.data_bytes += file.size - file.data_begin;
+    plan.files.push_back(std::move(file));
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------- Reader
+
+Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& config)
+    : _plan(plan), _config(config) {
+  // Rank r owns records that start in [r*B/P, (r+1)*B/P) of the concatenated data regions.
+  const std::uint64_t total = plan.data_bytes;
+  const auto p = static_cast<std::uint64_t>(comm.size());
+  const auto r = static_cast<std::uint64_t>(comm.rank());
+  const auto split = [&](std::uint64_t i) {
+    return static_cast<std::uint64_t>(static_cast<uint128_t>(total) * i / p);
+  };
+  const std::uint64_t my_begin = split(r), my_end = split(r + 1);
+  std::uint64_t base = 0;
+  for (std::uint32_t f = 0; f < plan.files.size(); ++f) {
+    const auto& file = plan.files[f];
+    const std::uint64_t length = file.size - file.data_begin;
+    const std::uint64_t lo = std::max(my_begin, base), hi = std::min(my_end, base + length);
+    if (lo < hi) _segments.push_back({f, file.data_begin + lo - base, file.data_begin + hi - base, 0, 0});
+    base += length;
+  }
+
+  // Exact quote parity and line count before each segment: count over my bytes, exclusive scan.
+  const std::size_t nfiles = plan.files.size();
+  for (const auto& file : plan.files) _splitters.emplace_back(file.layout.dialect);
+  auto& counts = _counts;
+  counts.assign(2 * nfiles, 0);
+  std::vector<char> buffer(std::min<std::uint64_t>(config.chunk_bytes, 16u << 20));
+  for (const auto& segment : _segments) {
+    const auto& file = plan.files[segment.file];
+    FileHandle handle(file.path);
+    for (std::uint64_t pos = segment.begin; pos < segment.end;) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), segment.end - pos));
+      const std::size_t got = read_at(handle.fd(), buffer.data(), want, pos, file.path);
+      if (got == 0) break;
+      counts[segment.file] += static_cast<std::uint64_t>(std::count(buffer.data(), buffer.data() + got, config.quote));
+      counts[nfiles + segment.file] += static_cast<std::uint64_t>(std::count(buffer.data(), buffer.data() + got, '\n'));
+      pos += got;
+    }
+  }
+}
+
+void Reader::start(const mpi::Comm& comm) {
+  const std::size_t nfiles = _plan.files.size();
+  auto& counts = _counts;
+  mpi::exscan_sum_inplace(comm, std::span<std::uint64_t>(counts));
+  for (auto& segment : _segments) {
+    segment.quoted_at_begin = (counts[segment.file] & 1) != 0;
+    segment.line = _plan.files[segment.file].header_lines + counts[nfiles + segment.file] + 1;
+  }
+}
+
+void Reader::align(Segment& segment, int fd) {
+  segment.aligned = true;
+  segment.cursor = segment.begin;
+  const auto& file = _plan.files[segment.file];
+  if (segment.begin == file.data_begin) return;  // first record of the data region
+  char previous = 0;
+  read_at(fd, &previous, 1, segment.begin - 1, file.path);
+  if (previous == '\n' && !segment.quoted_at_begin) return;
+  // Skip to just after the first newline outside quotes.
+  bool in_quotes = segment.quoted_at_begin;
+  std::vector<char> buffer(1 << 16);
+  std::uint64_t pos = segment.begin;
+  while (pos < file.size) {
+    const std::size_t got = read_at(fd, buffer.data(), buffer.size(), pos, file.path);
+    for (std::size_t i = 0; i < got; ++i) {
+      const char c = buffer[i];
+      if (c == _config.quote) in_quotes = !in_quotes;
+      else if (c == '\n') {
+        ++segment.line;
+        if (!in_quotes) {
+          segment.cursor = pos + i + 1;
+          return;
+        }
+      }
+    }
+    pos += got;
+  }
+  segment.cursor = file.size;
+}
+
+bool Reader::next(Transactions& out) {
+  std::uint64_t budget = std::max<std::uint64_t>(_config.chunk_bytes, 1);
+  while (budget > 0 && _current < _segments.size()) {
+    Segment& segment = _segments[_current];
+    const auto& file = _plan.files[segment.file];
+    FileHandle handle(file.path);
+    if (!segment.aligned) align(segment, handle.fd());
+    if (segment.cursor >= segment.end || segment.cursor >= file.size) {
+      ++_current;
+      continue;
+    }
+    // Read a block; records that start before `end` are ours even when they run past it.
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(budget, file.size - segment.cursor));
+    std::size_t got = 0;
+    std::size_t consumed = 0;
+    while (true) {
+      _buffer.resize(want);
+      got = read_at(handle.fd(), _buffer.data(), want, segment.cursor, file.path);
+      const bool at_eof = segment.cursor + got >= file.size;
+      const std::string_view text(_buffer.data(), got);
+      std::size_t pos = 0;
+      while (pos < got && segment.cursor + pos < segment.end) {
+        std::size_t end = csv::find_record_end(text, pos, _config.quote);
+        if (end == std::string_view::npos) {
+          if (!at_eof) break;
+          end = got;  // the last record has no newline
+        }
+        const std::string_view record = text.substr(pos, end - pos);
+        parse_record(segment, record, segment.line, out);
+        segment.line += static_cast<std::uint64_t>(std::count(record.begin(), record.end(), '\n'));
+        pos = end;
+      }
+      consumed = pos;
+      if (consumed > 0 || at_eof) break;
+      // Not one whole record in the block: grow it (a very long line or a quoted newline run).
+      if (want >= (256u << 20))
+        throw InputError(file.path + ":" + std::to_string(segment.line) +
+                         ": a record longer than 256 MiB (a quote that is never closed?)");
+      want = static_cast<std::size_t>(std::min<std::uint64_t>(want * 4, file.size - segment.cursor));
+    }
+    _bytes_read += consumed;
+    segment.cursor += consumed;
+    budget = budget > consumed ? budget - consumed : 0;
+    if (segment.cursor >= segment.end || segment.cursor >= file.size) ++_current;
+  }
+  return _current < _segments.size();
+}
+
+void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
+  ++_counters[fate];
+  auto& reported = _reported[static_cast<std::size_t>(fate)];
+  if (reported >= _config.max_reported_lines) return;
+  ++reported;
+  std::string excerpt(record.substr(0, 120));
+  for (auto& c : excerpt)
+    if (c == '\n' || c == '\r') c = ' ';
+  if (record.size() > 120) excerpt += "...";
+  _bad_lines.push_back({fate, segment.file, line, std::move(excerpt)});
+}
+
+void Reader::parse_record(const Segment& segment, std::string_view record, std::uint64_t line,
+                          Transactions& out) {
+  record = csv::strip_line_end(record);
+  const Layout& layout = _plan.files[segment.file].layout;
+  if (csv::trim(record).empty()) {
+    ++_counters.blank_lines;
+    return;
+  }
+  ++_counters.lines;
+  if (!_splitters[segment.file].split(record, _fields) ||
+      (layout.field_count != 0 ? _fields.size() != layout.field_count : _fields.size() < layout.min_fields)) {
+    report(Fate::bad_field_count, segment, line, record);
+    return;
+  }
+  Transactions::Record r{};
+  const auto field = [&](int column) { return _fields[static_cast<std::size_t>(column)]; };
+  if (layout.has_amount()) {
+    r.quantity = 1;
+    if (!parse_micros(field(layout.amount), r.price_micros, _config.decimal_comma)) {
+      report(Fate::bad_number, segment, line, record);
+      return;
+    }
+  } else if (!parse_quantity(field(layout.quantity), r.quantity) ||
+             !parse_micros(field(layout.price), r.price_micros, _config.decimal_comma)) {
+    report(Fate::bad_number, segment, line, record);
+    return;
+  }
+  const DateParser dates(_config.date_format, _config.day_first);
+  const std::string_view date_text = field(layout.date);
+  switch (dates.parse(date_text, r.day)) {
+    case DateStatus::ok: break;
+    case DateStatus::bad: report(Fate::bad_date, segment, line, record); return;
+    case DateStatus::order_conflict:
+      throw InputError(_plan.files[segment.file].path + ":" + std::to_string(line) + ": date '" +
+                       std::string(date_text) + "' has a month above 12 in the " +
+                       (_config.day_first ? "day-first" : "month-first") +
+                       " order; the file's dates are in the other order: " +
+                       (_config.day_first ? "drop --day-first" : "set --day-first") + " (or --date-format " +
+                       (_config.day_first ? "mdy" : "dmy") + ")");
+  }
+  const std::string_view customer = normalize_customer_id(field(layout.customer));
+  if (customer.size() > max_customer_id_bytes) {
+    report(Fate::bad_customer_id, segment, line, record);
+    return;
+  }
+  if (customer.empty()) {
+    ++_counters[Fate::missing_customer];
+    return;
+  }
+  const std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};
+  r.customer_hash = hash_bytes(customer);
+  r.line_hash = hash_bytes(record, 0x5eed);
+  out.add(r, customer, invoice);
+}
+
+}  // namespace rfmseg

@@ -1,0 +1,42 @@
+// rfmseg: the MPI job. Parses options, runs the pipeline, turns failures into the documented exit
+// status: 0 success, 1 bad input or configuration, 2 internal error.
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "rfmseg/errors.hpp"
+#include "rfmseg/mpi.hpp"
+#include "rfmseg/options.hpp"
+#include "rfmseg/pipeline.hpp"
+#include "rfmseg/version.hpp"
+
+int main(int argc, char** argv) {
+  rfmseg::mpi::Environment environment(argc, argv);
+  int status = 0;
+  {
+    auto comm = rfmseg::mpi::Comm::world();
+    try {
+      rfmseg::cli::Parsed parsed;
+      const std::vector<std::string> args(argv, argv + argc);
+      rfmseg::collectively(comm, [&] { parsed = rfmseg::cli::parse(args); });
+      if (parsed.help) {
+        if (comm.is_root()) std::fputs(parsed.help_text.c_str(), stdout);
+      } else if (parsed.version) {
+        if (comm.is_root()) std::printf("rfmseg %s (%s)\n", rfmseg::version_string, rfmseg::git_commit);
+      } else {
+        status = rfmseg::run_pipeline(comm, parsed.config);
+      }
+    } catch (const rfmseg::AgreedError& error) {
+      // Every rank knows; rank 0 speaks, all exit cleanly with the same status.
+      if (comm.is_root()) std::fprintf(stderr, "rfmseg: error: %s\n", error.what());
+      status = error.exit_code();
+    } catch (const std::exception& error) {
+      // Only this rank knows: agreement is impossible, so end the whole job now.
+      std::fprintf(stderr, "[rank %d] rfmseg: fatal: %s\n", comm.rank(), error.what());
+      std::fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, rfmseg::exit_code_for(error));
+    }
+  }
+  return status;
+}

@@ -1,0 +1,162 @@
+#include "rfmseg/int128.hpp"
+#include "rfmseg/mpi.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace rfmseg::mpi {
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  throw Error(std::string(what) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+}
+
+int checked_int(std::size_t value, const char* what) {
+  if (value > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw Error(std::string(what) + " of " + std::to_string(value) + " exceeds the MPI int limit");
+  }
+  return static_cast<int>(value);
+}
+
+Environment::Environment(int& argc, char**& argv) {
+  int provided = 0;
+  check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+}
+
+Environment::~Environment() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+bool Environment::is_initialized() {
+  int flag = 0;
+  MPI_Initialized(&flag);
+  return flag != 0;
+}
+
+Comm Comm::world() { return Comm(MPI_COMM_WORLD); }
+
+Comm::Comm(MPI_Comm comm) {
+  check(MPI_Comm_dup(comm, &_comm), "MPI_Comm_dup");
+  check(MPI_Comm_set_errhandler(_comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  check(MPI_Comm_rank(_comm, &_rank), "MPI_Comm_rank");
+  check(MPI_Comm_size(_comm, &_size), "MPI_Comm_size");
+}
+
+Comm::~Comm() {
+  if (_comm != MPI_COMM_NULL) {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Comm_free(&_comm);  // destructors never throw
+  }
+}
+
+Comm::Comm(Comm&& other) noexcept : _comm(other._comm), _rank(other._rank), _size(other._size) {
+  other._comm = MPI_COMM_NULL;
+}
+
+Comm& Comm::operator=(Comm&& other) noexcept {
+  if (this != &other) {
+    if (_comm != MPI_COMM_NULL) MPI_Comm_free(&_comm);
+    _comm = other._comm;
+    _rank = other._rank;
+    _size = other._size;
+    other._comm = MPI_COMM_NULL;
+  }
+  return *this;
+}
+
+void Comm::barrier() const { check(MPI_Barrier(_comm), "MPI_Barrier"); }
+
+ScopedDatatype::ScopedDatatype(MPI_Datatype type) : _type(type) {
+  check(MPI_Type_commit(&_type), "MPI_Type_commit");
+}
+
+ScopedDatatype::~ScopedDatatype() {
+  if (_type != MPI_DATATYPE_NULL) {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Type_free(&_type);
+  }
+}
+
+MPI_Op native_op(Op op) {
+  switch (op) {
+    case Op::sum: return MPI_SUM;
+    case Op::min: return MPI_MIN;
+    case Op::max: return MPI_MAX;
+  }
+  return MPI_SUM;
+}
+
+bool any_of(const Comm& comm, bool flag) {
+  return allreduce<std::int32_t>(comm, flag ? 1 : 0, Op::max) != 0;
+}
+
+bool all_of(const Comm& comm, bool flag) {
+  return allreduce<std::int32_t>(comm, flag ? 1 : 0, Op::min) != 0;
+}
+
+namespace {
+// Integer addition is associative, so this reduction is exact whatever the tree shape.
+void sum_int128(void* in, void* inout, int* len, MPI_Datatype* /*type*/) {
+  for (int i = 0; i < *len; ++i) {
+    int128_t a, b;
+    std::memcpy(&a, static_cast<char*>(in) + 16 * i, 16);
+    std::memcpy(&b, static_cast<char*>(inout) + 16 * i, 16);
+    b += a;
+    std::memcpy(static_cast<char*>(inout) + 16 * i, &b, 16);
+  }
+}
+}  // namespace
+
+void allreduce_sum_inplace(const Comm& comm, std::span<int128_t> values) {
+  if (values.empty()) return;
+  MPI_Datatype raw = MPI_DATATYPE_NULL;
+  check(MPI_Type_contiguous(16, MPI_BYTE, &raw), "MPI_Type_contiguous");
+  ScopedDatatype type(raw);
+  MPI_Op op = MPI_OP_NULL;
+  check(MPI_Op_create(&sum_int128, 1, &op), "MPI_Op_create");
+  const int rc = MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_int(values.size(), "allreduce count"),
+                               type.get(), op, comm.native());
+  MPI_Op_free(&op);
+  check(rc, "MPI_Allreduce(int128 sum)");
+}
+
+void broadcast(const Comm& comm, std::string& text, int root) {
+  std::uint64_t length = text.size();
+  check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm.native()), "MPI_Bcast");
+  text.resize(length);
+  if (length > 0) {
+    check(MPI_Bcast(text.data(), checked_int(length, "broadcast length"), MPI_CHAR, root, comm.native()),
+          "MPI_Bcast");
+  }
+}
+
+std::vector<std::string> allgather_strings(const Comm& comm, const std::string& text) {
+  const auto lengths = allgather<std::uint64_t>(comm, text.size());
+  const auto bytes = allgatherv<char>(comm, std::span<const char>(text.data(), text.size()));
+  std::vector<std::string> out;
+  out.reserve(lengths.size());
+  std::size_t offset = 0;
+  for (auto length : lengths) {
+    out.emplace_back(bytes.data() + offset, length);
+    offset += length;
+  }
+  return out;
+}
+
+void assert_same_on_all_ranks([[maybe_unused]] const Comm& comm, [[maybe_unused]] std::int64_t value,
+                              [[maybe_unused]] const char* what) {
+#ifndef NDEBUG
+  const auto lo = allreduce(comm, value, Op::min);
+  const auto hi = allreduce(comm, value, Op::max);
+  if (lo != hi) throw Error(std::string(what) + " differs between ranks");
+#endif
+}
+
+}  // namespace rfmseg::mpi

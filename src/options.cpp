@@ -1,0 +1,200 @@
+#include "rfmseg/options.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "rfmseg/errors.hpp"
+
+namespace po = boost::program_options;
+
+namespace rfmseg::cli {
+
+namespace {
+
+po::options_description describe() {
+  po::options_description general("General");
+  general.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version and exit")
+    ("config", po::value<std::string>(), "INI file with any of these options as keys ([section] key = value, sections free); the command line overrides it")
+    ("input,i", po::value<std::vector<std::string>>()->composing(), "input file or glob; repeat for several (quote globs in the shell)")
+    ("output,o", po::value<std::string>(), "HDF5 result file; written under a temporary name and renamed on success")
+    ("quiet,q", po::bool_switch(), "no console report on rank 0")
+    ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
+
+  po::options_description layout("Input layout");
+  layout.add_options()
+    ("format", po::value<std::string>()->default_value("auto"), "auto (recognise by header) | online-retail | online-retail-ii | amount")
+    ("col-customer", po::value<std::string>()->default_value(""), "customer id column: header name, or 1-based index")
+    ("col-invoice", po::value<std::string>()->default_value(""), "invoice column (optional)")
+    ("col-date", po::value<std::string>()->default_value(""), "date column")
+    ("col-quantity", po::value<std::string>()->default_value(""), "quantity column")
+    ("col-price", po::value<std::string>()->default_value(""), "unit price column")
+    ("col-amount", po::value<std::string>()->default_value(""), "amount column (one amount per purchase, instead of quantity x price)")
+    ("delimiter", po::value<std::string>()->default_value("auto"), "auto | comma | semicolon | tab | whitespace | a single character")
+    ("no-header", po::bool_switch(), "the files have no header line (map columns by 1-based index)")
+    ("date-format", po::value<std::string>()->default_value("auto"), "auto | iso | mdy | dmy | yyyymmdd | dd-mon-yy")
+    ("day-first", po::bool_switch(), "slash dates are D/M/Y (default M/D/Y)")
+    ("decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")
+    ("chunk-size", po::value<std::uint64_t>()->default_value(64), "MiB each rank parses per shuffle round (bounds memory)")
+    ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind");
+
+  po::options_description rfm("RFM");
+  rfm.add_options()
+    ("snapshot", po::value<std::string>()->default_value(""), "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")
+    ("frequency", po::value<std::string>()->default_value("auto"), "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")
+    ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)");
+
+  po::options_description all("rfmseg — distributed RFM customer segmentation\n\n"
+                              "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 [--config FILE.ini] [options]\n");
+  all.add(general).add(layout).add(rfm);
+  return all;
+}
+
+template <class T>
+T get(const po::variables_map& vm, const char* name) {
+  return vm[name].as<T>();
+}
+
+Format parse_format(const std::string& v) {
+  if (v == "auto") return Format::automatic;
+  if (v == "online-retail") return Format::online_retail;
+  if (v == "online-retail-ii") return Format::online_retail_ii;
+  if (v == "amount") return Format::amount;
+  throw ConfigError("--format must be auto, online-retail, online-retail-ii or amount, not '" + v + "'");
+}
+
+// INI files: "[section] key = value" arrives as "section.key"; sections are free, so keep the key.
+po::parsed_options parse_ini(const std::string& path, const po::options_description& desc) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file '" + path + "'");
+  po::parsed_options parsed = po::parse_config_file(in, desc, true);
+  for (auto& option : parsed.options) {
+    const auto dot = option.string_key.rfind('.');
+    if (dot != std::string::npos) option.string_key = option.string_key.substr(dot + 1);
+    if (desc.find_nothrow(option.string_key, false) == nullptr)
+      throw ConfigError("unknown option '" + option.string_key + "' in config file '" + path + "' (see --help)");
+    option.unregistered = false;
+  }
+  return parsed;
+}
+
+std::string to_text(const po::variable_value& value) {
+  const auto& any = value.value();
+  if (const auto* s = boost::any_cast<std::string>(&any)) return *s;
+  if (const auto* b = boost::any_cast<bool>(&any)) return *b ? "true" : "false";
+  if (const auto* i = boost::any_cast<int>(&any)) return std::to_string(*i);
+  if (const auto* u = boost::any_cast<std::uint64_t>(&any)) return std::to_string(*u);
+  if (const auto* d = boost::any_cast<double>(&any)) {
+    std::ostringstream out;
+    out.precision(17);
+    out << *d;
+    return out.str();
+  }
+  if (const auto* v = boost::any_cast<std::vector<std::string>>(&any)) {
+    std::string text;
+    for (const auto& item : *v) text += (text.empty() ? "" : " ") + item;
+    return text;
+  }
+  return "?";
+}
+
+}  // namespace
+
+void parse_k_range(const std::string& text, int& k_min, int& k_max) {
+  const auto dots = text.find("..");
+  try {
+    if (dots == std::string::npos) throw std::invalid_argument("no ..");
+    std::size_t used = 0;
+    k_min = std::stoi(text.substr(0, dots), &used);
+    if (used != dots) throw std::invalid_argument("junk");
+    const std::string hi = text.substr(dots + 2);
+    k_max = std::stoi(hi, &used);
+    if (used != hi.size()) throw std::invalid_argument("junk");
+  } catch (const std::exception&) {
+    throw ConfigError("--k-range must look like A..B (e.g. 1..10), not '" + text + "'");
+  }
+  if (k_min < 1 || k_max < k_min) throw ConfigError("--k-range needs 1 <= A <= B, got '" + text + "'");
+}
+
+Parsed parse(const std::vector<std::string>& args) {
+  const auto desc = describe();
+  Parsed result;
+  po::variables_map vm;
+  try {
+    std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
+    const auto command_line = po::command_line_parser(tail).options(desc).run();
+    po::store(command_line, vm);
+    if (vm.count("config")) po::store(parse_ini(vm["config"].as<std::string>(), desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see --help)");
+  }
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << desc << "\nExit status: 0 success, 1 bad input or configuration, 2 internal error.\n";
+    result.help = true;
+    result.help_text = text.str();
+    return result;
+  }
+  if (vm.count("version")) {
+    result.version = true;
+    return result;
+  }
+
+  RunConfig& c = result.config;
+  if (vm.count("input")) c.input.paths = get<std::vector<std::string>>(vm, "input");
+  if (vm.count("output")) c.output = get<std::string>(vm, "output");
+  c.quiet = get<bool>(vm, "quiet");
+  c.progress = get<bool>(vm, "progress");
+
+  c.input.format = parse_format(get<std::string>(vm, "format"));
+  c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),
+                     get<std::string>(vm, "col-date"),     get<std::string>(vm, "col-quantity"),
+                     get<std::string>(vm, "col-price"),    get<std::string>(vm, "col-amount")};
+  c.input.delimiter = get<std::string>(vm, "delimiter");
+  c.input.has_header = !get<bool>(vm, "no-header");
+  c.input.day_first = get<bool>(vm, "day-first");
+  try {
+    c.input.date_format = parse_date_format(get<std::string>(vm, "date-format"), c.input.day_first);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("--date-format: ") + e.what());
+  }
+  c.input.decimal_comma = get<bool>(vm, "decimal-comma");
+  const auto chunk = get<std::uint64_t>(vm, "chunk-size");
+  if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
+  c.input.chunk_bytes = chunk << 20;
+  c.input.max_reported_lines = get<int>(vm, "report-lines");
+  if (c.input.max_reported_lines < 0) throw ConfigError("--report-lines must be >= 0");
+
+  const auto snapshot = get<std::string>(vm, "snapshot");
+  if (!snapshot.empty()) {
+    std::int32_t day = 0;
+    if (DateParser(DateFormat::iso).parse(snapshot, day) != DateStatus::ok || snapshot.size() != 10)
+      throw ConfigError("--snapshot must be a date YYYY-MM-DD, not '" + snapshot + "'");
+    c.rfm.snapshot_day = day;
+  }
+  const auto frequency = get<std::string>(vm, "frequency");
+  if (frequency == "auto") c.rfm.frequency = FrequencyMode::automatic;
+  else if (frequency == "invoices") c.rfm.frequency = FrequencyMode::invoices;
+  else if (frequency == "lines") c.rfm.frequency = FrequencyMode::lines;
+  else if (frequency == "days") c.rfm.frequency = FrequencyMode::days;
+  else throw ConfigError("--frequency must be auto, invoices, lines or days, not '" + frequency + "'");
+  const auto cancellations = get<std::string>(vm, "cancellations");
+  if (cancellations == "drop") c.rfm.cancellations = CancellationPolicy::drop;
+  else if (cancellations == "net") c.rfm.cancellations = CancellationPolicy::net;
+  else throw ConfigError("--cancellations must be drop or net, not '" + cancellations + "'");
+
+  // Provenance: every option with its effective value, as INI.
+  std::string resolved;
+  for (const auto& option : desc.options()) {
+    const std::string& name = option->long_name();
+    if (name == "help" || name == "version" || !vm.count(name)) continue;
+    resolved += name + " = " + to_text(vm[name]) + "\n";
+  }
+  c.resolved = resolved;
+  return result;
+}
+
+}  // namespace rfmseg::cli

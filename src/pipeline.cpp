@@ -1,0 +1,222 @@
+#include "rfmseg/pipeline.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+#include <optional>
+#include <sstream>
+
+#include "rfmseg/errors.hpp"
+#include "rfmseg/h5.hpp"
+#include "rfmseg/ingest.hpp"
+#include "rfmseg/output.hpp"
+#include "rfmseg/partition.hpp"
+#include "rfmseg/rfm.hpp"
+#include "rfmseg/sort.hpp"
+#include "rfmseg/version.hpp"
+
+namespace rfmseg {
+
+PhaseTimes::PhaseTimes(const mpi::Comm& /*comm*/) : _last(MPI_Wtime()) {}
+
+void PhaseTimes::lap(const std::string& name) {
+  const double now = MPI_Wtime();
+  _phases.emplace_back(name, now - _last);
+  _last = now;
+}
+
+void PhaseTimes::reduce(const mpi::Comm& comm) {
+  std::vector<double> seconds;
+  for (const auto& phase : _phases) seconds.push_back(phase.second);
+  seconds = mpi::allreduce(comm, std::move(seconds), mpi::Op::max);
+  for (std::size_t i = 0; i < _phases.size(); ++i) _phases[i].second = seconds[i];
+}
+
+double PhaseTimes::total() const {
+  double sum = 0;
+  for (const auto& phase : _phases) sum += phase.second;
+  return sum;
+}
+
+namespace {
+
+FrequencyMode resolve_frequency(FrequencyMode requested, const InputPlan& plan) {
+  if (requested == FrequencyMode::automatic)
+    return plan.all_have_invoice() ? FrequencyMode::invoices : FrequencyMode::lines;
+  if (requested == FrequencyMode::invoices && !plan.all_have_invoice()) {
+    for (const auto& file : plan.files)
+      if (!file.layout.has_invoice())
+        throw ConfigError("--frequency invoices needs an invoice column, but '" + file.path +
+                          "' has none: use --frequency lines or days, or map it with --col-invoice");
+  }
+  return requested;
+}
+
+const char* frequency_name(FrequencyMode mode) {
+  switch (mode) {
+    case FrequencyMode::automatic: return "auto";
+    case FrequencyMode::invoices: return "invoices";
+    case FrequencyMode::lines: return "lines";
+    case FrequencyMode::days: return "days";
+  }
+  return "?";
+}
+
+// Gathers every rank's reported bad lines; sorted by file and line, at most `limit` per kind.
+std::vector<BadLine> gather_bad_lines(const mpi::Comm& comm, const std::vector<BadLine>& local, int limit) {
+  std::string packed;
+  for (const auto& bad : local) {
+    packed += std::to_string(static_cast<int>(bad.fate)) + '\t' + std::to_string(bad.file) + '\t' +
+              std::to_string(bad.line) + '\t' + bad.excerpt + '\n';
+  }
+  std::vector<BadLine> all;
+  for (const auto& chunk : mpi::allgather_strings(comm, packed)) {
+    std::istringstream lines(chunk);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const auto a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1);
+      all.push_back({static_cast<Fate>(std::stoi(line.substr(0, a))),
+                     static_cast<std::uint32_t>(std::stoul(line.substr(a + 1, b - a - 1))),
+                     std::stoull(line.substr(b + 1, c - b - 1)), line.substr(c + 1)});
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const BadLine& x, const BadLine& y) {
+    return std::tie(x.file, x.line) < std::tie(y.file, y.line);
+  });
+  std::vector<BadLine> kept;
+  std::array<int, fate_count> per_kind{};
+  for (auto& bad : all)
+    if (per_kind[static_cast<std::size_t>(bad.fate)]++ < limit) kept.push_back(std::move(bad));
+  return kept;
+}
+
+std::string describe_bad_lines(const std::vector<BadLine>& bad, const InputPlan& plan) {
+  std::string text;
+  for (const auto& b : bad)
+    text += plan.files[b.file].path + ":" + std::to_string(b.line) + ": " + fate_name(b.fate) + ": " + b.excerpt + "\n";
+  return text;
+}
+
+}  // namespace
+
+CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times) {
+  CustomerStage stage;
+  // ---- ingest + partition, in bounded rounds
+  collectively(comm, [&] { stage.plan = plan_inputs(comm, config.input); });
+  collectively(comm, [&] { stage.frequency = resolve_frequency(config.rfm.frequency, stage.plan); });
+  std::optional<Reader> reader;
+  collectively(comm, [&] { reader.emplace(comm, stage.plan, config.input); });
+  reader->start(comm);
+  Transactions batch, owned;
+  ShuffleStats shuffle;
+  for (std::uint64_t round = 0;; ++round) {
+    bool more = false;
+    collectively(comm, [&] {
+      batch.clear();
+      more = reader->next(batch);
+    });
+    exchange_to_owners(comm, batch, owned, shuffle);
+    if (config.progress && comm.is_root())
+      std::fprintf(stderr, "rfmseg: ingest round %llu done\n", static_cast<unsigned long long>(round + 1));
+    if (!mpi::any_of(comm, more)) break;
+  }
+  batch = {};
+  times.lap("ingest");
+
+  // ---- rfm
+  stage.counters = reader->counters();
+  stage.customers = aggregate_customers(owned, stage.frequency, config.rfm.cancellations, stage.counters);
+  owned = {};
+  stage.counters.reduce(comm);
+  stage.snapshot = snapshot_day(comm, stage.customers, config.rfm);
+  set_recency(stage.customers, stage.snapshot);
+  times.lap("rfm");
+  stage.total_customers = mpi::allreduce<std::uint64_t>(comm, stage.customers.size(), mpi::Op::sum);
+  if (stage.total_customers == 0) {
+    throw AgreedError("no usable transactions: all " + std::to_string(stage.counters.lines) +
+                          " data lines were dropped (check the column mapping and the cleaning counters)",
+                      1);
+  }
+
+  sort_by_customer_id(comm, stage.customers);
+  times.lap("sort");
+
+  stage.bad_lines = gather_bad_lines(comm, reader->bad_lines(), config.input.max_reported_lines);
+  stage.bytes_shuffled = mpi::allreduce(comm, shuffle.bytes_sent, mpi::Op::sum);
+  stage.bytes_read = mpi::allreduce(comm, reader->bytes_read(), mpi::Op::sum);
+  stage.shuffle_rounds = shuffle.rounds;
+  return stage;
+}
+
+int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
+  PhaseTimes times(comm);
+  const bool talk = comm.is_root() && !config.quiet;
+  CustomerStage stage = build_customer_table(comm, config, times);
+  const auto& plan = stage.plan;
+  const auto& customers = stage.customers;
+  const auto& counters = stage.counters;
+  const auto snapshot = stage.snapshot;
+  const auto frequency = stage.frequency;
+  const auto total_customers = stage.total_customers;
+  const auto bytes_read = stage.bytes_read;
+  const std::string bad_text = describe_bad_lines(stage.bad_lines, plan);
+
+  // ---- output
+  {
+    ResultFile result(comm, config.output);
+    write_customers(result, comm, customers);
+    times.lap("output");
+    times.reduce(comm);
+    const h5::Group run = result.group("run");
+    h5::write_attribute(run, "version", std::string(version_string));
+    h5::write_attribute(run, "git_commit", std::string(git_commit));
+    h5::write_attribute(run, "configuration", config.resolved);
+    h5::write_attribute(run, "ranks", static_cast<std::int64_t>(comm.size()));
+    h5::write_attribute(run, "snapshot_date", format_day(snapshot));
+    std::string inputs, formats;
+    for (const auto& file : plan.files) {
+      inputs += (inputs.empty() ? "" : "\n") + file.path;
+      formats += (formats.empty() ? "" : "\n") + file.layout.format_name;
+    }
+    h5::write_attribute(run, "input_files", inputs);
+    h5::write_attribute(run, "input_formats", formats);
+    h5::write_attribute(run, "frequency", std::string(frequency_name(frequency)));
+    h5::write_attribute(run, "cancellations",
+                        std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
+    h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
+    h5::write_attribute(run, "count_lines", counters.lines);
+    h5::write_attribute(run, "count_blank_lines", counters.blank_lines);
+    for (std::size_t f = 0; f < fate_count; ++f)
+      h5::write_attribute(run, std::string("count_") + fate_name(static_cast<Fate>(f)), counters.fates[f]);
+    h5::write_attribute(run, "bad_line_examples", bad_text);
+    h5::write_attribute(run, "bytes_read", static_cast<std::int64_t>(bytes_read));
+    h5::write_attribute(run, "bytes_shuffled", static_cast<std::int64_t>(stage.bytes_shuffled));
+    h5::write_attribute(run, "shuffle_rounds", static_cast<std::int64_t>(stage.shuffle_rounds));
+    for (const auto& [name, seconds] : times.phases()) h5::write_attribute(run, "time_" + name, seconds);
+    h5::write_attribute(run, "time_total", times.total());
+    result.commit();
+  }
+
+  if (talk) {
+    std::printf("rfmseg %s: %d ranks, %zu input file(s), %.1f MB\n", version_string, comm.size(), plan.files.size(),
+                static_cast<double>(bytes_read) / 1e6);
+    std::printf("lines %lld: kept %lld", static_cast<long long>(counters.lines),
+                static_cast<long long>(counters[Fate::kept]));
+    for (std::size_t f = 0; f + 1 < fate_count; ++f)
+      if (counters.fates[f] != 0)
+        std::printf(", %s %lld", fate_name(static_cast<Fate>(f)), static_cast<long long>(counters.fates[f]));
+    if (counters.blank_lines) std::printf(", blank %lld", static_cast<long long>(counters.blank_lines));
+    std::printf("\n");
+    if (!bad_text.empty()) std::printf("first unusable lines:\n%s", bad_text.c_str());
+    std::printf("customers %llu, snapshot %s, frequency = %s\n", static_cast<unsigned long long>(total_customers),
+                format_day(snapshot).c_str(), frequency_name(frequency));
+    std::printf("time:");
+    for (const auto& [name, seconds] : times.phases()) std::printf(" %s %.3fs", name.c_str(), seconds);
+    std::printf(" | total %.3fs, %.1f MB/s\n", times.total(),
+                static_cast<double>(bytes_read) / 1e6 / std::max(times.total(), 1e-9));
+    std::printf("result: %s\n", config.output.c_str());
+  }
+  return 0;
+}
+
+}  // namespace rfmseg

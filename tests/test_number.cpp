@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "rfmseg/number.hpp"
+
+using rfmseg::parse_micros;
+using rfmseg::parse_quantity;
+
+namespace {
+std::int64_t micros(std::string_view text) {
+  std::int64_t value = -999;
+  EXPECT_TRUE(parse_micros(text, value)) << text;
+  return value;
+}
+bool rejects(std::string_view text) {
+  std::int64_t value = 0;
+  return !parse_micros(text, value);
+}
+}  // namespace
+
+TEST(Number, decimals_become_exact_micro_units) {
+  EXPECT_EQ(micros("2.55"), 2'550'000);
+  EXPECT_EQ(micros("0.001"), 1'000);
+  EXPECT_EQ(micros("11062.06"), 11'062'060'000);
+  EXPECT_EQ(micros("-27.50"), -27'500'000);
+  EXPECT_EQ(micros("+3"), 3'000'000);
+  EXPECT_EQ(micros("-0"), 0);
+  EXPECT_EQ(micros(".5"), 500'000);
+  EXPECT_EQ(micros("5."), 5'000'000);
+  EXPECT_EQ(micros(" 7.25 "), 7'250'000);
+}
+
+TEST(Number, rounding_past_six_decimals_is_half_away_from_zero) {
+  EXPECT_EQ(micros("0.0000005"), 1);
+  EXPECT_EQ(micros("0.0000004999"), 0);
+  EXPECT_EQ(micros("-0.0000005"), -1);
+  EXPECT_EQ(micros("1.23456789"), 1'234'568);
+}
+
+TEST(Number, rejects_what_is_not_a_plain_decimal) {
+  for (const char* text : {"", "abc", "1e400", "1e5", "nan", "NaN", "inf", "-inf", "12,5", "1,234.5", "1.2.3", "--1",
+                           "+", ".", "1 2", "0x10"}) {
+    EXPECT_TRUE(rejects(text)) << text;
+  }
+  std::int64_t value = 0;
+  EXPECT_TRUE(parse_micros("12,5", value, true));
+  EXPECT_EQ(value, 12'500'000);
+}
+
+TEST(Number, rejects_values_beyond_the_money_range) {
+  EXPECT_TRUE(rejects("1000000000001"));  // > 10^12 currency units
+  EXPECT_EQ(micros("1000000000000"), rfmseg::max_abs_micros);
+  EXPECT_TRUE(rejects("99999999999999999999999999999999999999"));
+}
+
+TEST(Number, quantities_are_integers) {
+  std::int64_t q = 0;
+  EXPECT_TRUE(parse_quantity("6", q));
+  EXPECT_EQ(q, 6);
+  EXPECT_TRUE(parse_quantity("-12", q));
+  EXPECT_EQ(q, -12);
+  EXPECT_TRUE(parse_quantity("6.0", q));
+  EXPECT_EQ(q, 6);
+  EXPECT_TRUE(parse_quantity("-0", q));
+  EXPECT_EQ(q, 0);
+  for (const char* text : {"", "1.5", "x", "1e3", "10000000000000", "nan"}) EXPECT_FALSE(parse_quantity(text, q)) << text;
+}
