@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "rfmseg/date.hpp"
@@ -190,7 +191,11 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
         InputFile file;
         file.path = path;
         file.size = static_cast<std::uint64_t>(st.st_size);
-        if (file.size == 0) throw InputError("input '" + path + "' is empty");
+        if (file.size == 0) {
+          // One empty export among many must not stop the nightly run: skip it, say so.
+          std::fprintf(stderr, "rfmseg: warning: input '%s' is empty; skipped\n", path.c_str());
+          continue;
+        }
         const HeaderInfo header = read_header(path, file.size, config.has_header, config.quote);
         file.data_begin = header.data_begin;
         file.header_lines = header.header_lines;
@@ -239,6 +244,8 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
       throw InputError(file.path + ": the header [" + std::string(csv::strip_line_end(header)) +
                        "] has a single column; set --delimiter or map the columns");
     file.layout = resolve_layout(config, dialect, fields, file.path);
+    // Without a header, the first record fixes the field count of the file.
+    if (!config.has_header) file.layout.field_count = fields.size();
     plan.data_bytes += file.size - file.data_begin;
     plan.files.push_back(std::move(file));
   }

@@ -69,12 +69,7 @@ bool parse_quantity(std::string_view text, std::int64_t& quantity) noexcept {
     ++i;
     ++digits;
   }
-  if (digits == 0) return false;
-  if (i < text.size() && text[i] == '.') {  // "6.0" is an integer written as a float
-    ++i;
-    while (i < text.size() && text[i] == '0') ++i;
-  }
-  if (i != text.size()) return false;
+  if (digits == 0 || i != text.size()) return false;
   quantity = negative ? -value : value;
   return true;
 }

@@ -2,6 +2,7 @@
 #include "rfmseg/rfm.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace rfmseg {
@@ -35,18 +36,33 @@ void CustomerTable::permute(const std::vector<std::size_t>& order) {
 }
 
 double micros_to_units(int128_t micros) noexcept {
-  // Split into whole units and a remainder: both parts are exact in double for |units| < 2^53,
-  // and the single division of an exact integer by 10^6 is correctly rounded by IEEE-754.
   const bool negative = micros < 0;
-  const uint128_t magnitude = negative ? -static_cast<uint128_t>(micros) : static_cast<uint128_t>(micros);
-  if (magnitude < (static_cast<uint128_t>(1) << 53)) {
-    const double value = static_cast<double>(static_cast<std::uint64_t>(magnitude)) / 1e6;
+  uint128_t a = negative ? -static_cast<uint128_t>(micros) : static_cast<uint128_t>(micros);
+  if (a < (static_cast<uint128_t>(1) << 53)) {
+    // Both operands are exact doubles; IEEE division rounds the exact quotient once.
+    const double value = static_cast<double>(static_cast<std::uint64_t>(a)) / 1e6;
     return negative ? -value : value;
   }
-  // Beyond 2^53 micro-units (~9e9 currency units) long double keeps the rounding error below
-  // half an ulp of the double result in all but pathological cases.
-  const long double value = static_cast<long double>(magnitude) / 1e6L;
-  return negative ? -static_cast<double>(value) : static_cast<double>(value);
+  // Large sums: integer long division to 54+ significant bits, then round to nearest even by hand.
+  const auto bit_length = [](uint128_t x) {
+    int n = 0;
+    while (x != 0) {
+      x >>= 1;
+      ++n;
+    }
+    return n;
+  };
+  const int pre_shift = std::max(0, std::min(127 - bit_length(a), 80 - bit_length(a)));
+  a <<= pre_shift;
+  const uint128_t quotient = a / 1'000'000;
+  const bool sticky_remainder = a % 1'000'000 != 0;
+  const int shift = bit_length(quotient) - 53;  // bits below the 53-bit mantissa (>= 1 here)
+  uint128_t mantissa = quotient >> shift;
+  const uint128_t rest = quotient & ((static_cast<uint128_t>(1) << shift) - 1);
+  const uint128_t half = static_cast<uint128_t>(1) << (shift - 1);
+  if (rest > half || (rest == half && (sticky_remainder || (mantissa & 1) != 0))) ++mantissa;
+  const double value = std::ldexp(static_cast<double>(static_cast<std::uint64_t>(mantissa)), shift - pre_shift);
+  return negative ? -value : value;
 }
 
 CustomerTable aggregate_customers(Transactions& owned, FrequencyMode frequency, CancellationPolicy cancellations,
@@ -96,7 +112,7 @@ CustomerTable aggregate_customers(Transactions& owned, FrequencyMode frequency, 
       const int128_t value = static_cast<int128_t>(r.quantity) * r.price_micros;
       if ((!invoice.empty() && invoice.front() == 'C') || r.quantity < 0) {
         ++counters[Fate::cancellation];
-        if (cancellations == CancellationPolicy::net) money -= value < 0 ? -value : value;
+        if (cancellations == CancellationPolicy::net) money += value;  // signed: a return subtracts
         continue;
       }
       if (r.quantity == 0) {

@@ -61,9 +61,7 @@ TEST(Layout, semicolon_detected_and_mapping_by_name) {
 TEST(Layout, no_header_with_indices) {
   InputConfig config;
   config.has_header = false;
-  config.columns.customer = "1";
-  config.columns.date = "2";
-  config.columns.amount = "4";
+  config.columns = ColumnMapping{"1", "", "2", "", "", "4"};  // customer, invoice, date, qty, price, amount
   config.delimiter = std::string("whitespace");
   const auto l = resolve("00001 19970101 1 11.77\n", config);
   EXPECT_EQ(l.customer, 0);

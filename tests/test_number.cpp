@@ -58,9 +58,30 @@ TEST(Number, quantities_are_integers) {
   EXPECT_EQ(q, 6);
   EXPECT_TRUE(parse_quantity("-12", q));
   EXPECT_EQ(q, -12);
-  EXPECT_TRUE(parse_quantity("6.0", q));
-  EXPECT_EQ(q, 6);
   EXPECT_TRUE(parse_quantity("-0", q));
   EXPECT_EQ(q, 0);
-  for (const char* text : {"", "1.5", "x", "1e3", "10000000000000", "nan"}) EXPECT_FALSE(parse_quantity(text, q)) << text;
+  for (const char* text : {"", "1.5", "6.0", "x", "1e3", "10000000000000", "nan"}) EXPECT_FALSE(parse_quantity(text, q)) << text;
+}
+
+#include <cmath>
+
+#include "rfmseg/rfm.hpp"
+
+TEST(Number, money_is_rounded_to_double_exactly_once) {
+  using rfmseg::int128_t;
+  EXPECT_EQ(rfmseg::micros_to_units(46'740'000), 46.74);
+  EXPECT_EQ(rfmseg::micros_to_units(-27'500'000), -27.5);
+  EXPECT_EQ(rfmseg::micros_to_units(3'000), 0.003);
+  // Beyond 2^53 micro-units a naive (double)x / 1e6 rounds twice: 1006633145311236.125.
+  const int128_t big = static_cast<int128_t>(1006633145311236LL) * 1'000'000 + 43'253;
+  EXPECT_EQ(rfmseg::micros_to_units(big), 1006633145311236.0);
+  EXPECT_EQ(rfmseg::micros_to_units(-big), -1006633145311236.0);
+  // Exactly representable large values stay exact.
+  const int128_t exact = static_cast<int128_t>(1) << 80;
+  EXPECT_EQ(rfmseg::micros_to_units(exact * 1'000'000), std::ldexp(1.0, 80));
+  // Ties between two doubles go to the even mantissa: 2^53 + 1 units lies halfway.
+  const int128_t tie = (static_cast<int128_t>(1) << 53) + 1;
+  EXPECT_EQ(rfmseg::micros_to_units(tie * 1'000'000), std::ldexp(1.0, 53));
+  const int128_t above_tie = tie * 1'000'000 + 1;
+  EXPECT_EQ(rfmseg::micros_to_units(above_tie), std::ldexp(1.0, 53) + 2);
 }

@@ -37,7 +37,7 @@ class FieldSplitter {
   std::string _scratch;
 };
 
-/// Trims spaces and tabs at both ends.
+/// Trims ASCII whitespace (space, \t, \r, \n, \v, \f) at both ends.
 [[nodiscard]] std::string_view trim(std::string_view text) noexcept;
 
 }  // namespace rfmseg::csv

@@ -19,7 +19,7 @@ inline constexpr std::int64_t max_abs_quantity = 1'000'000'000'000;
 /// max_abs_micros. `decimal_comma` accepts ',' instead of '.'.
 [[nodiscard]] bool parse_micros(std::string_view text, std::int64_t& micros, bool decimal_comma = false) noexcept;
 
-/// Parses an integer quantity ([+-]digits, optionally followed by .0...), |q| <= max_abs_quantity.
+/// Parses an integer quantity ([+-]digits), |q| <= max_abs_quantity.
 [[nodiscard]] bool parse_quantity(std::string_view text, std::int64_t& quantity) noexcept;
 
 }  // namespace rfmseg

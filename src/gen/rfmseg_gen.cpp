@@ -13,9 +13,9 @@
 //    snapped forward to an invoice start), derived from the group activity windows and a weekly
 //    pattern (no trade on Saturdays, like the UCI data). Within a day the clock runs from 07:00 to
 //    20:00 in line order, so the file is sorted by time.
-//  * The work is cut into chunks of whole days (days with more than kChunkLines lines are split);
+//  * The work is cut into chunks of whole days (days with more than --chunk-lines lines are split);
 //    chunk c goes to rank c mod P. Per round every rank formats one chunk into a private buffer
-//    (at most kChunkLines * kMaxLine bytes), an allgather of the chunk sizes gives each rank its
+//    (at most --chunk-lines * kMaxLine bytes), an allgather of the chunk sizes gives each rank its
 //    byte offset, and everyone pwrite()s into the one output file that rank 0 created.
 //    A chunk that starts inside an invoice re-generates that invoice from its start (and walks
 //    back over duplicated lines) without emitting, so the bytes do not depend on where chunks
@@ -85,6 +85,7 @@ struct Options {
   u64 days = 373;
   bool crlf = false;
   bool help = false;
+  u64 chunk_lines = u64{1} << 18;
 };
 
 class UsageError : public std::runtime_error {
@@ -149,6 +150,9 @@ Options (--name VALUE or --name=VALUE):
                        quantity * price over kept lines (exact, 2 decimals); monetary_net =
                        monetary plus the cancellation lines (--cancellations net).
                        Needs about 56 bytes per customer on every rank.
+  --chunk-lines K      lines per work unit (default 262144; output buffer about 90 bytes per
+                       line). Days are packed into units, bigger days split. Only memory use and
+                       balance change: the output is the same for every K (a testing knob)
   --help               print this help and exit
 
 Latent customer groups (shares of customers): loyal 12 % (frequent all year, big baskets),
@@ -308,6 +312,11 @@ Options parse_options(int argc, char** argv) {
       opt.start_text = next("--start");
       if (!parse_date(opt.start_text, opt.start_day)) {
         throw UsageError("bad value for --start: '" + opt.start_text + "' (expected YYYY-MM-DD)");
+      }
+    } else if (arg == "--chunk-lines") {
+      opt.chunk_lines = number("--chunk-lines");
+      if (opt.chunk_lines < 1 || opt.chunk_lines > (u64{1} << 24)) {
+        throw UsageError("--chunk-lines must be between 1 and 16777216");
       }
     } else if (arg == "--crlf") {
       flag("--crlf");
@@ -980,7 +989,6 @@ struct LineFacts {
 // ------------------------------------------------------------------------------------ generator
 
 constexpr std::size_t kMaxLine = 256;
-constexpr u64 kChunkLines = u64{1} << 18;
 
 class Generator {
  public:
@@ -1289,8 +1297,9 @@ struct Chunk {
   u64 end;
 };
 
-/// Whole days packed into chunks of at most kChunkLines lines; bigger days are split.
+/// Whole days packed into chunks of at most --chunk-lines lines; bigger days are split.
 std::vector<Chunk> make_chunks(const Model& m) {
+  const u64 limit = m.opt.chunk_lines;
   std::vector<Chunk> chunks;
   u64 acc_begin = 0, acc_end = 0;
   auto flush = [&] {
@@ -1300,16 +1309,16 @@ std::vector<Chunk> make_chunks(const Model& m) {
   for (std::size_t d = 0; d + 1 < m.b.size(); ++d) {
     const u64 lo = m.b[d], hi = m.b[d + 1];
     if (hi == lo) continue;
-    if (hi - lo > kChunkLines) {
+    if (hi - lo > limit) {
       flush();
-      const u64 pieces = (hi - lo + kChunkLines - 1) / kChunkLines;
+      const u64 pieces = (hi - lo + limit - 1) / limit;
       for (u64 i = 0; i < pieces; ++i) {
         chunks.push_back({lo + (hi - lo) * i / pieces, lo + (hi - lo) * (i + 1) / pieces});
       }
       acc_begin = acc_end = hi;
       continue;
     }
-    if (acc_end - acc_begin + (hi - lo) > kChunkLines) flush();
+    if (acc_end - acc_begin + (hi - lo) > limit) flush();
     if (acc_end == acc_begin) acc_begin = lo;
     acc_end = hi;
   }
