@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "rfmseg/errors.hpp"
+#include "rfmseg/transform.hpp"
 
 namespace po = boost::program_options;
 
@@ -46,9 +47,23 @@ po::options_description describe() {
     ("frequency", po::value<std::string>()->default_value("auto"), "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")
     ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)");
 
+  po::options_description model("Segmentation");
+  model.add_options()
+    ("transform-recency", po::value<std::string>()->default_value("boxcox"), "none | log1p | cbrt | boxcox | yeojohnson (Box-Cox/Yeo-Johnson lambda by maximum likelihood over all customers)")
+    ("transform-frequency", po::value<std::string>()->default_value("boxcox"), "transform of frequency (same choices)")
+    ("transform-monetary", po::value<std::string>()->default_value("cbrt"), "transform of monetary (same choices)")
+    ("scaler", po::value<std::string>()->default_value("standard"), "standard (population mean/std) | minmax")
+    ("k", po::value<int>()->default_value(4), "clusters of the final model")
+    ("init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")
+    ("n-init", po::value<int>()->default_value(10), "K-means restarts; the lowest inertia wins")
+    ("max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")
+    ("tol", po::value<double>()->default_value(1e-4), "convergence: sum of squared centroid shifts <= tol x mean feature variance (scikit-learn's meaning)")
+    ("seed", po::value<std::uint64_t>()->default_value(42), "seed of every random draw (keyed by customer id: same result for any rank count)")
+    ("cluster-names", po::value<std::string>()->default_value("loyal,new,at risk,churned"), "names for recent+frequent, recent, frequent, neither (see README: cluster labels)");
+
   po::options_description all("rfmseg — distributed RFM customer segmentation\n\n"
                               "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 [--config FILE.ini] [options]\n");
-  all.add(general).add(layout).add(rfm);
+  all.add(general).add(layout).add(rfm).add(model);
   return all;
 }
 
@@ -185,6 +200,43 @@ Parsed parse(const std::vector<std::string>& args) {
   if (cancellations == "drop") c.rfm.cancellations = CancellationPolicy::drop;
   else if (cancellations == "net") c.rfm.cancellations = CancellationPolicy::net;
   else throw ConfigError("--cancellations must be drop or net, not '" + cancellations + "'");
+
+  ModelConfig& m = c.model;
+  const char* transform_keys[] = {"transform-recency", "transform-frequency", "transform-monetary"};
+  for (int d = 0; d < 3; ++d) {
+    try {
+      m.transform[d] = parse_transform(get<std::string>(vm, transform_keys[d]));
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("--") + transform_keys[d] + ": " + e.what());
+    }
+  }
+  const auto scaler = get<std::string>(vm, "scaler");
+  if (scaler == "standard") m.scaler = Scaler::standard;
+  else if (scaler == "minmax") m.scaler = Scaler::minmax;
+  else throw ConfigError("--scaler must be standard or minmax, not '" + scaler + "'");
+  m.k = get<int>(vm, "k");
+  if (m.k < 1 || m.k > 1000) throw ConfigError("--k must be between 1 and 1000");
+  const auto init = get<std::string>(vm, "init");
+  if (init == "kmeans++") m.init = Init::kmeans_plus_plus;
+  else if (init == "kmeans-parallel" || init == "kmeans||") m.init = Init::kmeans_parallel;
+  else if (init == "random") m.init = Init::random;
+  else throw ConfigError("--init must be kmeans++, kmeans-parallel or random, not '" + init + "'");
+  m.n_init = get<int>(vm, "n-init");
+  if (m.n_init < 1) throw ConfigError("--n-init must be >= 1");
+  m.max_iter = get<int>(vm, "max-iter");
+  if (m.max_iter < 1) throw ConfigError("--max-iter must be >= 1");
+  m.tol = get<double>(vm, "tol");
+  if (!(m.tol >= 0)) throw ConfigError("--tol must be >= 0");
+  m.seed = get<std::uint64_t>(vm, "seed");
+  const auto names = get<std::string>(vm, "cluster-names");
+  std::size_t start = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto comma = names.find(',', start);
+    if ((comma == std::string::npos) != (i == 3))
+      throw ConfigError("--cluster-names needs exactly four comma-separated names, not '" + names + "'");
+    m.cluster_names[static_cast<std::size_t>(i)] = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma + 1;
+  }
 
   // Provenance: every option with its effective value, as INI.
   std::string resolved;

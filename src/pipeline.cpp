@@ -1,12 +1,16 @@
 #include "rfmseg/pipeline.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <optional>
 #include <sstream>
 
 #include "rfmseg/errors.hpp"
+#include "rfmseg/hash.hpp"
+#include "rfmseg/reduce.hpp"
+#include "rfmseg/segment.hpp"
 #include "rfmseg/h5.hpp"
 #include "rfmseg/ingest.hpp"
 #include "rfmseg/output.hpp"
@@ -148,6 +152,126 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   return stage;
 }
 
+Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config, const CustomerStage& stage,
+                               PhaseTimes& times) {
+  Segmentation seg;
+  const CustomerTable& customers = stage.customers;
+  const std::size_t n = customers.size();
+  const double total = static_cast<double>(stage.total_customers);
+
+  // ---- transform
+  const Features raw = rfm_columns(customers);
+  seg.features.resize(n);
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    seg.overall_mean[d] = global_sum(comm, raw.column[d]) / total;
+    seg.transforms[d] = fit_transform(comm, config.transform[d], raw.column[d]);
+    apply_transform(seg.transforms[d], raw.column[d], seg.features.column[d]);
+  }
+  bool finite = true;
+  for (const auto& column : seg.features.column)
+    for (double v : column) finite = finite && std::isfinite(v);
+  if (!mpi::all_of(comm, finite))
+    throw AgreedError("a transform produced a non-finite value (NaN or infinity); choose another --transform-*", 1);
+  times.lap("transform");
+
+  // ---- scale
+  seg.scale = fit_scaler(comm, seg.features, config.scaler, seg.warnings);
+  apply_scaler(seg.scale, seg.features);
+  seg.scale.grid_exponent = snap_to_grid(comm, seg.features);
+  times.lap("scale");
+
+  // ---- kmeans
+  std::vector<std::uint64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = hash_bytes(customers.id[i]);
+  const std::uint64_t first_row = mpi::exscan_sum<std::uint64_t>(comm, n);
+  const KMeansData data{seg.features, keys, first_row, seg.scale.grid_exponent};
+  const KMeansOptions options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed};
+  seg.model = fit_kmeans(comm, data, options, seg.labels);
+  times.lap("kmeans");
+
+  // ---- evaluate + segment: stable cluster order, profile, labels
+  const auto fitted = profile_clusters(comm, customers, seg.labels, config.k);
+  const auto order = order_by_monetary(fitted);
+  std::vector<std::int32_t> new_index(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) new_index[static_cast<std::size_t>(order[i])] = static_cast<std::int32_t>(i);
+  for (auto& label : seg.labels) label = new_index[static_cast<std::size_t>(label)];
+  auto reorder_rows = [&](std::vector<double>& rows) {
+    std::vector<double> out(rows.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      for (std::size_t d = 0; d < feature_count; ++d)
+        out[i * feature_count + d] = rows[static_cast<std::size_t>(order[i]) * feature_count + d];
+    rows = std::move(out);
+  };
+  reorder_rows(seg.model.centroids);
+  reorder_rows(seg.model.init_centroids);
+  std::vector<std::int64_t> sizes(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) sizes[i] = seg.model.sizes[static_cast<std::size_t>(order[i])];
+  seg.model.sizes = std::move(sizes);
+  seg.profile = profile_clusters(comm, customers, seg.labels, config.k);
+  seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);
+  times.lap("evaluate");
+  return seg;
+}
+
+namespace {
+
+void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmentation& seg) {
+  const std::uint64_t k = static_cast<std::uint64_t>(seg.model.k);
+  const auto rows = h5::Rows::distributed(comm, seg.features.size());
+  const auto row_major = seg.features.row_major();
+  h5::write_rows<double>(result.file(), "customers/features", row_major, rows, feature_count);
+  h5::write_rows<std::int32_t>(result.file(), "customers/cluster", seg.labels, rows);
+
+  const h5::Group model = result.group("model");
+  h5::write_scalar<std::int64_t>(model, "k", seg.model.k);
+  h5::write_replicated<double>(model, "centroids", seg.model.centroids, {k, feature_count});
+  h5::write_replicated<double>(model, "init_centroids", seg.model.init_centroids, {k, feature_count});
+  std::vector<double> centroids_rfm(k * feature_count);
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t d = 0; d < feature_count; ++d) centroids_rfm[c * feature_count + d] = seg.profile.mean[d][c];
+  h5::write_replicated<double>(model, "centroids_rfm", centroids_rfm, {k, feature_count});
+  h5::write_replicated<std::int64_t>(model, "cluster_size", seg.model.sizes, {k});
+  h5::write_strings_replicated(model, "cluster_label", seg.cluster_labels);
+  h5::write_scalar<double>(model, "inertia", seg.model.inertia);
+  h5::write_scalar<std::int64_t>(model, "n_iter", seg.model.n_iter);
+  h5::write_scalar<std::int8_t>(model, "converged", seg.model.converged ? 1 : 0);
+  h5::write_scalar<std::int64_t>(model, "restart", seg.model.restart);
+
+  const h5::Group profile = result.group("model/profile");
+  h5::write_replicated<double>(profile, "share", seg.profile.share, {k});
+  h5::write_replicated<double>(profile, "revenue_share", seg.profile.revenue_share, {k});
+  const std::pair<const char*, const std::array<std::vector<double>, feature_count>*> stats[] = {
+      {"mean", &seg.profile.mean}, {"std", &seg.profile.std}, {"min", &seg.profile.min}, {"max", &seg.profile.max}};
+  for (const auto& [name, table] : stats) {
+    std::vector<double> values(k * feature_count);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t d = 0; d < feature_count; ++d) values[c * feature_count + d] = (*table)[d][c];
+    h5::write_replicated<double>(profile, name, values, {k, feature_count});
+  }
+
+  // Everything needed to score a new customer: x -> transform(x + shift) -> (x - center) / scale.
+  const h5::Group transform = result.group("model/transform");
+  static constexpr const char* names[] = {"recency", "frequency", "monetary"};
+  std::vector<double> lambda, shift;
+  std::string kinds;
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    lambda.push_back(seg.transforms[d].lambda);
+    shift.push_back(seg.transforms[d].shift);
+    kinds += std::string(d ? "," : "") + transform_name(seg.transforms[d].kind);
+    h5::write_attribute(transform, std::string("kind_") + names[d], std::string(transform_name(seg.transforms[d].kind)));
+  }
+  h5::write_replicated<double>(transform, "lambda", lambda, {feature_count});
+  h5::write_replicated<double>(transform, "shift", shift, {feature_count});
+  h5::write_replicated<double>(transform, "center", seg.scale.center, {feature_count});
+  h5::write_replicated<double>(transform, "scale", seg.scale.scale, {feature_count});
+  h5::write_attribute(transform, "kinds", kinds);
+  h5::write_attribute(transform, "scaler", std::string(seg.scale.kind == Scaler::standard ? "standard" : "minmax"));
+  h5::write_attribute(transform, "grid_exponent", static_cast<std::int64_t>(seg.scale.grid_exponent));
+  h5::write_attribute(transform, "features", std::string("recency,frequency,monetary"));
+}
+
+}  // namespace
+
 int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   PhaseTimes times(comm);
   const bool talk = comm.is_root() && !config.quiet;
@@ -160,11 +284,13 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   const auto total_customers = stage.total_customers;
   const auto bytes_read = stage.bytes_read;
   const std::string bad_text = describe_bad_lines(stage.bad_lines, plan);
+  const Segmentation seg = segment_customers(comm, config.model, stage, times);
 
   // ---- output
   {
     ResultFile result(comm, config.output);
     write_customers(result, comm, customers);
+    write_model(result, comm, seg);
     times.lap("output");
     times.reduce(comm);
     const h5::Group run = result.group("run");
@@ -184,6 +310,11 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     h5::write_attribute(run, "cancellations",
                         std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
     h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
+    h5::write_attribute(run, "k", static_cast<std::int64_t>(config.model.k));
+    h5::write_attribute(run, "n_init", static_cast<std::int64_t>(config.model.n_init));
+    h5::write_attribute(run, "max_iter", static_cast<std::int64_t>(config.model.max_iter));
+    h5::write_attribute(run, "tol", config.model.tol);
+    h5::write_attribute(run, "seed", static_cast<std::int64_t>(config.model.seed));
     h5::write_attribute(run, "count_lines", counters.lines);
     h5::write_attribute(run, "count_blank_lines", counters.blank_lines);
     for (std::size_t f = 0; f < fate_count; ++f)
@@ -214,6 +345,19 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     for (const auto& [name, seconds] : times.phases()) std::printf(" %s %.3fs", name.c_str(), seconds);
     std::printf(" | total %.3fs, %.1f MB/s\n", times.total(),
                 static_cast<double>(bytes_read) / 1e6 / std::max(times.total(), 1e-9));
+    for (const auto& warning : seg.warnings) std::printf("warning: %s\n", warning.c_str());
+    std::printf("transforms:");
+    static constexpr const char* names[] = {"R", "F", "M"};
+    for (std::size_t d = 0; d < feature_count; ++d) {
+      std::printf(" %s %s", names[d], transform_name(seg.transforms[d].kind));
+      if (seg.transforms[d].kind == Transform::boxcox || seg.transforms[d].kind == Transform::yeojohnson)
+        std::printf("(lambda %.4f)", seg.transforms[d].lambda);
+      if (seg.transforms[d].shift != 0) std::printf("(shift %g)", seg.transforms[d].shift);
+    }
+    std::printf("\nk-means: k %d, inertia %.6g, %d iterations (%s), best of %d restarts\n", seg.model.k,
+                seg.model.inertia, seg.model.n_iter, seg.model.converged ? "converged" : "not converged",
+                config.model.n_init);
+    std::printf("%s", format_profile(seg.profile, seg.cluster_labels).c_str());
     std::printf("result: %s\n", config.output.c_str());
   }
   return 0;

@@ -2,6 +2,7 @@
 // Plain configuration of a run. The library never sees the command line: src/options.cpp maps
 // Boost.Program_options values onto these structs once, validated.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ struct ModelConfig {
   double tol = 1e-4;
   std::uint64_t seed = 42;
   std::int64_t silhouette_sample = 10000;  ///< 0 = exact
+  std::array<std::string, 4> cluster_names = {"loyal", "new", "at risk", "churned"};
 };
 
 struct RunConfig {

@@ -2,6 +2,7 @@
 // The job: ingest → partition → rfm → (sort) → output, one stage after another, with wall time per
 // phase. Every failure becomes an AgreedError on all ranks.
 
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,10 @@
 #include "rfmseg/config.hpp"
 #include "rfmseg/ingest.hpp"
 #include "rfmseg/rfm.hpp"
+#include "rfmseg/evaluate.hpp"
+#include "rfmseg/kmeans.hpp"
+#include "rfmseg/scale.hpp"
+#include "rfmseg/transform.hpp"
 #include "rfmseg/mpi.hpp"
 
 namespace rfmseg {
@@ -43,6 +48,23 @@ struct CustomerStage {
 
 /// Collective: input → one exact RFM row per customer, sorted by id across ranks.
 [[nodiscard]] CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times);
+
+/// What the second half (transform → scale → kmeans → evaluate → segment) produces.
+struct Segmentation {
+  std::array<TransformParams, feature_count> transforms;
+  ScaleParams scale;
+  Features features;                     ///< local rows, transformed, scaled, on the grid
+  std::vector<std::int32_t> labels;      ///< local rows' clusters, in the final order
+  KMeansModel model;                     ///< centroids etc. in the final cluster order
+  ClusterProfile profile;                ///< in the final cluster order
+  std::vector<std::string> cluster_labels;
+  std::array<double, feature_count> overall_mean{};  ///< R, F, M over all customers
+  std::vector<std::string> warnings;
+};
+
+/// Collective: segments the customers of `stage` (already id-sorted across ranks).
+[[nodiscard]] Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
+                                             const CustomerStage& stage, PhaseTimes& times);
 
 /// Runs the whole job. Returns the exit status (0); failures throw AgreedError on every rank.
 int run_pipeline(const mpi::Comm& comm, const RunConfig& config);

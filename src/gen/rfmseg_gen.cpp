@@ -29,6 +29,14 @@
 // With --groups the ranks also compute the exact RFM table rfmseg must produce under its default
 // cleaning rules (README "Data semantics") and rank 0 writes it next to each customer's group.
 
+// Only the MPI C API is used; skipping the deprecated C++ bindings keeps their warnings out.
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
+
 #include "rfmseg/hash.hpp"
 #include "rfmseg/mpi.hpp"
 
@@ -1326,9 +1334,9 @@ std::vector<Chunk> make_chunks(const Model& m) {
   return chunks;
 }
 
-void write_groups(const Model& m, Truth& t, const std::string& path, std::size_t snapshot_day) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+/// Writes the ground-truth table into `f` (opened by rank 0 before generating) and closes it.
+/// The setvbuf buffer lives until the fclose below.
+void write_groups(const Model& m, Truth& t, std::FILE* f, const std::string& path, std::size_t snapshot_day) {
   std::vector<char> buffer(std::size_t{1} << 20);
   std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
   const std::string& eol = m.eol;
@@ -1382,12 +1390,18 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
   const auto ranks = static_cast<std::size_t>(comm.size());
   const auto rank = static_cast<std::size_t>(comm.rank());
 
-  // Rank 0 creates (truncates) the file and writes the header; then everyone opens it.
+  // Rank 0 creates (truncates) the file and writes the header; then everyone opens it. The
+  // ground-truth file is opened up front too, so a bad path fails before the long part.
   int fd = -1;
+  std::FILE* groups_file = nullptr;
   std::string error;
   if (comm.is_root()) {
-    fd = ::open(opt.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
+    if (!opt.groups.empty()) {
+      groups_file = std::fopen(opt.groups.c_str(), "wb");
+      if (groups_file == nullptr) error = "cannot create " + opt.groups + ": " + std::strerror(errno);
+    }
+    if (!error.empty()) {
+    } else if (fd = ::open(opt.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644); fd < 0) {
       error = "cannot create " + opt.output + ": " + std::strerror(errno);
     } else {
       try {
@@ -1400,8 +1414,14 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
   if (mpi::any_of(comm, !error.empty())) {
     if (!error.empty()) std::fprintf(stderr, "rfmseg-gen: %s\n", error.c_str());
     if (fd >= 0) ::close(fd);
+    if (groups_file != nullptr) std::fclose(groups_file);
     return 1;
   }
+  // Closes the ground-truth file on every early return below.
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, FileCloser> groups_guard(groups_file);
   if (!comm.is_root()) {
     fd = ::open(opt.output.c_str(), O_WRONLY);
     if (fd < 0) error = "cannot open " + opt.output + ": " + std::strerror(errno);
@@ -1471,7 +1491,7 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
     const std::size_t snapshot_day = static_cast<std::size_t>(max_day + 1);
     if (comm.is_root()) {
       try {
-        write_groups(model, *truth, opt.groups, snapshot_day);
+        write_groups(model, *truth, groups_guard.release(), opt.groups, snapshot_day);
       } catch (const std::exception& e) {
         error = e.what();
       }

@@ -1,0 +1,73 @@
+#pragma once
+// Stage 6 — kmeans. Distributed Lloyd's algorithm: each rank assigns its customers and
+// accumulates per-cluster sums and counts, one allreduce per iteration, and every rank computes
+// the same new centroids. The driver (fit_kmeans) owns the loop and the convergence test; the
+// policies below are the pieces it calls:
+//
+//   initialization  kmeans++ (exact D² sampling by an exponential race: every customer draws
+//                   u from a counter-based generator keyed by (seed, restart, step, hash of its
+//                   id), key = −ln(u)/D², the global minimum wins), kmeans-parallel (k-means‖,
+//                   Bahmani et al.: 5 oversampling rounds of ℓ = 2k, then weighted k-means++ on
+//                   the candidates), random (the k customers with the smallest draws);
+//   Lloyd step      assign each point to the nearest centroid (ties: lowest index) and sum its
+//                   grid-integer coordinates into 128-bit accumulators;
+//   empty clusters  an empty cluster takes the point farthest from its centroid (ties: lowest
+//                   global row), the next empty one the next farthest, and so on.
+//
+// Every reduction that decides a result is exact (integers), and no random draw depends on the
+// rank or the order of arrival, so labels, centroids and inertia are bit-identical for any rank
+// count. Convergence follows scikit-learn: stop when the labels no longer change, or when the
+// sum of squared centroid shifts is <= tol × (mean feature variance); then reassign once.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "rfmseg/config.hpp"
+#include "rfmseg/mpi.hpp"
+#include "rfmseg/scale.hpp"
+
+namespace rfmseg {
+
+struct KMeansOptions {
+  int k = 4;
+  Init init = Init::kmeans_plus_plus;
+  int n_init = 10;
+  int max_iter = 300;
+  double tol = 1e-4;
+  std::uint64_t seed = 42;
+};
+
+/// The points: this rank's rows of the (grid-snapped) features, a random key per row (hash of
+/// the customer id) and the global index of the first local row.
+struct KMeansData {
+  const Features& features;
+  std::span<const std::uint64_t> keys;
+  std::uint64_t first_row = 0;
+  int grid_exponent = 0;
+};
+
+struct KMeansModel {
+  int k = 0;
+  std::vector<double> centroids;       ///< [k, 3] row-major
+  std::vector<double> init_centroids;  ///< [k, 3] the winning restart's starting centroids
+  std::vector<std::int64_t> sizes;     ///< points per cluster
+  double inertia = 0;                  ///< Σ squared distance to the assigned centroid
+  int n_iter = 0;
+  bool converged = false;
+  int restart = 0;                     ///< which of the n_init restarts won
+};
+
+/// Collective: the best of n_init restarts (lowest inertia; ties: first). `labels` receives the
+/// local rows' clusters. Throws AgreedError when k exceeds the number of distinct points.
+[[nodiscard]] KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMeansOptions& options,
+                                     std::vector<std::int32_t>& labels);
+
+/// Local: nearest centroid of every row (ties: lowest index) and its squared distance.
+void assign_nearest(const Features& features, std::span<const double> centroids, int k,
+                    std::span<std::int32_t> labels, std::span<double> distances);
+
+/// Collective: Σ squared distances, exact.
+[[nodiscard]] double inertia_of(const mpi::Comm& comm, std::span<const double> distances);
+
+}  // namespace rfmseg

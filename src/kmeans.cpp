@@ -1,0 +1,425 @@
+#include "rfmseg/kmeans.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "rfmseg/errors.hpp"
+#include "rfmseg/hash.hpp"
+#include "rfmseg/int128.hpp"
+#include "rfmseg/reduce.hpp"
+
+namespace rfmseg {
+
+namespace {
+
+constexpr std::size_t D = feature_count;
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+/// A point offered by one rank to a global choice: the smallest (key, row) wins everywhere.
+struct Candidate {
+  double key;
+  std::uint64_t row;
+  double x[D];
+};
+
+bool candidate_less(const Candidate& a, const Candidate& b) {
+  return a.key < b.key || (a.key == b.key && a.row < b.row);
+}
+
+/// Collective: the globally smallest of the ranks' best candidates.
+Candidate global_best(const mpi::Comm& comm, const Candidate& local) {
+  const auto all = mpi::allgather(comm, local);
+  return *std::min_element(all.begin(), all.end(), candidate_less);
+}
+
+/// Random stream of one (restart, purpose, step) triple.
+std::uint64_t stream_id(int restart, int purpose, int step) {
+  return (static_cast<std::uint64_t>(restart) << 32) ^ (static_cast<std::uint64_t>(purpose) << 24) ^
+         static_cast<std::uint64_t>(step);
+}
+
+double squared_distance(const Features& f, std::size_t i, const double* c) {
+  double s = 0;
+  for (std::size_t d = 0; d < D; ++d) {
+    const double diff = f.column[d][i] - c[d];
+    s += diff * diff;
+  }
+  return s;
+}
+
+[[noreturn]] void too_few_points(int k, int found) {
+  throw AgreedError("k = " + std::to_string(k) + " clusters requested, but the customers have only " +
+                        std::to_string(found) + " distinct feature vectors: choose k <= " + std::to_string(found),
+                    1);
+}
+
+// ---------------------------------------------------------------- initialization policies
+
+/// k-means++ by an exponential race: P(point i wins step s) ∝ D²(i) exactly, for any partition.
+std::vector<double> init_kmeans_plus_plus(const mpi::Comm& comm, const KMeansData& data, int k, std::uint64_t seed,
+                                          int restart) {
+  const Features& f = data.features;
+  const std::size_t n = f.size();
+  std::vector<double> centroids;
+  std::vector<double> d2(n, infinity);
+  for (int step = 0; step < k; ++step) {
+    Candidate best{infinity, ~0ull, {}};
+    const std::uint64_t stream = stream_id(restart, 1, step);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double weight = step == 0 ? 1.0 : d2[i];
+      if (!(weight > 0)) continue;
+      const double u = unit_open(random_word(seed, stream, data.keys[i]));
+      const Candidate c{-std::log(u) / weight, data.first_row + i, {}};
+      if (candidate_less(c, best)) best = c;
+    }
+    if (best.key < infinity) {
+      const std::size_t i = best.row - data.first_row;
+      for (std::size_t d = 0; d < D; ++d) best.x[d] = f.column[d][i];
+    }
+    const Candidate chosen = global_best(comm, best);
+    if (!(chosen.key < infinity)) too_few_points(k, step);
+    centroids.insert(centroids.end(), chosen.x, chosen.x + D);
+    for (std::size_t i = 0; i < n; ++i) d2[i] = std::min(d2[i], squared_distance(f, i, chosen.x));
+  }
+  return centroids;
+}
+
+/// The k points with the smallest random draws (duplicates are repaired as empty clusters).
+std::vector<double> init_random(const mpi::Comm& comm, const KMeansData& data, int k, std::uint64_t seed, int restart) {
+  const Features& f = data.features;
+  std::vector<Candidate> local;
+  const std::uint64_t stream = stream_id(restart, 2, 0);
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    Candidate c{unit_open(random_word(seed, stream, data.keys[i])), data.first_row + i, {}};
+    for (std::size_t d = 0; d < D; ++d) c.x[d] = f.column[d][i];
+    local.push_back(c);
+  }
+  const auto keep = std::min<std::size_t>(local.size(), static_cast<std::size_t>(k));
+  std::partial_sort(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(keep), local.end(), candidate_less);
+  local.resize(keep);
+  auto all = mpi::allgatherv<Candidate>(comm, local);
+  std::sort(all.begin(), all.end(), candidate_less);
+  if (all.size() < static_cast<std::size_t>(k)) too_few_points(k, static_cast<int>(all.size()));
+  std::vector<double> centroids;
+  for (int j = 0; j < k; ++j) centroids.insert(centroids.end(), all[static_cast<std::size_t>(j)].x, all[static_cast<std::size_t>(j)].x + D);
+  return centroids;
+}
+
+/// k-means‖: oversample, weight the candidates by the points nearest to them, then run weighted
+/// k-means++ and a few weighted Lloyd steps on the candidates (identically on every rank).
+std::vector<double> init_kmeans_parallel(const mpi::Comm& comm, const KMeansData& data, int k, std::uint64_t seed,
+                                         int restart) {
+  const Features& f = data.features;
+  const std::size_t n = f.size();
+  constexpr int rounds = 5;
+  const double oversampling = 2.0 * k;
+  // First candidate: uniform, as the first k-means++ step.
+  std::vector<Candidate> candidates;
+  {
+    Candidate best{infinity, ~0ull, {}};
+    const std::uint64_t stream = stream_id(restart, 3, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Candidate c{-std::log(unit_open(random_word(seed, stream, data.keys[i]))), data.first_row + i, {}};
+      if (candidate_less(c, best)) best = c;
+    }
+    if (best.key < infinity)
+      for (std::size_t d = 0; d < D; ++d) best.x[d] = f.column[d][best.row - data.first_row];
+    candidates.push_back(global_best(comm, best));
+  }
+  std::vector<double> d2(n);
+  for (std::size_t i = 0; i < n; ++i) d2[i] = squared_distance(f, i, candidates[0].x);
+  for (int round = 1; round <= rounds; ++round) {
+    const double phi = global_sum(comm, d2);
+    if (!(phi > 0)) break;
+    std::vector<Candidate> picked;
+    const std::uint64_t stream = stream_id(restart, 3, round);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double p = std::min(1.0, oversampling * d2[i] / phi);
+      if (p > 0 && unit_open(random_word(seed, stream, data.keys[i])) < p) {
+        Candidate c{0, data.first_row + i, {}};
+        for (std::size_t d = 0; d < D; ++d) c.x[d] = f.column[d][i];
+        picked.push_back(c);
+      }
+    }
+    const auto gathered = mpi::allgatherv<Candidate>(comm, picked);
+    for (const auto& c : gathered) {
+      candidates.push_back(c);
+      for (std::size_t i = 0; i < n; ++i) d2[i] = std::min(d2[i], squared_distance(f, i, c.x));
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.row < b.row; });
+  const std::size_t m = candidates.size();
+  if (m < static_cast<std::size_t>(k)) return init_kmeans_plus_plus(comm, data, k, seed, restart);
+  // Weight = number of points nearest to each candidate.
+  std::vector<std::int64_t> weight(m, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t best = 0;
+    double best_d = infinity;
+    for (std::size_t c = 0; c < m; ++c) {
+      const double dist = squared_distance(f, i, candidates[c].x);
+      if (dist < best_d) {
+        best_d = dist;
+        best = c;
+      }
+    }
+    ++weight[best];
+  }
+  weight = mpi::allreduce(comm, std::move(weight), mpi::Op::sum);
+  // Weighted k-means++ on the candidates: local and identical on every rank.
+  std::vector<double> centroids;
+  std::vector<double> cd2(m, infinity);
+  for (int step = 0; step < k; ++step) {
+    double best_key = infinity;
+    std::size_t best = m;
+    for (std::size_t c = 0; c < m; ++c) {
+      const double w = static_cast<double>(weight[c]) * (step == 0 ? 1.0 : cd2[c]);
+      if (!(w > 0)) continue;
+      const double key = -std::log(unit_open(random_word(seed, stream_id(restart, 4, step), candidates[c].row))) / w;
+      if (key < best_key) {
+        best_key = key;
+        best = c;
+      }
+    }
+    if (best == m) return init_kmeans_plus_plus(comm, data, k, seed, restart);
+    centroids.insert(centroids.end(), candidates[best].x, candidates[best].x + D);
+    for (std::size_t c = 0; c < m; ++c) {
+      double s = 0;
+      for (std::size_t d = 0; d < D; ++d) s += (candidates[c].x[d] - candidates[best].x[d]) * (candidates[c].x[d] - candidates[best].x[d]);
+      cd2[c] = std::min(cd2[c], s);
+    }
+  }
+  // A few weighted Lloyd steps on the candidates (fixed order: same bits everywhere).
+  for (int iter = 0; iter < 10; ++iter) {
+    std::vector<double> sums(static_cast<std::size_t>(k) * D, 0.0), counts(static_cast<std::size_t>(k), 0.0);
+    for (std::size_t c = 0; c < m; ++c) {
+      std::size_t best = 0;
+      double best_d = infinity;
+      for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j) {
+        double s = 0;
+        for (std::size_t d = 0; d < D; ++d) s += (candidates[c].x[d] - centroids[j * D + d]) * (candidates[c].x[d] - centroids[j * D + d]);
+        if (s < best_d) {
+          best_d = s;
+          best = j;
+        }
+      }
+      for (std::size_t d = 0; d < D; ++d) sums[best * D + d] += static_cast<double>(weight[c]) * candidates[c].x[d];
+      counts[best] += static_cast<double>(weight[c]);
+    }
+    for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j)
+      if (counts[j] > 0)
+        for (std::size_t d = 0; d < D; ++d) centroids[j * D + d] = sums[j * D + d] / counts[j];
+  }
+  return centroids;
+}
+
+// ---------------------------------------------------------------- Lloyd step
+
+/// Grid integers of the features: exact, so sums are exact.
+struct GridPoints {
+  std::array<std::vector<std::int64_t>, D> column;
+  GridPoints(const Features& f, int exponent) {
+    for (std::size_t d = 0; d < D; ++d) {
+      column[d].resize(f.size());
+      for (std::size_t i = 0; i < f.size(); ++i)
+        column[d][i] = static_cast<std::int64_t>(std::ldexp(f.column[d][i], exponent));
+    }
+  }
+};
+
+struct StepSums {
+  std::vector<int128_t> sums;        // [k, D] grid units
+  std::vector<std::int64_t> counts;  // [k]
+  bool changed = false;
+};
+
+/// Assigns every local point to its nearest centroid and accumulates exact per-cluster sums.
+StepSums assign_and_accumulate(const Features& f, const GridPoints& grid, const std::vector<double>& centroids, int k,
+                               std::vector<std::int32_t>& labels) {
+  const std::size_t n = f.size();
+  const auto kk = static_cast<std::size_t>(k);
+  StepSums out;
+  out.sums.assign(kk * D, 0);
+  out.counts.assign(kk, 0);
+  // Centroids as a structure of arrays for the inner loop.
+  std::vector<double> c0(kk), c1(kk), c2(kk);
+  for (std::size_t j = 0; j < kk; ++j) {
+    c0[j] = centroids[j * D];
+    c1[j] = centroids[j * D + 1];
+    c2[j] = centroids[j * D + 2];
+  }
+  const double* x0 = f.column[0].data();
+  const double* x1 = f.column[1].data();
+  const double* x2 = f.column[2].data();
+  const std::int64_t* g0 = grid.column[0].data();
+  const std::int64_t* g1 = grid.column[1].data();
+  const std::int64_t* g2 = grid.column[2].data();
+  // |grid value| < 2^40: int64 block sums of up to 2^22 points are safe, then flushed to 128 bits.
+  constexpr std::size_t block = std::size_t{1} << 22;
+  std::vector<std::int64_t> partial(kk * D);
+  bool changed = false;
+  for (std::size_t start = 0; start < n; start += block) {
+    std::fill(partial.begin(), partial.end(), 0);
+    const std::size_t stop = std::min(n, start + block);
+    for (std::size_t i = start; i < stop; ++i) {
+      std::int32_t best = 0;
+      double best_d = infinity;
+      for (std::size_t j = 0; j < kk; ++j) {
+        const double a = x0[i] - c0[j], b = x1[i] - c1[j], c = x2[i] - c2[j];
+        const double dist = a * a + b * b + c * c;
+        if (dist < best_d) {
+          best_d = dist;
+          best = static_cast<std::int32_t>(j);
+        }
+      }
+      changed |= labels[i] != best;
+      labels[i] = best;
+      const auto b = static_cast<std::size_t>(best);
+      partial[b * D] += g0[i];
+      partial[b * D + 1] += g1[i];
+      partial[b * D + 2] += g2[i];
+      ++out.counts[b];
+    }
+    for (std::size_t t = 0; t < partial.size(); ++t) out.sums[t] += partial[t];
+  }
+  out.changed = changed;
+  return out;
+}
+
+/// Empty-cluster policy: the farthest points (ties: lowest global row) become the centroids of
+/// the empty clusters, in cluster order.
+void repair_empty_clusters(const mpi::Comm& comm, const KMeansData& data, const std::vector<double>& old_centroids,
+                           const std::vector<std::int32_t>& labels, const std::vector<std::size_t>& empty,
+                           std::vector<double>& centroids) {
+  const Features& f = data.features;
+  std::vector<Candidate> local;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    Candidate c{-squared_distance(f, i, &old_centroids[static_cast<std::size_t>(labels[i]) * D]), data.first_row + i, {}};
+    for (std::size_t d = 0; d < D; ++d) c.x[d] = f.column[d][i];
+    local.push_back(c);
+  }
+  const auto keep = std::min(local.size(), empty.size());
+  std::partial_sort(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(keep), local.end(), candidate_less);
+  local.resize(keep);
+  auto all = mpi::allgatherv<Candidate>(comm, local);
+  std::sort(all.begin(), all.end(), candidate_less);
+  for (std::size_t e = 0; e < empty.size() && e < all.size(); ++e)
+    std::copy(all[e].x, all[e].x + D, centroids.begin() + static_cast<std::ptrdiff_t>(empty[e] * D));
+}
+
+struct RunResult {
+  std::vector<double> centroids, init_centroids;
+  int n_iter = 0;
+  bool converged = false;
+};
+
+RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const GridPoints& grid, std::vector<double> centroids,
+                const KMeansOptions& options, double tolerance, std::vector<std::int32_t>& labels) {
+  RunResult run;
+  run.init_centroids = centroids;
+  const int k = options.k;
+  const double unit = std::ldexp(1.0, -data.grid_exponent);
+  std::fill(labels.begin(), labels.end(), -1);
+  for (int iter = 0; iter < options.max_iter; ++iter) {
+    StepSums step = assign_and_accumulate(data.features, grid, centroids, k, labels);
+    mpi::allreduce_sum_inplace(comm, std::span<int128_t>(step.sums));
+    step.counts = mpi::allreduce(comm, std::move(step.counts), mpi::Op::sum);
+    const bool changed = mpi::any_of(comm, step.changed);
+    std::vector<double> next(centroids.size());
+    std::vector<std::size_t> empty;
+    for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j) {
+      if (step.counts[j] == 0) {
+        empty.push_back(j);
+        continue;
+      }
+      for (std::size_t d = 0; d < D; ++d)
+        next[j * D + d] = static_cast<double>(step.sums[j * D + d]) / static_cast<double>(step.counts[j]) * unit;
+    }
+    if (!empty.empty()) repair_empty_clusters(comm, data, centroids, labels, empty, next);
+    double shift = 0;
+    for (std::size_t t = 0; t < next.size(); ++t) shift += (next[t] - centroids[t]) * (next[t] - centroids[t]);
+    centroids = std::move(next);
+    run.n_iter = iter + 1;
+    if (iter > 0 && !changed) {  // labels repeated: strict convergence
+      run.converged = true;
+      break;
+    }
+    if (shift <= tolerance) {
+      run.converged = true;
+      break;
+    }
+  }
+  run.centroids = std::move(centroids);
+  return run;
+}
+
+}  // namespace
+
+void assign_nearest(const Features& features, std::span<const double> centroids, int k, std::span<std::int32_t> labels,
+                    std::span<double> distances) {
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    std::int32_t best = 0;
+    double best_d = infinity;
+    for (int j = 0; j < k; ++j) {
+      const double dist = squared_distance(features, i, &centroids[static_cast<std::size_t>(j) * D]);
+      if (dist < best_d) {
+        best_d = dist;
+        best = j;
+      }
+    }
+    labels[i] = best;
+    distances[i] = best_d;
+  }
+}
+
+double inertia_of(const mpi::Comm& comm, std::span<const double> distances) { return global_sum(comm, distances); }
+
+KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMeansOptions& options,
+                       std::vector<std::int32_t>& labels) {
+  mpi::assert_same_on_all_ranks(comm, options.k, "k");
+  mpi::assert_same_on_all_ranks(comm, static_cast<std::int64_t>(options.seed), "seed");
+  mpi::assert_same_on_all_ranks(comm, options.n_init, "n_init");
+  const Features& f = data.features;
+  const std::size_t n = f.size();
+  const std::uint64_t total = mpi::allreduce<std::uint64_t>(comm, n, mpi::Op::sum);
+  if (total < static_cast<std::uint64_t>(options.k)) too_few_points(options.k, static_cast<int>(total));
+
+  // scikit-learn's tolerance: tol × mean of the features' variances.
+  double mean_variance = 0;
+  for (std::size_t d = 0; d < D; ++d) mean_variance += global_moments(comm, f.column[d]).variance;
+  const double tolerance = options.tol * mean_variance / D;
+
+  const GridPoints grid(f, data.grid_exponent);
+  KMeansModel best;
+  std::vector<std::int32_t> run_labels(n);
+  std::vector<double> distances(n);
+  for (int restart = 0; restart < std::max(1, options.n_init); ++restart) {
+    std::vector<double> start;
+    switch (options.init) {
+      case Init::kmeans_plus_plus: start = init_kmeans_plus_plus(comm, data, options.k, options.seed, restart); break;
+      case Init::random: start = init_random(comm, data, options.k, options.seed, restart); break;
+      case Init::kmeans_parallel: start = init_kmeans_parallel(comm, data, options.k, options.seed, restart); break;
+    }
+    RunResult run = lloyd(comm, data, grid, std::move(start), options, tolerance, run_labels);
+    // Final E-step against the final centroids; inertia from exact sums.
+    assign_nearest(f, run.centroids, options.k, run_labels, distances);
+    const double inertia = inertia_of(comm, distances);
+    if (restart == 0 || inertia < best.inertia) {
+      best.k = options.k;
+      best.centroids = std::move(run.centroids);
+      best.init_centroids = std::move(run.init_centroids);
+      best.inertia = inertia;
+      best.n_iter = run.n_iter;
+      best.converged = run.converged;
+      best.restart = restart;
+      labels = run_labels;
+    }
+  }
+  best.sizes.assign(static_cast<std::size_t>(options.k), 0);
+  for (auto label : labels) ++best.sizes[static_cast<std::size_t>(label)];
+  best.sizes = mpi::allreduce(comm, std::move(best.sizes), mpi::Op::sum);
+  return best;
+}
+
+}  // namespace rfmseg
