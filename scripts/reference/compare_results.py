@@ -3,7 +3,8 @@
 
   compare_results.py rfm RESULT.h5 REFERENCE.csv [--counters C.json]
       RFM table equal to rfm_reference.py's CSV: same ids in the same order, equal recency and
-      frequency, monetary equal as float64 bit for bit; dtypes as in INTERFACE.md.
+      frequency, monetary equal as float64 bit for bit; dtypes as in INTERFACE.md.  --counters:
+      also /run count_<fate>, count_lines, count_blank_lines, customers, snapshot_date.
   compare_results.py kmeans RESULT.h5 [--min-ari 0.99] [--inertia-rtol 1e-6]
       re-run scikit-learn's Lloyd K-means from /model/init_centroids on /customers/features with
       the result's tol and max_iter; compare labels (ARI) and inertia.
@@ -177,42 +178,38 @@ def cmd_rfm(a):
         for p in problems:
             print("  " + p)
         return MISMATCH
-    print("RFM OK: %d customers identical (ids, recency, frequency, monetary bit-for-bit)" % n)
+    print("RFM OK: %d customers identical (ids, recency, frequency, monetary bit-for-bit)%s"
+          % (n, "; /run counters and snapshot_date equal" if a.counters else ""))
     return OK
 
 
-COUNTER_ATTR_PATTERNS = ["{}", "count_{}", "counter_{}", "n_{}", "clean_{}", "lines_{}",
-                         "cleaning/{}", "counters/{}"]
+# rfm_reference.py counters JSON key -> rfmseg /run attribute.
+FATES = ["bad_field_count", "bad_number", "bad_date", "bad_customer_id", "missing_customer",
+         "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
+COUNTER_ATTRS = [(f, "count_" + f) for f in FATES] + [
+    ("data_lines", "count_lines"), ("blank_lines", "count_blank_lines"),
+    ("customers", "customers")]
 
 
 def check_counters(path, h, problems):
-    """Compare fate counters of rfm_reference.py's JSON with /run attributes, where found."""
+    """Compare rfm_reference.py's counters JSON with rfmseg's /run attributes: count_<fate>
+    for every fate, count_lines, count_blank_lines, customers and snapshot_date."""
     with open(path) as f:
         c = json.load(f)
-    fates = ["bad_field_count", "bad_number", "bad_date", "missing_customer", "duplicate",
-             "cancellation", "zero_quantity", "nonpositive_price", "kept"]
-    missing = []
-    for fate in fates:
-        v = None
-        for pat in COUNTER_ATTR_PATTERNS:
-            v = run_attr(h, pat.format(fate))
-            if v is not None:
-                break
+    for key, attr in COUNTER_ATTRS:
+        if key not in c:
+            print("note: %s has no %r (not compared)" % (path, key))
+            continue
+        v = run_attr(h, attr)
         if v is None:
-            missing.append(fate)
-        elif int(v) != int(c[fate]):
-            problems.append("counter %s: result %s, reference %d" % (fate, v, c[fate]))
-    snap = None
-    for name in ("snapshot", "snapshot_date"):
-        snap = run_attr(h, name)
-        if snap is not None:
-            break
+            problems.append("/run attribute %s is missing (reference %s = %d)" % (attr, key, c[key]))
+        elif int(v) != int(c[key]):
+            problems.append("counter %s (/run %s): result %s, reference %d" % (key, attr, v, c[key]))
+    snap = run_attr(h, "snapshot_date")
     if snap is None:
-        missing.append("snapshot")
-    elif c.get("snapshot") is not None and str(snap)[:10] != c["snapshot"]:
-        problems.append("snapshot: result %s, reference %s" % (snap, c["snapshot"]))
-    if missing:
-        print("note: /run has no attribute for: %s (not compared)" % ", ".join(missing))
+        problems.append("/run attribute snapshot_date is missing")
+    elif c.get("snapshot") is not None and str(snap) != c["snapshot"]:
+        problems.append("snapshot_date: result %s, reference %s" % (snap, c["snapshot"]))
 
 
 # --- kmeans ----------------------------------------------------------------------------------

@@ -1,25 +1,25 @@
 #!/usr/bin/python3
 """Independent, exact reference computation of the RFM table (README "Data semantics").
 
-Written deliberately plainly (csv module, Python ints, fractions) so that it shares no code and
-no numeric shortcuts with the C++ implementation or with pandas.  The output CSV is the oracle
-that `compare_results.py rfm` checks rfmseg's HDF5 result against, bit for bit.
+Written deliberately plainly (Python strings, Python ints, fractions) so that it shares no code
+and no numeric shortcuts with the C++ implementation or with pandas.  The output CSV is the
+oracle that `compare_results.py rfm` checks rfmseg's HDF5 result against, bit for bit.
 
-Rules implemented (each one is a decision the C++ side must match; see SEMANTICS.md beside this
-file for the full list with rationale):
+Rules implemented (each one is a decision the C++ side makes too; README.md beside this file has
+the full list):
 
 * Input bytes are decoded as latin-1, so every byte maps to one character and back: ids,
   invoices and duplicate detection are byte-exact and no encoding error can occur.
-* Records follow RFC 4180 as implemented by Python's csv module with strict=False: a field that
-  *starts* with the quote character is quoted and may contain delimiters, doubled quotes and
-  line breaks; a quote anywhere else is literal; characters after a closing quote are appended
-  literally up to the next delimiter; an unterminated quote runs to end of file.  Line ends are
-  LF, CRLF or a lone CR.
-* The first non-blank record of each file is the header (unless --no-header).  Blank records
-  (nothing between two line ends) are skipped and counted as `blank_lines`, not as data lines.
+* Line ends are LF or CRLF (a lone CR is data).  A record ends at the first LF that follows an
+  even number of quote characters counted from the record's start (quote parity: what a
+  parallel reader can decide from byte counts alone).  Fields follow RFC 4180 leniently: a field
+  that *starts* with the quote is quoted (delimiters, "" and line breaks inside; text after the
+  closing quote is appended up to the next delimiter); a quote elsewhere is a literal character.
+* The first record of each file is the header (unless --no-header).  Records that are empty
+  after trimming ASCII whitespace are blank: skipped and counted as `blank_lines`.
 * Every data line gets exactly one fate, in this order:
-  bad_field_count, bad_number, bad_date, missing_customer, duplicate, cancellation,
-  zero_quantity, nonpositive_price, kept.
+  bad_field_count, bad_number, bad_date, bad_customer_id, missing_customer, duplicate,
+  cancellation, zero_quantity, nonpositive_price, kept.
 * Monetary is summed exactly in integer micro-units and converted once to the correctly
   rounded float64 of total / 10**6.
 """
@@ -37,6 +37,7 @@ FATES = [
     "bad_field_count",
     "bad_number",
     "bad_date",
+    "bad_customer_id",
     "missing_customer",
     "duplicate",
     "cancellation",
@@ -45,13 +46,17 @@ FATES = [
     "kept",
 ]
 
-# ASCII whitespace only.  str.strip() without arguments would also strip latin-1 characters
-# such as NBSP (0xA0) and NEL (0x85), which the C++ side (isspace in the "C" locale) does not.
+# ASCII whitespace.  str.strip() without arguments would also strip latin-1 characters such as
+# NBSP (0xA0) and NEL (0x85), which the C++ side does not.  Ids, invoices, header names and blank
+# records use WS; numbers and dates are trimmed of spaces and tabs only (NUM_WS).
 WS = " \t\n\v\f\r"
+NUM_WS = " \t"
 
 MICRO = 10**6
-INT64_MAX = 2**63 - 1
-INT64_MIN = -(2**63)
+MAX_ABS_MICRO = 10**18      # |price| or |amount| <= 10**12 currency units
+MAX_ABS_QUANTITY = 10**12
+MAX_CUSTOMER_ID_BYTES = 256
+MIN_YEAR, MAX_YEAR = 1900, 2199
 
 # --- layouts ---------------------------------------------------------------------------------
 
@@ -73,116 +78,117 @@ PRESETS = {
     },
 }
 
-# Candidate header names of the amount layout, matched case-insensitively after trimming; the
-# first name of each list that is present wins (list order, not column order).
+# The amount layout's usual header names (used by pipeline_reference.py).
 AMOUNT_CUSTOMER_NAMES = ["customer_id", "customer id", "customerid"]
 AMOUNT_DATE_NAMES = ["trans_date", "date", "transaction_date", "invoicedate", "order_date"]
 AMOUNT_AMOUNT_NAMES = ["tran_amount", "amount", "dollar_value", "transaction_amount", "sales"]
 
 ROLES = ["customer", "invoice", "date", "quantity", "price", "amount"]
 
+# Header names are compared after name_key(): UTF-8 BOM dropped, ' ', '\t', '_', '-', '.'
+# removed, ASCII letters lowercased ("Customer ID" == "CustomerID" == "customer_id").  Without
+# an explicit mapping a role takes the column of the first alias present (alias order).
+ALIASES = {
+    "customer": ["customerid", "customer", "custid", "customerno", "customernumber", "clientid"],
+    "invoice": ["invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "orderno"],
+    "date": ["invoicedate", "transdate", "date", "transactiondate", "orderdate", "purchasedate"],
+    "quantity": ["quantity", "qty"],
+    "price": ["unitprice", "price"],
+    "amount": ["tranamount", "amount", "dollarvalue", "transactionamount", "sales",
+               "totalamount"],
+}
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
 
 class FatalInput(Exception):
     """Bad input or configuration: exit status 1, like rfmseg."""
 
 
-def norm_name(s):
-    return s.strip(WS).lower()
-
-
-def find_column(header_norm, name):
-    """0-based index of the first header field equal to name (case-insensitive, trimmed)."""
-    n = norm_name(name)
-    for i, h in enumerate(header_norm):
-        if h == n:
-            return i
-    return None
+def name_key(s):
+    if s.startswith("\xef\xbb\xbf"):
+        s = s[3:]
+    for c in " \t_-.":
+        s = s.replace(c, "")
+    return s.translate(_ASCII_LOWER)
 
 
 def resolve_layout(args, header, path, nfields_first):
     """Return (format_name, {role: 0-based index or None}).
 
     header is the list of header fields, or None with --no-header (then nfields_first is the
-    field count of the first data record, used only for the presets' canonical positions).
+    field count of the file's first record).
     """
-    cols = {r: None for r in ROLES}
+    keys = [name_key(h) for h in header] if header is not None else None
     fmt = args.format
-    header_norm = [norm_name(h) for h in header] if header is not None else None
-    if header_norm is not None and header_norm:
-        # A UTF-8 byte order mark decoded as latin-1.
-        if header_norm[0].startswith("\xef\xbb\xbf"):
-            header_norm[0] = header_norm[0][3:].strip(WS)
-
-    def by_name(name):
-        return find_column(header_norm, name)
-
-    if fmt == "auto":
-        if header_norm is None:
-            if not any(getattr(args, "col_" + r) for r in ROLES):
-                raise FatalInput("%s: --format auto needs a header (or give --format / --col-*)"
-                                 % path)
-            fmt = "custom"
-        elif all(by_name(PRESETS["online-retail"][r]) is not None
-                 for r in ("customer", "invoice", "date", "quantity", "price")):
-            fmt = "online-retail"
-        elif all(by_name(PRESETS["online-retail-ii"][r]) is not None
-                 for r in ("customer", "invoice", "date", "quantity", "price")):
-            fmt = "online-retail-ii"
-        elif (any(by_name(n) is not None for n in AMOUNT_CUSTOMER_NAMES)
-              and any(by_name(n) is not None for n in AMOUNT_DATE_NAMES)
-              and any(by_name(n) is not None for n in AMOUNT_AMOUNT_NAMES)):
-            fmt = "amount"
-        elif any(getattr(args, "col_" + r) for r in ROLES):
-            fmt = "custom"
-        else:
-            raise FatalInput("%s: unrecognised header %r (use --format or --col-*)"
-                             % (path, header))
-
+    mapping = {r: getattr(args, "col_" + r) or "" for r in ROLES}
+    use_aliases = {r: True for r in ROLES}
     if fmt in PRESETS:
         p = PRESETS[fmt]
         for r in ("customer", "invoice", "date", "quantity", "price"):
-            if header_norm is None:
-                cols[r] = p["header"].index(p[r])
-            else:
-                cols[r] = by_name(p[r])
-                if cols[r] is None:
-                    raise FatalInput("%s: --format %s: column %r not in header"
-                                     % (path, fmt, p[r]))
-    elif fmt == "amount":
-        if header_norm is not None:
-            for role, names in (("customer", AMOUNT_CUSTOMER_NAMES), ("date", AMOUNT_DATE_NAMES),
-                                ("amount", AMOUNT_AMOUNT_NAMES)):
-                for n in names:
-                    if by_name(n) is not None:
-                        cols[role] = by_name(n)
-                        break
+            if not mapping[r]:
+                mapping[r] = (str(p["header"].index(p[r]) + 1) if header is None else p[r])
+        use_aliases["invoice"] = use_aliases["quantity"] = use_aliases["price"] = False
+    elif fmt == "amount" and header is None:
+        for r, pos in (("customer", "1"), ("date", "2"), ("amount", "3")):
+            if not mapping[r]:
+                mapping[r] = pos
 
-    # Explicit mappings override the preset / detection.
-    for r in ROLES:
-        spec = getattr(args, "col_" + r)
-        if not spec:
-            continue
-        if header_norm is None:
-            if not spec.isdigit() or int(spec) < 1:
-                raise FatalInput("--col-%s: with --no-header give a 1-based column index" % r)
-            cols[r] = int(spec) - 1
-        else:
-            idx = by_name(spec)
-            if idx is None and spec.isdigit() and int(spec) >= 1:
-                idx = int(spec) - 1
-            if idx is None:
-                raise FatalInput("%s: --col-%s %r: no such column in header %r"
-                                 % (path, r, spec, header))
-            cols[r] = idx
+    def find(role):
+        spec = mapping[role]
+        if spec:
+            if spec.isdigit() and spec.isascii():
+                idx = int(spec)
+                if idx < 1:
+                    raise FatalInput("--col-%s must be a 1-based column index or a name" % role)
+                if header is not None and idx > len(header):
+                    raise FatalInput("%s: --col-%s %s is beyond the %d columns of the header"
+                                     % (path, role, spec, len(header)))
+                return idx - 1
+            if header is None:
+                raise FatalInput("--col-%s %r names a column, but --no-header is set" % (role, spec))
+            want = name_key(spec)
+            for i, k in enumerate(keys):
+                if k == want:
+                    return i
+            raise FatalInput("%s: no column %r (--col-%s) in header %r" % (path, spec, role, header))
+        if header is None or not use_aliases[role]:
+            return None
+        for alias in ALIASES[role]:
+            for i, k in enumerate(keys):
+                if k == alias:
+                    return i
+        return None
 
-    if cols["amount"] is not None:
-        cols["quantity"] = None
-        cols["price"] = None
+    cols = {r: None for r in ROLES}
+    cols["customer"] = find("customer")
+    cols["invoice"] = find("invoice")
+    cols["date"] = find("date")
+    if fmt != "amount":
+        cols["quantity"] = find("quantity")
+        cols["price"] = find("price")
+    if cols["quantity"] is None or cols["price"] is None or mapping["amount"]:
+        cols["amount"] = find("amount")
+        if cols["amount"] is not None:
+            cols["quantity"] = cols["price"] = None
     missing = [r for r in ("customer", "date") if cols[r] is None]
-    if cols["amount"] is None and (cols["quantity"] is None or cols["price"] is None):
-        missing.append("quantity+price or amount")
+    if cols["amount"] is None:
+        missing += [r for r in ("quantity", "price") if cols[r] is None]
     if missing:
-        raise FatalInput("%s: layout %s: no column for %s" % (path, fmt, ", ".join(missing)))
+        raise FatalInput("%s: cannot find the %s column(s)%s (use --format or --col-*)"
+                         % (path, ", ".join(missing),
+                            " in header %r" % header if header is not None else ""))
+    if fmt == "auto":
+        def key_at(i):
+            return keys[i] if (i is not None and keys is not None) else None
+        if cols["amount"] is not None:
+            fmt = "amount"
+        elif key_at(cols["invoice"]) == "invoiceno" and key_at(cols["price"]) == "unitprice":
+            fmt = "online-retail"
+        elif key_at(cols["invoice"]) == "invoice" and key_at(cols["price"]) == "price":
+            fmt = "online-retail-ii"
+        else:
+            fmt = "custom"
     nfields = len(header) if header is not None else nfields_first
     for r, i in cols.items():
         if i is not None and i >= nfields:
@@ -194,68 +200,62 @@ def resolve_layout(args, header, path, nfields_first):
 
 # --- field parsers ---------------------------------------------------------------------------
 
-INT_RE = re.compile(r"[+-]?[0-9]+")
-DEC_RE = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+INT_RE = re.compile(r"([+-]?)([0-9]+)")
 
 
 def parse_int(s):
-    """Quantity: optional sign and ASCII digits after trimming; must fit int64."""
-    s = s.strip(WS)
-    if not INT_RE.fullmatch(s):
-        return None
-    v = int(s)
-    if v < INT64_MIN or v > INT64_MAX:
-        return None
-    return v
-
-
-def parse_micro(s):
-    """Price/amount -> integer micro-units, exact, half away from zero beyond 6 decimals.
-
-    Accepted after trimming: [+-] digits [. digits] [e|E [+-] digits], at least one digit in
-    the mantissa ("5", "5.", ".5", "2.55", "1e-05", "+3.0E2").  The result must fit int64
-    micro-units.  Anything else (empty, "nan", "1,000", "$5") is None -> bad_number.
-    """
-    s = s.strip(WS)
-    m = DEC_RE.fullmatch(s)
+    """Quantity: [+-]digits after trimming blanks; |q| <= 10**12.  '6.0', '1e3' -> None."""
+    m = INT_RE.fullmatch(s.strip(NUM_WS))
     if not m:
         return None
-    sign, ip, fp, ex = m.group(1), m.group(2), m.group(3) or "", m.group(4)
+    v = int(m.group(2))
+    if v > MAX_ABS_QUANTITY:
+        return None
+    return -v if m.group(1) == "-" else v
+
+
+DEC_RE = {".": re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?"),
+          ",": re.compile(r"([+-]?)([0-9]*)(?:,([0-9]*))?")}
+
+
+def parse_micro(s, decimal_comma=False):
+    """Price/amount -> integer micro-units, exact, half away from zero beyond 6 decimals.
+
+    Accepted after trimming blanks: [+-] digits [. digits], at least one digit ("5", "5.", ".5",
+    "+3", "-0", "2.55").  No exponent, no nan/inf, no thousands separator.  |result| <= 10**18
+    (10**12 currency units).  Anything else is None -> bad_number.
+    """
+    m = DEC_RE["," if decimal_comma else "."].fullmatch(s.strip(NUM_WS))
+    if not m:
+        return None
+    sign, ip, fp = m.group(1), m.group(2), m.group(3) or ""
     if not ip and not fp:
         return None
-    digits = (ip + fp).lstrip("0")
-    mant = int(digits) if digits else 0
-    exp = int(ex) if ex is not None else 0
-    shift = exp - len(fp) + 6  # value * 10**6 == mant * 10**shift
-    if mant == 0:
-        v = 0
-    elif shift >= 0:
-        if len(digits) + shift > 20:  # certainly beyond int64
-            return None
-        v = mant * 10**shift
+    n = int(ip + fp)  # value == n / 10**len(fp)
+    if len(fp) <= 6:
+        q = n * 10**(6 - len(fp))
     else:
-        if -shift > len(digits) + 1:  # |value * 10**6| < 0.1 -> rounds to 0
-            v = 0
-        else:
-            q, r = divmod(mant, 10**(-shift))
-            if 2 * r >= 10**(-shift):  # half away from zero (on the magnitude)
-                q += 1
-            v = q
-    if sign == "-":
-        v = -v
-    if v < INT64_MIN or v > INT64_MAX:
+        q, r = divmod(n, 10**(len(fp) - 6))
+        if 2 * r >= 10**(len(fp) - 6):  # half away from zero (on the magnitude)
+            q += 1
+    if q > MAX_ABS_MICRO:
         return None
-    return v
+    return -q if sign == "-" else q
 
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 
-ISO_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?")
-SLASH_RE = re.compile(
-    r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}|[0-9]{2})(?: ([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?")
-MON_RE = re.compile(r"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4}|[0-9]{2})")
+# Optional time of day after a date: a run of blanks/'T' (starting right after the date), then
+# optionally H:MM[:SS[.fff]] with an optional AM/PM marker.  Validated (hour <= 23, minutes
+# <= 59, seconds <= 60), then ignored.
+TIME = (r"(?:[ T]+(?:([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]*)?)? *(?:AM|PM|am|pm)?)?)?")
+ISO_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})" + TIME)
+SLASH_RE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}|[0-9]{2})" + TIME)
+MON_RE = re.compile(r"([0-9]{1,2})([- ])([A-Za-z]{3})\2([0-9]{4}|[0-9]{2})" + TIME)
 COMPACT_RE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
+
+DATE_FORMATS = ["auto", "iso", "mdy", "dmy", "slash", "yyyymmdd", "dd-mon-yy"]
 
 
 class MonthOrderError(Exception):
@@ -266,58 +266,65 @@ def two_digit_year(y):
     return 2000 + y if y <= 68 else 1900 + y
 
 
-def valid_time(h, mi, se):
+def valid_time(m, first):
+    h, mi, se = m.group(first), m.group(first + 1), m.group(first + 2)
     if h is None:
         return True
-    if int(h) > 23 or int(mi) > 59:
-        return False
-    if se is not None and int(se) > 59:
-        return False
-    return True
+    return int(h) <= 23 and int(mi) <= 59 and (se is None or int(se) <= 60)
 
 
 def day_number(y, mo, d):
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
     try:
         return datetime.date(y, mo, d).toordinal()
     except ValueError:
         return None
 
 
-def parse_day(s, day_first):
+def year_of(text):
+    return int(text) if len(text) == 4 else two_digit_year(int(text))
+
+
+def parse_day(s, day_first, date_format="auto"):
     """Return the proleptic Gregorian ordinal of the calendar day, or None (bad_date).
 
-    Raises MonthOrderError when a slash date's month field exceeds 12 (fatal, README).
+    Raises MonthOrderError for a slash date whose month field exceeds 12 while its day field is
+    1..12 (the file's order is the other one: fatal).  `13/13/2011` is just a bad date.
     """
-    s = s.strip(WS)
-    m = ISO_RE.fullmatch(s)
-    if m:
-        if not valid_time(m.group(4), m.group(5), m.group(6)):
-            return None
-        return day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    m = SLASH_RE.fullmatch(s)
-    if m:
-        a, b, y = int(m.group(1)), int(m.group(2)), m.group(3)
-        mo, d = (b, a) if day_first else (a, b)
-        if mo > 12:
-            raise MonthOrderError(
-                "date %r has month %d > 12: contradicts %s order (use %s)"
-                % (s, mo, "day-first" if day_first else "month-first",
-                   "no --day-first" if day_first else "--day-first"))
-        yy = int(y) if len(y) == 4 else two_digit_year(int(y))
-        if not valid_time(m.group(4), m.group(5), m.group(6)):
-            return None
-        return day_number(yy, mo, d)
-    m = MON_RE.fullmatch(s)
-    if m:
-        mo = MONTHS.get(m.group(2).lower())
-        if mo is None:
-            return None
-        y = m.group(3)
-        yy = int(y) if len(y) == 4 else two_digit_year(int(y))
-        return day_number(yy, mo, int(m.group(1)))
-    m = COMPACT_RE.fullmatch(s)
-    if m:
-        return day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    s = s.strip(NUM_WS)
+    if date_format in ("auto", "iso"):
+        m = ISO_RE.fullmatch(s)
+        if m:
+            if not valid_time(m, 4):
+                return None
+            return day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if date_format in ("auto", "mdy", "dmy", "slash"):
+        m = SLASH_RE.fullmatch(s)
+        if m:
+            if not valid_time(m, 4):
+                return None
+            a, b = int(m.group(1)), int(m.group(2))
+            mo, d = (b, a) if day_first else (a, b)
+            if mo > 12 and 1 <= d <= 12:
+                raise MonthOrderError(
+                    "date %r has month %d > 12: contradicts %s order (use %s)"
+                    % (s, mo, "day-first" if day_first else "month-first",
+                       "no --day-first" if day_first else "--day-first"))
+            return day_number(year_of(m.group(3)), mo, d)
+    if date_format in ("auto", "dd-mon-yy"):
+        m = MON_RE.fullmatch(s)
+        if m:
+            if not valid_time(m, 5):
+                return None
+            mo = MONTHS.get(m.group(3).lower())
+            if mo is None:
+                return None
+            return day_number(year_of(m.group(4)), mo, int(m.group(1)))
+    if date_format in ("auto", "yyyymmdd"):
+        m = COMPACT_RE.fullmatch(s)
+        if m:
+            return day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     return None
 
 
@@ -339,51 +346,134 @@ def monetary_float(total_micro):
 
 # --- record reader ---------------------------------------------------------------------------
 
+def read_text(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return f.read().decode("latin-1")
+
+
 def strip_line_end(raw):
-    if raw.endswith("\r\n"):
-        return raw[:-2]
-    if raw.endswith("\n") or raw.endswith("\r"):
-        return raw[:-1]
+    """Drop a final LF, then a final CR (so CRLF, LF, and a CR at end of file)."""
+    if raw.endswith("\n"):
+        raw = raw[:-1]
+    if raw.endswith("\r"):
+        raw = raw[:-1]
     return raw
 
 
-def open_text(path):
-    if path.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="latin-1", newline="")
-    return open(path, "r", encoding="latin-1", newline="")
+def records(text, quote):
+    """Yield (first physical line number, record text including its line end).
 
-
-def records(f, delimiter, quotechar):
-    """Yield (first physical line number, raw record text without line end, fields).
-
-    fields is None for a blank record.  The raw text is exactly the bytes the record spans
-    (including line breaks inside quoted fields), recovered by recording the physical lines the
-    csv reader pulls: it never reads ahead of the record it returns.
+    A record ends at the first LF preceded by an even number of quote characters since the
+    record's start, or at end of file.  Physical lines are counted by LF only.
     """
-    lineno = [0]
-    buf = []
+    n = len(text)
+    pos = 0
+    line = 1
+    while pos < n:
+        start = pos
+        odd = False
+        while True:
+            nl = text.find("\n", pos)
+            seg_end = n if nl < 0 else nl
+            if text.count(quote, pos, seg_end) & 1:
+                odd = not odd
+            if nl < 0:
+                end = n
+                break
+            if not odd:
+                end = nl + 1
+                break
+            pos = nl + 1
+        rec = text[start:end]
+        yield line, rec
+        line += rec.count("\n")
+        pos = end
 
-    def lines():
-        for line in f:
-            lineno[0] += 1
-            buf.append(line)
-            yield line
 
-    if delimiter == "whitespace":
-        for line in lines():
-            buf.clear()
-            raw = strip_line_end(line)
-            body = raw.strip(" \t")
-            yield lineno[0], raw, (re.split(r"[ \t]+", body) if body else None)
-        return
-    reader = csv.reader(lines(), delimiter=delimiter, quotechar=quotechar, doublequote=True,
-                        strict=False, skipinitialspace=False, quoting=csv.QUOTE_MINIMAL)
-    start = 1
-    for row in reader:
-        raw = strip_line_end("".join(buf))
-        buf.clear()
-        yield start, raw, (row if raw != "" else None)
-        start = lineno[0] + 1
+class Splitter:
+    """Fields of one record (without its line end); None when a quoted field is not closed."""
+
+    def __init__(self, delimiter, quote, whitespace):
+        self.d, self.q, self.ws = delimiter, quote, whitespace
+
+    def is_sep(self, c):
+        return c in " \t" if self.ws else c == self.d
+
+    def split(self, rec):
+        if self.q not in rec:
+            if self.ws:
+                body = rec.strip(" \t")
+                return re.split(r"[ \t]+", body) if body else []
+            return rec.split(self.d)
+        fields = []
+        i, n = 0, len(rec)
+        if self.ws:
+            while i < n and self.is_sep(rec[i]):
+                i += 1
+            if i == n:
+                return fields
+        while True:
+            if i < n and rec[i] == self.q:
+                buf = []
+                i += 1
+                closed = False
+                while i < n:
+                    c = rec[i]
+                    if c == self.q:
+                        if i + 1 < n and rec[i + 1] == self.q:
+                            buf.append(c)
+                            i += 2
+                            continue
+                        i += 1
+                        closed = True
+                        break
+                    buf.append(c)
+                    i += 1
+                if not closed:
+                    return None
+                while i < n and not self.is_sep(rec[i]):
+                    buf.append(rec[i])
+                    i += 1
+                fields.append("".join(buf))
+            else:
+                start = i
+                while i < n and not self.is_sep(rec[i]):
+                    i += 1
+                fields.append(rec[start:i])
+            if i >= n:
+                return fields
+            i += 1  # the separator
+            if self.ws:
+                while i < n and self.is_sep(rec[i]):
+                    i += 1
+                if i == n:
+                    return fields
+            elif i == n:
+                fields.append("")
+                return fields
+
+
+def resolve_dialect(delimiter, quote, first_record):
+    """(delimiter char or None, whitespace?) for one file; 'auto' looks at its first record."""
+    if delimiter == "auto":
+        best, best_n = ",", 0
+        for c in ",;\t":
+            k = first_record.count(c)
+            if k > best_n:
+                best, best_n = c, k
+        if best_n == 0 and any(c in " \t" for c in strip_line_end(first_record).strip(WS)):
+            return None, True
+        return best, False
+    if delimiter in ("whitespace", "space"):
+        return None, True
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+    if delimiter in named:
+        return named[delimiter], False
+    if len(delimiter) == 1:
+        return delimiter, False
+    raise FatalInput("--delimiter must be auto, comma, semicolon, tab, whitespace or a single "
+                     "character, not %r" % delimiter)
 
 
 # --- main computation ------------------------------------------------------------------------
@@ -408,111 +498,128 @@ def compute(args, log=sys.stderr):
     net_micro = {}  # customer -> summed signed micro-units of cancellation lines (net policy)
     files_info = []
     have_invoice_all = True
-    per_file_layout = []
+    day_first = args.day_first
+    if args.date_format in ("mdy", "dmy"):
+        day_first = args.date_format == "dmy"
 
     for path in args.input:
-        with open_text(path) as f:
-            it = records(f, args.delimiter, args.quote)
-            header = None
-            fmt = cols = None
-            expected = None
-            file_lines = 0
-            for lineno, raw, fields in it:
+        text = read_text(path)
+        if text == "":
+            print("warning: input %r is empty; skipped" % path, file=log)
+            files_info.append({"path": path, "format": None, "data_lines": 0})
+            continue
+        fmt = cols = expected = splitter = None
+        file_lines = 0
+        for lineno, rec in records(text, args.quote):
+            raw = strip_line_end(rec)
+            if splitter is None:
+                delim, ws = resolve_dialect(args.delimiter, args.quote, rec)
+                splitter = Splitter(delim, args.quote, ws)
+                fields = splitter.split(raw)
                 if fields is None:
-                    blank += 1
-                    continue
-                if cols is None:
-                    if not args.no_header:
-                        header = fields
-                        fmt, cols = resolve_layout(args, header, path, None)
-                        expected = len(header)
-                        continue
-                    fmt, cols = resolve_layout(args, None, path, len(fields))
+                    raise FatalInput("%s:1: the header has an unclosed quote" % path)
+                if not args.no_header:
+                    if len(fields) <= 1 and not ws and not args.col_customer:
+                        raise FatalInput("%s: the header [%s] has a single column; set "
+                                         "--delimiter or map the columns" % (path, raw))
+                    fmt, cols = resolve_layout(args, fields, path, None)
                     expected = len(fields)
-                file_lines += 1
+                    continue
+                fmt, cols = resolve_layout(args, None, path, len(fields))
+                expected = len(fields)
+            if raw.strip(WS) == "":
+                blank += 1
+                continue
+            file_lines += 1
 
-                def fate(name):
-                    counts[name] += 1
-                    if len(examples[name]) < args.examples:
-                        examples[name].append("%s:%d" % (path, lineno))
+            def fate(name):
+                counts[name] += 1
+                if len(examples[name]) < args.examples:
+                    examples[name].append("%s:%d" % (path, lineno))
 
-                if len(fields) != expected:
-                    fate("bad_field_count")
-                    continue
-                if cols["amount"] is not None:
-                    qty = 1
-                    price = parse_micro(fields[cols["amount"]])
-                else:
-                    qty = parse_int(fields[cols["quantity"]])
-                    price = parse_micro(fields[cols["price"]])
-                if qty is None or price is None:
-                    fate("bad_number")
-                    continue
-                try:
-                    day = parse_day(fields[cols["date"]], args.day_first)
-                except MonthOrderError as e:
-                    raise FatalInput("%s:%d: %s" % (path, lineno, e))
-                if day is None:
-                    fate("bad_date")
-                    continue
-                cust = normalize_id(fields[cols["customer"]])
-                if cust == "":
-                    fate("missing_customer")
-                    continue
-                key = (path, raw) if args.duplicate_scope == "file" else raw
-                if key in seen:
-                    fate("duplicate")
-                    continue
-                seen.add(key)
-                inv = fields[cols["invoice"]].strip(WS) if cols["invoice"] is not None else None
-                if (inv is not None and inv.startswith("C")) or qty < 0:
-                    fate("cancellation")
-                    if args.cancellations == "net":
-                        net_micro[cust] = net_micro.get(cust, 0) + qty * price
-                    continue
-                if qty == 0:
-                    fate("zero_quantity")
-                    continue
-                if price <= 0:
-                    fate("nonpositive_price")
-                    continue
-                fate("kept")
-                c = customers.get(cust)
-                if c is None:
-                    c = customers[cust] = Customer()
-                if c.last_day is None or day > c.last_day:
-                    c.last_day = day
-                c.lines += 1
-                if inv is not None:
-                    c.invoices.add(inv)
-                c.days.add(day)
-                c.micro += qty * price
-            if cols is None:
-                print("warning: %s: no header and no data" % path, file=log)
+            fields = splitter.split(raw)
+            if fields is None or len(fields) != expected:
+                fate("bad_field_count")
+                continue
+            if cols["amount"] is not None:
+                qty = 1
+                price = parse_micro(fields[cols["amount"]], args.decimal_comma)
             else:
-                if cols["invoice"] is None:
-                    have_invoice_all = False
-                per_file_layout.append(fmt)
-            files_info.append({"path": path, "format": fmt, "data_lines": file_lines})
+                qty = parse_int(fields[cols["quantity"]])
+                price = parse_micro(fields[cols["price"]], args.decimal_comma)
+            if qty is None or price is None:
+                fate("bad_number")
+                continue
+            try:
+                day = parse_day(fields[cols["date"]], day_first, args.date_format)
+            except MonthOrderError as e:
+                raise FatalInput("%s:%d: %s" % (path, lineno, e))
+            if day is None:
+                fate("bad_date")
+                continue
+            cust = normalize_id(fields[cols["customer"]])
+            if len(cust) > MAX_CUSTOMER_ID_BYTES:
+                fate("bad_customer_id")
+                continue
+            if cust == "":
+                fate("missing_customer")
+                continue
+            inv = fields[cols["invoice"]].strip(WS) if cols["invoice"] is not None else None
+            # Duplicate: same record text (line end excluded) and, so with several layouts,
+            # the same parsed line.
+            key = (raw, cust, inv, day, qty, price)
+            if args.duplicate_scope == "file":
+                key = (path,) + key
+            if key in seen:
+                fate("duplicate")
+                continue
+            seen.add(key)
+            if (inv is not None and inv.startswith("C")) or qty < 0:
+                fate("cancellation")
+                if args.cancellations == "net":
+                    net_micro[cust] = net_micro.get(cust, 0) + qty * price
+                continue
+            if qty == 0:
+                fate("zero_quantity")
+                continue
+            if price <= 0:
+                fate("nonpositive_price")
+                continue
+            fate("kept")
+            c = customers.get(cust)
+            if c is None:
+                c = customers[cust] = Customer()
+            if c.last_day is None or day > c.last_day:
+                c.last_day = day
+            c.lines += 1
+            if inv is not None:
+                c.invoices.add(inv)
+            c.days.add(day)
+            c.micro += qty * price
+        if cols["invoice"] is None:
+            have_invoice_all = False
+        files_info.append({"path": path, "format": fmt, "data_lines": file_lines})
 
     freq = args.frequency
     if freq is None:
-        freq = "invoices" if (have_invoice_all and per_file_layout) else "lines"
+        freq = "invoices" if have_invoice_all else "lines"
     if freq == "invoices" and not have_invoice_all:
         raise FatalInput("--frequency invoices needs an invoice column in every input")
 
     if args.snapshot:
-        try:
-            snap = datetime.date.fromisoformat(args.snapshot)
-            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", args.snapshot):
-                raise ValueError
-        except ValueError:
-            raise FatalInput("--snapshot %r: expected YYYY-MM-DD" % args.snapshot)
-        snap = snap.toordinal()
+        m = ISO_RE.fullmatch(args.snapshot)
+        snap = None
+        if m and len(args.snapshot) == 10 and valid_time(m, 4):
+            snap = day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if snap is None:
+            raise FatalInput("--snapshot %r: expected a date YYYY-MM-DD" % args.snapshot)
     elif customers:
         snap = max(c.last_day for c in customers.values()) + 1
     else:
         snap = None
+    data_lines = sum(counts.values())
+    if not customers:
+        raise FatalInput("no usable transactions: all %d data lines were dropped" % data_lines)
 
     rows = []
     nonpos = 0
@@ -528,16 +635,16 @@ def compute(args, log=sys.stderr):
 
     counters = dict(counts)
     counters.update({
-        "data_lines": sum(counts.values()),
+        "data_lines": data_lines,
         "blank_lines": blank,
         "customers": len(rows),
         "customers_nonpositive_monetary": nonpos,
         "monetary_total_micro": str(total_all),
-        "snapshot": datetime.date.fromordinal(snap).isoformat() if snap is not None else None,
+        "snapshot": datetime.date.fromordinal(snap).isoformat(),
         "frequency": freq,
         "cancellations": args.cancellations,
         "duplicate_scope": args.duplicate_scope,
-        "day_first": bool(args.day_first),
+        "day_first": bool(day_first),
         "files": files_info,
         "examples": examples,
     })
@@ -561,9 +668,9 @@ def build_parser():
     p.add_argument("--format", default="auto",
                    choices=["auto", "online-retail", "online-retail-ii", "amount"],
                    help="input layout (default: auto, by header, per file)")
-    p.add_argument("--delimiter", default=",",
-                   help="field delimiter: one character, 'tab', or 'whitespace' (runs of blanks, "
-                        "no quoting) (default ',')")
+    p.add_argument("--delimiter", default="auto",
+                   help="auto (most frequent of , ; tab in the first record), comma, semicolon, "
+                        "tab, whitespace (runs of blanks), or one character (default auto)")
     p.add_argument("--quote", default='"', help="quote character (default '\"')")
     p.add_argument("--no-header", action="store_true",
                    help="files have no header line; columns via --col-* (1-based) or the "
@@ -572,11 +679,16 @@ def build_parser():
         p.add_argument("--col-" + r, default=None, metavar="NAME|INDEX",
                        help="column of the %s (header name, or 1-based index)" % r)
     p.add_argument("--day-first", action="store_true", help="slash dates are D/M/Y")
+    p.add_argument("--date-format", choices=DATE_FORMATS, default="auto",
+                   help="auto (by shape), or only one layout; mdy/dmy also set the order")
+    p.add_argument("--decimal-comma", action="store_true",
+                   help="prices/amounts use ',' as the decimal separator")
     p.add_argument("--frequency", choices=["invoices", "lines", "days"], default=None,
                    help="default: invoices if every input has an invoice column, else lines")
     p.add_argument("--cancellations", choices=["drop", "net"], default="drop")
     p.add_argument("--duplicate-scope", choices=["all", "file"], default="all",
-                   help="duplicates are looked for across all inputs (default) or per file")
+                   help="duplicates are looked for across all inputs (default, like rfmseg) or "
+                        "per file")
     p.add_argument("--snapshot", default=None, metavar="YYYY-MM-DD",
                    help="reference day (default: latest kept purchase day + 1)")
     p.add_argument("--out-csv", required=True, metavar="OUT.csv",
@@ -590,15 +702,9 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.delimiter == "tab":
-        args.delimiter = "\t"
-    if args.delimiter != "whitespace" and len(args.delimiter) != 1:
-        print("error: --delimiter must be one character, 'tab' or 'whitespace'", file=sys.stderr)
-        return 1
     if len(args.quote) != 1:
         print("error: --quote must be one character", file=sys.stderr)
         return 1
-    csv.field_size_limit(sys.maxsize)
     try:
         rows, counters = compute(args)
     except FatalInput as e:

@@ -48,48 +48,82 @@ def unit_checks():
     for s, want in [
         ("2.55", 2550000), ("0.0000005", 1), ("-0.0000005", -1), ("0.00000049", 0),
         ("0.0000015", 2), ("0.1234565", 123457), ("-0.1234565", -123457),
-        ("1e-05", 10), ("1.5e-3", 1500), ("1E2", 100000000), ("+3.0E+2", 300000000),
-        (".5", 500000), ("5.", 5000000), (" 3 ", 3000000), ("+3", 3000000), ("-0", 0),
-        ("0", 0), ("00012.50", 12500000), ("1e-999999", 0), ("0e999999", 0),
-        ("9223372036854.775807", 2**63 - 1), ("-9223372036854.775808", -2**63),
-        ("", None), (" ", None), ("nan", None), ("inf", None), ("1,000", None), ("$5", None),
-        ("1e999999", None), ("9223372036854.775808", None), (".", None), ("e5", None),
-        ("1.2.3", None), ("- 1", None), ("1 000", None), ("0x10", None), ("1_000", None),
-        ("\xb2", None),
+        (".5", 500000), ("+.5", 500000), ("5.", 5000000), (" 3 ", 3000000), ("\t3\t", 3000000),
+        ("+3", 3000000), ("-0", 0), ("0", 0), ("00012.50", 12500000),
+        # |micro| <= 10**18 (10**12 currency units), after rounding
+        ("1000000000000", 10**18), ("-1000000000000", -10**18),
+        ("999999999999.9999995", 10**18), ("999999999999.9999994", 10**18 - 1),
+        ("1000000000000.0000004", 10**18), ("1000000000000.0000005", None),
+        ("1000000000000.000001", None), ("1000000000001", None), ("9223372036854.775807", None),
+        # no exponents, nan/inf, separators; only blanks are trimmed from numbers
+        ("1e-05", None), ("1.5e-3", None), ("1E2", None), ("+3.0E+2", None), ("1e400", None),
+        ("0e5", None), ("", None), (" ", None), ("nan", None), ("inf", None), ("-inf", None),
+        ("1,000", None), ("$5", None), (".", None), ("e5", None), ("1.2.3", None), ("- 1", None),
+        ("1 000", None), ("0x10", None), ("1_000", None), ("\xb2", None), ("3\r", None),
+        ("\x0b3", None), ("++3", None),
     ]:
         eq(pm(s), want, "parse_micro(%r)" % s)
+    eq(pm("1,5", True), 1500000, "parse_micro('1,5', decimal_comma)")
+    eq(pm("1.5", True), None, "parse_micro('1.5', decimal_comma)")
     pi = rr.parse_int
-    for s, want in [("6", 6), ("-6", -6), ("+6", 6), (" 6 ", 6), ("007", 7),
-                    ("6.0", None), ("", None), ("6e1", None), ("9223372036854775807", 2**63 - 1),
-                    ("9223372036854775808", None), ("-9223372036854775808", -2**63)]:
+    for s, want in [("6", 6), ("-6", -6), ("+6", 6), (" 6 ", 6), ("007", 7), ("-0", 0),
+                    ("6.0", None), ("", None), ("6e1", None), ("1e3", None),
+                    ("1000000000000", 10**12), ("-1000000000000", -10**12),
+                    ("1000000000001", None), ("9223372036854775807", None), ("6\r", None),
+                    ("six", None), ("--6", None)]:
         eq(pi(s), want, "parse_int(%r)" % s)
 
-    def d(s, day_first=False):
-        o = rr.parse_day(s, day_first)
+    def d(s, day_first=False, fmt="auto"):
+        o = rr.parse_day(s, day_first, fmt)
         return None if o is None else datetime.date.fromordinal(o).isoformat()
 
     for s, df, want in [
+        # ISO: 1-2 digit month/day; [blanks or T] + H:MM[:SS[.fff]] [AM|PM]
         ("2010-12-01", False, "2010-12-01"), ("2010-12-01 08:26", False, "2010-12-01"),
-        ("2010-12-01 08:26:59", False, "2010-12-01"), ("2010-12-01 23:59:60", False, None),
-        ("2010-12-01 24:00", False, None), ("2010-12-01T08:26:00", False, None),
-        ("2010-12-01 8:26", False, None), ("2010-1-01", False, None),
+        ("2010-12-01 08:26:59", False, "2010-12-01"), ("2010-12-01T08:26:00", False, "2010-12-01"),
+        ("2010-12-01 8:26", False, "2010-12-01"), ("2010-1-1", False, "2010-01-01"),
+        ("2010-12-01  08:26", False, "2010-12-01"), ("2010-12-01 08:26:00.123", False, "2010-12-01"),
+        ("2010-12-01 08:26 PM", False, "2010-12-01"), ("2010-12-01 8:26am", False, "2010-12-01"),
+        ("2010-12-01 23:59:60", False, "2010-12-01"),  # a leap second is a valid time
+        ("2010-12-01 23:59:61", False, None), ("2010-12-01 24:00", False, None),
+        ("2010-12-01 08:6", False, None), ("2010-12-01 123:00", False, None),
+        ("2010-12-01 08", False, None), ("2010-12-01 08:26 XM", False, None),
+        ("2010-12-01 08:26 Pm", False, None), ("2010-12-01x", False, None),
+        ("2010-12-01 AM", False, None), ("2010-12-001", False, None), ("10-12-01", False, None),
         ("2012-02-29", False, "2012-02-29"), ("2011-02-29", False, None),
         ("0000-01-01", False, None), ("2010-00-10", False, None),
+        # years 1900..2199 only
+        ("1899-12-31", False, None), ("1900-01-01", False, "1900-01-01"),
+        ("2199-12-31", False, "2199-12-31"), ("2200-01-01", False, None),
+        # slash dates, time optional
         ("12/1/2010 8:26", False, "2010-12-01"), ("12/1/2010 8:26", True, "2010-01-12"),
         ("12/01/2010 08:26:00", False, "2010-12-01"), ("12/1/2010", False, "2010-12-01"),
         ("12/1/10 8:26", False, "2010-12-01"), ("1/2/68", False, "2068-01-02"),
         ("1/2/69", False, "1969-01-02"), ("1/2/00", False, "2000-01-02"),
+        ("12/1/2010 8:26 AM", False, "2010-12-01"), ("12/1/2010 8:26:00 pm", False, "2010-12-01"),
+        ("12/1/2010  8:26", False, "2010-12-01"),
         ("2/30/2010 1:00", False, None), ("0/1/2010", False, None), ("1/0/2010", False, None),
-        ("12/1/2010 8:6", False, None), ("12/1/2010  8:26", False, None),
-        ("12/1/201 8:26", False, None),
+        ("12/1/2010 8:6", False, None), ("12/1/201 8:26", False, None), ("1/2/1899", False, None),
+        ("12/1/20101", False, None),
+        # not an order conflict: the day field is not 1..12 either, so just a bad date
+        ("13/13/2011", False, None), ("13/13/2011", True, None), ("40/5/2011", True, None),
+        ("5/40/2011", False, None), ("13/0/2011", False, None),
+        # DD-Mon-YY / DD Mon YYYY ('-' or ' ', the same on both sides), time optional
         ("14-Jan-15", False, "2015-01-14"), ("14-JAN-2015", False, "2015-01-14"),
-        ("4-jan-69", False, "1969-01-04"), ("30-Feb-15", False, None), ("14-Foo-15", False, None),
-        ("14-January-15", False, None),
+        ("4-jan-69", False, "1969-01-04"), ("14 Jan 2015", False, "2015-01-14"),
+        ("14-Jan-15 08:00", False, "2015-01-14"), ("14 Jan-2015", False, None),
+        ("30-Feb-15", False, None), ("14-Foo-15", False, None), ("14-January-15", False, None),
+        ("14-Jan-015", False, None),
         ("19970101", False, "1997-01-01"), ("19971301", False, None), ("1997011", False, None),
-        (" 19970101 ", False, "1997-01-01"), ("", False, None), ("yesterday", False, None),
+        (" 19970101 ", False, "1997-01-01"), ("18991231", False, None),
+        ("", False, None), ("yesterday", False, None), ("\x0b2010-12-01", False, None),
     ]:
         eq(d(s, df), want, "parse_day(%r, day_first=%s)" % (s, df))
-    for s, df in [("13/1/2010 8:26", False), ("1/13/2010 8:26", True), ("31/12/69", False)]:
+    eq(d("2010-12-01", False, "mdy"), None, "parse_day: --date-format mdy rejects ISO")
+    eq(d("12/1/2010", False, "iso"), None, "parse_day: --date-format iso rejects slash")
+    eq(d("1/12/2010", True, "dmy"), "2010-12-01", "parse_day: --date-format dmy")
+    for s, df in [("13/1/2010 8:26", False), ("1/13/2010 8:26", True), ("31/12/69", False),
+                  ("13/5/2011", False), ("45/5/2011", False), ("5/13/1800", True)]:
         try:
             rr.parse_day(s, df)
             check(False, "parse_day(%r, %s) should raise MonthOrderError" % (s, df))
@@ -98,16 +132,30 @@ def unit_checks():
     for s, want in [("17850", "17850"), ("17850.0", "17850"), (" 17850.000 ", "17850"),
                     ("17850.5", "17850.5"), ("17850.", "17850."), (".0", ".0"),
                     ("00123", "00123"), ("00123.0", "00123"), (" \t", ""), ("A\xa0", "A\xa0"),
-                    ("1.0e3", "1.0e3"), ("-5.0", "-5.0")]:
+                    ("1.0e3", "1.0e3"), ("-5.0", "-5.0"), ("\x0b17850\x0c", "17850"),
+                    ("\r17850.0\n", "17850")]:
         eq(rr.normalize_id(s), want, "normalize_id(%r)" % s)
     # Correct rounding of total/10**6, including a total above 2**53 where double(total)/1e6
     # (two roundings) gives ...236.125 instead of the correctly rounded ...236.0.
     for t, want in [(0, 0.0), (1, 1e-6), (-1, -1e-6), (46740000, 46.74), (1373371, 1.373371),
                     (1006633145311236043253, 1006633145311236.0),
-                    (561702975997366660932, 561702975997366.7)]:
+                    (561702975997366660932, 561702975997366.7), (10**30, 1e24)]:
         eq(rr.monetary_float(t), want, "monetary_float(%d)" % t)
     check(float(1006633145311236043253) / 1e6 != 1006633145311236.0,
           "naive division differs (documents why the exact path is needed)")
+    # Records: LF and CRLF end a record, a lone CR does not; quote parity decides.
+    recs = list(rr.records('a,b\r\nc\rd,e\n"x\ny",z\nq"r\ns"t\nlast', '"'))
+    eq([(n, rr.strip_line_end(r)) for n, r in recs],
+        [(1, "a,b"), (2, "c\rd,e"), (3, '"x\ny",z'), (5, 'q"r\ns"t'), (7, "last")],
+        "records(): LF/CRLF line ends, quote parity")
+    sp = rr.Splitter(",", '"', False)
+    for rec, want in [('"ab"cd,e', ["abcd", "e"]), ('a,b"c,d', ["a", 'b"c', "d"]),
+                      ('"a""b",', ['a"b', ""]), ('x,"never', None), ("", [""]),
+                      ('12" x 8",y', ['12" x 8"', "y"])]:
+        eq(sp.split(rec), want, "split(%r)" % rec)
+    spw = rr.Splitter(None, '"', True)
+    for rec, want in [("  a \t b  ", ["a", "b"]), (" \t ", []), ('"a b" c', ["a b", "c"])]:
+        eq(spw.split(rec), want, "split whitespace(%r)" % rec)
 
 
 # --- fixture cases ---------------------------------------------------------------------------
@@ -124,41 +172,46 @@ def F(name):
 # 11 price 0: nonpositive_price                       12 empty id: missing_customer
 # 13 blank id: missing_customer                       14 2/30/2010: bad_date
 # 15 qty 'two': bad_number                            16 7 fields, 17 9 fields: bad_field_count
-# 18 14527 12/3 2*0.0015 -> 3000 micro kept           19 14527 12/9 3*0.1234565 -> 3*123457 kept
+# 18 price 1.5e-3: bad_number (no exponents)          19 14527 12/9 3*0.1234565 -> 3*123457 kept
 # 20 blank line                                       21 14527 12/5 1.00 kept (latin-1 bytes)
 # 22 = line 21 but LF end: duplicate                  23 00123 12/6 2.5 kept
 # 24 ' 00123 ' -> 00123 12/6 2.5 kept                 25 ABC-1 12/6 2.5 kept
 # 26 price -2.5 nonpositive_price                     27 17850.5 12/7 1 kept (no final newline)
 # snapshot = 12/9 + 1 = 2010-12-10.
-OR_COUNTS = {"bad_field_count": 2, "bad_number": 1, "bad_date": 1, "missing_customer": 2,
-             "duplicate": 2, "cancellation": 2, "zero_quantity": 1, "nonpositive_price": 2,
-             "kept": 11, "data_lines": 24, "blank_lines": 1, "snapshot": "2010-12-10"}
+OR_COUNTS = {"bad_field_count": 2, "bad_number": 2, "bad_date": 1, "bad_customer_id": 0,
+             "missing_customer": 2, "duplicate": 2, "cancellation": 2, "zero_quantity": 1,
+             "nonpositive_price": 2, "kept": 10, "data_lines": 24, "blank_lines": 1,
+             "snapshot": "2010-12-10"}
 OR_CSV = ("customer_id,recency,frequency,monetary\n"
           "00123,4,2,5.0\n"
           "13047,9,1,54.08\n"
-          "14527,1,3,1.373371\n"
+          "14527,1,2,1.370371\n"
           "17850,9,2,46.74\n"
           "17850.5,3,1,1.0\n"
           "ABC-1,4,1,2.5\n")
 
+QUIRKS_CSV = ("customer_id,recency,frequency,monetary\n" + "L" * 256 + ",1,1,1.0\n"
+              'V,2,1,1.0\nW,1,1,1.0\n"X""1",4,1,1.0\nY,4,1,1.0\nZ,2,2,2.0\nZ\xa0,3,1,1.0\n')
+
 CASES = [
     ("online_retail", ["--input", F("online_retail.csv")], OR_CSV,
      dict(OR_COUNTS, customers=6, customers_nonpositive_monetary=0, frequency="invoices",
-          monetary_total_micro=str(5000000 + 54080000 + 1373371 + 46740000 + 1000000 + 2500000),
+          monetary_total_micro=str(5000000 + 54080000 + 1370371 + 46740000 + 1000000 + 2500000),
           examples_duplicate=["online_retail.csv:7", "online_retail.csv:22"],
           examples_bad_date=["online_retail.csv:14"],
+          examples_bad_number=["online_retail.csv:15", "online_retail.csv:18"],
           examples_bad_field_count=["online_retail.csv:16", "online_retail.csv:17"])),
     ("online_retail_lines", ["--input", F("online_retail.csv"), "--frequency", "lines"],
-     OR_CSV.replace("00123,4,2,", "00123,4,2,").replace("17850,9,2,", "17850,9,3,"), OR_COUNTS),
+     OR_CSV.replace("17850,9,2,", "17850,9,3,"), OR_COUNTS),
     ("online_retail_days", ["--input", F("online_retail.csv"), "--frequency", "days"],
      OR_CSV.replace("00123,4,2,", "00123,4,1,").replace("17850,9,2,", "17850,9,1,"), OR_COUNTS),
-    # net: 14527 gets -1*27.50 (C536379) and -2*1.45 (qty<0): 1.373371 - 30.40 = -29.026629
+    # net: 14527 gets -1*27.50 (C536379) and -2*1.45 (qty<0): 1.370371 - 30.40 = -29.029629
     ("online_retail_net", ["--input", F("online_retail.csv"), "--cancellations", "net"],
-     OR_CSV.replace("1.373371", "-29.026629"),
+     OR_CSV.replace("1.370371", "-29.029629"),
      dict(OR_COUNTS, customers_nonpositive_monetary=1, cancellations="net")),
     ("online_retail_snapshot", ["--input", F("online_retail.csv"), "--snapshot", "2011-01-01"],
      ("customer_id,recency,frequency,monetary\n"
-      "00123,%d,2,5.0\n13047,%d,1,54.08\n14527,%d,3,1.373371\n17850,%d,2,46.74\n"
+      "00123,%d,2,5.0\n13047,%d,1,54.08\n14527,%d,2,1.370371\n17850,%d,2,46.74\n"
       "17850.5,%d,1,1.0\nABC-1,%d,1,2.5\n")
      % (days("2010-12-06", "2011-01-01"), days("2010-12-01", "2011-01-01"),
         days("2010-12-09", "2011-01-01"), days("2010-12-01", "2011-01-01"),
@@ -169,29 +222,35 @@ CASES = [
     ("two_files_dup_all",
      ["--input", F("online_retail.csv"), "--input", F("online_retail_more.csv")],
      OR_CSV.replace("17850,9,2,46.74", "17850,2,3,49.29"),
-     dict(OR_COUNTS, duplicate=4, kept=12, data_lines=27)),
+     dict(OR_COUNTS, duplicate=4, kept=11, data_lines=27)),
     ("two_files_dup_file",
      ["--input", F("online_retail.csv"), "--input", F("online_retail_more.csv"),
       "--duplicate-scope", "file"],
      OR_CSV.replace("17850,9,2,46.74", "17850,2,3,64.59"),
-     dict(OR_COUNTS, duplicate=3, kept=13, data_lines=27)),
+     dict(OR_COUNTS, duplicate=3, kept=12, data_lines=27)),
     # online_retail_ii.csv: 13085: 12*6.95=83.40 + 12*6.75=81.00 (13085.0) on 2009-12-01 inv
-    # 489434, 12*2.55=30.60 on 12-02 inv 489435; hour 25, ISO month 13, 'T' separator: bad_date;
-    # C489449 cancellation; 16321 5*2.95=14.75 on 12-03.  Snapshot 2009-12-04.
+    # 489434, 12*2.55=30.60 on 12-02 inv 489435; hour 25, ISO month 13, year 1899: bad_date;
+    # C489449 cancellation (-12*2.95); 16321 on 12-03: 5*2.95 (489450), 5*2.95 ('T' separator,
+    # 489451), 1*1.5 ('2009-12-3 9:05', 489452), 2*0.5 ('12/3/2009 9:05 PM', 489458) = 32.00;
+    # 1e-05, quantity 10**12+1 and price 10**12+0.000001: bad_number; 99999 on 12-02:
+    # 10**12 * 10**12 = 1e24 (the largest line allowed).  Snapshot 2009-12-04.
     ("online_retail_ii", ["--input", F("online_retail_ii.csv")],
-     "customer_id,recency,frequency,monetary\n13085,2,2,195.0\n16321,1,1,14.75\n",
-     {"bad_date": 3, "cancellation": 1, "kept": 4, "data_lines": 8, "snapshot": "2009-12-04",
-      "frequency": "invoices"}),
+     "customer_id,recency,frequency,monetary\n13085,2,2,195.0\n16321,1,4,32.0\n99999,2,1,1e+24\n",
+     {"bad_number": 3, "bad_date": 3, "cancellation": 1, "kept": 8, "data_lines": 15,
+      "snapshot": "2009-12-04", "frequency": "invoices",
+      "examples_bad_date": ["online_retail_ii.csv:5", "online_retail_ii.csv:6",
+                            "online_retail_ii.csv:11"]}),
+    # net: 32.00 - 35.40
     ("online_retail_ii_net", ["--input", F("online_retail_ii.csv"), "--cancellations", "net"],
-     "customer_id,recency,frequency,monetary\n13085,2,2,195.0\n16321,1,1,-20.65\n",
+     "customer_id,recency,frequency,monetary\n13085,2,2,195.0\n16321,1,4,-3.4\n99999,2,1,1e+24\n",
      {"customers_nonpositive_monetary": 1}),
-    # amount.csv: CS1112 14-Jan-15 39 and 02-feb-2015 12.5; CS1113 31-Dec-99 (1999) 10;
-    # 30-Feb bad_date, 0 and -5 nonpositive_price, empty id, 'abc' bad_number, dup, 'Foo' month.
+    # amount.csv: CS1112 14-Jan-15 39 and 02-feb-2015 12.5; CS1113 31-Dec-99 (1999) 10 and
+    # '01 Feb 2015' 2.5; 30-Feb bad_date, 0 and -5 nonpositive_price, empty id, 'abc' and '1e3'
+    # bad_number, dup, 'Foo' month bad_date.  Snapshot 2015-02-03.
     ("amount", ["--input", F("amount.csv")],
-     "customer_id,recency,frequency,monetary\nCS1112,1,2,51.5\nCS1113,%d,1,10.0\n"
-     % days("1999-12-31", "2015-02-03"),
-     {"bad_number": 1, "bad_date": 2, "missing_customer": 1, "duplicate": 1,
-      "nonpositive_price": 2, "kept": 3, "data_lines": 10, "snapshot": "2015-02-03",
+     "customer_id,recency,frequency,monetary\nCS1112,1,2,51.5\nCS1113,2,2,12.5\n",
+     {"bad_number": 2, "bad_date": 2, "missing_customer": 1, "duplicate": 1,
+      "nonpositive_price": 2, "kept": 4, "data_lines": 12, "snapshot": "2015-02-03",
       "frequency": "lines"}),
     # cdnow_whitespace.txt (no header, runs of blanks, CRLF): frequency = distinct days.
     ("cdnow_whitespace",
@@ -203,18 +262,26 @@ CASES = [
      {"bad_field_count": 1, "bad_date": 1, "nonpositive_price": 1, "kept": 5, "data_lines": 8,
       "blank_lines": 1, "snapshot": "1997-03-31"}),
     # day_first.csv with --day-first: 1/12/10 = 2010-12-01, 31/12/69 = 1969-12-31,
-    # 5/1/2011 = 2011-01-05 (no time part).
+    # 5/1/2011 = 2011-01-05 (no time part); 13/13/2011 and 40/5/2011 bad_date (not an order
+    # conflict); customer 3: '1/2/2011 11:59:59 PM' = 2011-02-01 and '3 Feb 2011'.
     ("day_first", ["--input", F("day_first.csv"), "--day-first"],
-     "customer_id,recency,frequency,monetary\n1,1,2,3.0\n2,%d,1,1.0\n"
-     % days("1969-12-31", "2011-01-06"),
-     {"kept": 3, "snapshot": "2011-01-06"}),
-    # quirks.csv: '"ab"cd' -> 'abcd' (8 fields), id 'X"1'; ' "q' literal quote; '"  Z  "' -> Z;
-    # 'Z\xa0' (NBSP not trimmed) is its own customer; lone CR line end; unterminated quote
-    # swallows the rest of the file into one record -> bad_field_count.
-    ("quirks", ["--input", F("quirks.csv")],
-     'customer_id,recency,frequency,monetary\n"X""1",3,1,1.0\nY,3,1,1.0\nZ,1,2,2.0\n'
-     'Z\xa0,2,1,1.0\n',
-     {"bad_field_count": 1, "kept": 5, "data_lines": 6, "snapshot": "2011-01-04"}),
+     "customer_id,recency,frequency,monetary\n1,%d,2,3.0\n2,%d,1,1.0\n3,1,2,2.0\n"
+     % (days("2011-01-05", "2011-02-04"), days("1969-12-31", "2011-02-04")),
+     {"kept": 5, "bad_date": 2, "data_lines": 7, "snapshot": "2011-02-04"}),
+    # quirks.csv (line: what):
+    #  2 '"ab"cd' -> 'abcd', id '"X""1"' -> 'X"1'        3 '12" FRAME 8" WIDE': literal quotes
+    #  4 '"  Z  "' -> Z                                  5 'Z\xa0' (NBSP is not trimmed)
+    #  6 lone CR inside a field: data, not a line end    7 ' \t \r\n': blank
+    #  8 '\vV\f' -> V                                    9-10 '5" PIPE' opens a quote that the
+    #    '1" PIN' of line 10 closes: one record of 15 fields -> bad_field_count (line 9)
+    # 11 ' 2011-01-04 ', ' W ' trimmed                  12 id of 257 bytes: bad_customer_id
+    # 13 id of 256 bytes: kept                          14-15 unclosed quote runs to end of file:
+    #    one bad_field_count record.  Snapshot 2011-01-05.
+    ("quirks", ["--input", F("quirks.csv")], QUIRKS_CSV,
+     {"bad_field_count": 2, "bad_customer_id": 1, "kept": 8, "data_lines": 11,
+      "blank_lines": 1, "snapshot": "2011-01-05",
+      "examples_bad_field_count": ["quirks.csv:9", "quirks.csv:14"],
+      "examples_bad_customer_id": ["quirks.csv:12"]}),
 ]
 
 FATAL_CASES = [
@@ -287,10 +354,15 @@ def adhoc_checks(tmp):
     hdr = b"customer_id;date;amount\r\n"
     body = b"A;20200101;1,5\r\nA;20200102;2.5\r\nB;20200103;3\r\n"
     # ';' delimiter; '1,5' (decimal comma) is bad_number; BOM before the header
-    rc, got, err = run([b"\xef\xbb\xbf" + hdr + body], "--delimiter", ";", "--format", "amount")
-    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nA,2,1,2.5\nB,1,1,3.0\n"),
-       "adhoc: BOM + semicolons + decimal comma (%s)" % err)
-    check("bad_number=1" in err, "adhoc: decimal comma is bad_number: " + err)
+    for delim in (["--delimiter", ";"], []):  # [] = auto: ';' is the most frequent
+        rc, got, err = run([b"\xef\xbb\xbf" + hdr + body], *(delim + ["--format", "amount"]))
+        eq((rc, got), (0, "customer_id,recency,frequency,monetary\nA,2,1,2.5\nB,1,1,3.0\n"),
+           "adhoc: BOM + semicolons %s + decimal comma (%s)" % (delim, err))
+        check("bad_number=1" in err, "adhoc: decimal comma is bad_number: " + err)
+    rc, got, err = run([hdr + body], "--decimal-comma")
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nA,3,1,1.5\nB,1,1,3.0\n"),
+       "adhoc: --decimal-comma (%s)" % err)
+    check("bad_number=1" in err, "adhoc: '2.5' is bad_number with --decimal-comma: " + err)
     # gzip input, auto-detected amount layout, plus an empty file (warning)
     rc, got, err = run([gzip.compress(hdr.replace(b";", b",") + body.replace(b";", b",")
                                       .replace(b"1,5", b"1.5")), b""])
@@ -304,15 +376,54 @@ def adhoc_checks(tmp):
     eq((rc, got), (0, "customer_id,recency,frequency,monetary\nx,-4,1,2.5\n"),
        "adhoc: --col-* mapping, negative recency (%s)" % err)
     rc, got, err = run([b"who,when,qty,each\nx,2020-01-05,2,1.25\n"])
-    check(rc == 1 and "unrecognised header" in err, "adhoc: unknown header is fatal: " + err)
+    check(rc == 1 and "cannot find" in err, "adhoc: unknown header is fatal: " + err)
     rc, got, err = run([b"a,b\n1,2\n"], "--format", "online-retail")
-    check(rc == 1 and "not in header" in err, "adhoc: preset column missing is fatal: " + err)
+    check(rc == 1 and "no column" in err, "adhoc: preset column missing is fatal: " + err)
+    rc, got, err = run([b"customer_id amount\n"])
+    check(rc == 1, "adhoc: header without a date column is fatal: " + err)
     # ids with every byte value stay byte-exact and sort by bytes
     ids = [b"\xe9", b"Z", b"a", b"\x7f", b"\xa0x"]
     rc, got, err = run([b"customer_id,date,amount\n" +
                         b"".join(i + b",20200101,1\n" for i in ids)])
-    eq(got.encode("latin-1").split(b"\n")[1:-1],
+    eq(got.encode("latin-1").split(b"\n")[1:-1] if got else None,
        [i + b",1,1,1.0" for i in sorted(ids)], "adhoc: byte-order sort of latin-1 ids")
+    # a lone CR is not a line end: 'A,20200101,1\rB,20200102,2' is one record of 5 fields
+    rc, got, err = run([b"customer_id,date,amount\nA,20200101,1\rB,20200102,2\nC,20200103,3\n"])
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nC,1,1,3.0\n"),
+       "adhoc: lone CR is data (%s)" % err)
+    check("bad_field_count=1" in err, "adhoc: lone CR record is bad_field_count: " + err)
+    # a line of blanks is blank in CSV mode too
+    rc, got, err = run([b"customer_id,date,amount\n  \t\nA,20200101,1\n"])
+    check(rc == 0 and "blank_lines=1" in err, "adhoc: blank-only line is blank: " + err)
+    # --no-header: every record must have as many fields as the first one
+    rc, got, err = run([b"A,20200101,1\nB,20200102,2,extra\nC,20200103,3\n"], "--no-header",
+                       "--format", "amount")
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nA,3,1,1.0\nC,1,1,3.0\n"),
+       "adhoc: --no-header field count (%s)" % err)
+    check("bad_field_count=1" in err, "adhoc: --no-header extra field: " + err)
+    # month-first file with 13/13/2011: a bad date, not fatal; 13/5/2011: fatal with file:line
+    rc, got, err = run([b"customer_id,date,amount\nA,13/13/2011,1\nA,1/5/2011,2\n"])
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nA,1,1,2.0\n"),
+       "adhoc: 13/13/2011 is bad_date (%s)" % err)
+    rc, got, err = run([b"customer_id,date,amount\nA,1/5/2011,2\nA,13/5/2011,1\n"])
+    check(rc == 1 and "adhoc0:3:" in err and got is None,
+          "adhoc: 13/5/2011 month-first is fatal with file:line: " + err)
+    # net: a C invoice with a positive quantity adds its value
+    orh = b"InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    rc, got, err = run([orh + b"C1,A,x,2,2011-01-01,5,1,UK\n2,A,x,1,2011-01-01,1,1,UK\n"
+                       b"C3,A,x,-1,2011-01-01,0.25,1,UK\n"], "--cancellations", "net")
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\n1,1,1,10.75\n"),
+       "adhoc: net adds signed quantity x price (%s)" % err)
+    # nothing usable at all: error
+    rc, got, err = run([b"customer_id,date,amount\n,20200101,1\nA,20200101,abc\n"])
+    check(rc == 1 and "no usable" in err and got is None,
+          "adhoc: no usable line is fatal: " + err)
+    rc, got, err = run([b""])
+    check(rc == 1 and "no usable" in err, "adhoc: only an empty file is fatal: " + err)
+    # --no-header with a column beyond the first record
+    rc, got, err = run([b"A,20200101,1\n"], "--no-header", "--format", "amount",
+                       "--col-amount", "4")
+    check(rc == 1 and "beyond" in err, "adhoc: --col-* beyond the fields is fatal: " + err)
 
 
 # --- cross-check: exact reference vs the pandas pipeline on synthetic data --------------------
@@ -452,11 +563,24 @@ def h5_checks(tmp):
     rows = read_rfm_csv(ref)[1:]
     good = os.path.join(tmp, "good.h5")
     counters = _json.load(open(cj))
-    run = {f: counters[f] for f in rr.FATES}
-    run["snapshot"] = counters["snapshot"]
+    # the /run attributes rfmseg writes
+    run = {"count_" + f: counters[f] for f in rr.FATES}
+    run.update(count_lines=counters["data_lines"], count_blank_lines=counters["blank_lines"],
+               customers=counters["customers"], snapshot_date=counters["snapshot"])
     write_result(good, rows, run=run)
     rc, out = compare("rfm", good, ref, "--counters", cj)
     eq(rc, 0, "compare rfm on an exact result: " + out)
+    for name, val in [("count_lines", run["count_lines"] + 1), ("snapshot_date", "2010-12-11"),
+                      ("customers", 7), ("count_bad_customer_id", 1)]:
+        write_result(good, rows, run=dict(run, **{name: val}))
+        rc, out = compare("rfm", good, ref, "--counters", cj)
+        check(rc == 1 and name in out, "compare rfm --counters detects a wrong %s: %s"
+              % (name, out))
+    write_result(good, rows, run={k: v for k, v in run.items() if k != "count_duplicate"})
+    rc, out = compare("rfm", good, ref, "--counters", cj)
+    check(rc == 1 and "count_duplicate is missing" in out,
+          "compare rfm --counters detects a missing attribute: " + out)
+    write_result(good, rows, run=run)
     bad = os.path.join(tmp, "bad.h5")
     r2 = [list(r) for r in rows]
     r2[2][3] = repr(np.nextafter(float(r2[2][3]), 1e300))  # one ulp
@@ -473,7 +597,7 @@ def h5_checks(tmp):
     write_result(bad, rows, dtypes={"recency": np.int64})
     rc, out = compare("rfm", bad, ref)
     check(rc == 1 and "dtype" in out, "compare rfm checks dtypes: " + out)
-    run2 = dict(run, kept=run["kept"] + 1)
+    run2 = dict(run, count_kept=run["count_kept"] + 1)
     write_result(bad, rows, run=run2)
     rc, out = compare("rfm", bad, ref, "--counters", cj)
     check(rc == 1 and "counter kept" in out, "compare rfm --counters detects a count: " + out)

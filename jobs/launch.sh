@@ -1,0 +1,70 @@
+# Sourced by the job scripts in jobs/: how to start an MPI program inside a Slurm allocation.
+# Not executable on its own.
+#
+#   launch_choose EXE       pick the launcher once per job (sets LAUNCHER, printable)
+#   launch N CMD [ARGS...]  run CMD on N ranks with it (filling whole nodes first)
+#
+# Environment:
+#   RFMSEG_LAUNCHER     auto | srun | mpirun                           [auto]
+#                       auto: srun --mpi=$RFMSEG_SRUN_MPI when a probe (EXE --version on all
+#                       tasks of the allocation) shows srun can start MPI, else mpirun
+#   RFMSEG_SRUN_MPI     srun's MPI plugin [pmix when `srun --mpi=list` has it, else pmi2]
+#   RFMSEG_MPIRUN_ARGS  extra mpirun options (e.g. "--mca btl self,tcp")
+
+# Open MPI refuses to run as root without these (containers, CI); harmless otherwise.
+if [[ $(id -u) -eq 0 ]]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+
+LAUNCHER=""
+_launch_kind=""
+_launch_plugin=""
+
+_launch_srun_plugin() {
+  if [[ -n ${RFMSEG_SRUN_MPI:-} ]]; then echo "$RFMSEG_SRUN_MPI"; return; fi
+  if grep -qw pmix <<<"$(srun --mpi=list 2>&1)"; then echo pmix; else echo pmi2; fi
+}
+
+# srun starts MPI when all tasks join one MPI job: `EXE --version` then prints one line (rank 0
+# only); tasks that came up as singletons would print one each, a wrong plugin fails MPI_Init.
+_launch_srun_works() {  # $1: plugin, $2: executable
+  local out
+  out=$(timeout 120 srun --mpi="$1" --kill-on-bad-exit=1 "$2" --version 2>/dev/null) || return 1
+  [[ $(grep -c . <<<"$out") -eq 1 ]]
+}
+
+launch_choose() {  # $1: an MPI executable that understands --version
+  local want=${RFMSEG_LAUNCHER:-auto}
+  case $want in auto|srun|mpirun) ;; *) echo "RFMSEG_LAUNCHER must be auto, srun or mpirun, not '$want'" >&2; return 1 ;; esac
+  if [[ $want != mpirun && -n ${SLURM_JOB_ID:-} ]] && command -v srun >/dev/null; then
+    _launch_plugin=$(_launch_srun_plugin)
+    if [[ $want == srun ]] || _launch_srun_works "$_launch_plugin" "$1"; then
+      _launch_kind=srun
+      LAUNCHER="srun --mpi=$_launch_plugin"
+      return 0
+    fi
+    echo "srun --mpi=$_launch_plugin cannot start MPI here: falling back to mpirun" >&2
+  fi
+  command -v mpirun >/dev/null || { echo "neither srun nor mpirun can start MPI programs" >&2; return 1; }
+  _launch_kind=mpirun
+  LAUNCHER="mpirun${RFMSEG_MPIRUN_ARGS:+ $RFMSEG_MPIRUN_ARGS}"
+}
+
+# Nodes a run of N ranks uses when whole nodes are filled first.
+launch_nodes() {  # $1: ranks
+  local nodes=${SLURM_JOB_NUM_NODES:-1} total=${SLURM_NTASKS:-$1} per
+  per=$(((total + nodes - 1) / nodes))
+  ((per > 0)) || per=1
+  local need=$((($1 + per - 1) / per))
+  ((need < nodes)) && echo "$need" || echo "$nodes"
+}
+
+launch() {  # $1: ranks, rest: command
+  local n=$1; shift
+  if [[ $_launch_kind == srun ]]; then
+    srun --mpi="$_launch_plugin" --kill-on-bad-exit=1 --ntasks="$n" --nodes="$(launch_nodes "$n")" "$@"
+  else
+    # shellcheck disable=SC2086  # the extra options are meant to be split
+    mpirun -np "$n" ${RFMSEG_MPIRUN_ARGS:-} "$@"
+  fi
+}

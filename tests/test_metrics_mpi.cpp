@@ -1,0 +1,1 @@
+// metrics tests: being written

@@ -1,0 +1,1 @@
+// scores tests: being written
