@@ -1,0 +1,117 @@
+# e2e.cli_errors: bad invocations and bad input end with exit status 1 and one clear message on
+# stderr (from one rank only); a failed run leaves no file under the output name and does not
+# touch an existing result; --help works.
+#
+#   bash cli_errors.sh RFMSEG RFMSEG_GEN MPIEXEC "MPIEXEC_PREFLAGS" PROJECT_SOURCE_DIR
+
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+RANKS=2
+OUT=$WORK/out/result.h5
+mkdir -p "$WORK/out"
+
+# no_leftovers WHAT: nothing at all may exist in the output directory.
+no_leftovers() {
+  local left
+  left=$(ls -A "$WORK/out")
+  if [[ -n $left ]]; then
+    fail "$1: the output directory is not empty after a failed run: $left"
+  fi
+}
+
+# expect_error NAME REGEX ARGS...: rfmseg ARGS under $RANKS ranks exits 1 and stderr holds
+# exactly one "rfmseg: error:" line, which matches REGEX (extended grep).
+expect_error() {
+  local name=$1 regex=$2 rc=0 count line
+  shift 2
+  mpi "$RANKS" "$RFMSEG" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" || rc=$?
+  count=$(grep -c 'rfmseg: error:' "$WORK/$name.err" || true)
+  line=$(grep -m1 'rfmseg: error:' "$WORK/$name.err" || true)
+  if [[ $rc -ne 1 ]]; then
+    cat "$WORK/$name.err" >&2
+    fail "$name: exit status $rc, expected 1"
+  elif [[ $count -ne 1 ]]; then
+    cat "$WORK/$name.err" >&2
+    fail "$name: $count 'rfmseg: error:' lines on stderr, expected exactly 1"
+  elif ! grep -Eq -- "$regex" <<< "$line"; then
+    fail "$name: message [$line] does not match /$regex/"
+  else
+    pass "$name: exit 1, once: $line"
+  fi
+  if grep -q 'Traceback\|terminate called\|Segmentation\|what():' "$WORK/$name.err"; then
+    fail "$name: stderr shows a crash: $(head -5 "$WORK/$name.err")"
+  fi
+}
+
+HEADER='InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country'
+# A month-first file whose line 1501 says 13/5/2011: read by the last of the ranks, not rank 0.
+"$PY" - "$WORK/month_first.csv" "$HEADER" <<'EOF'
+import sys
+lines = [sys.argv[2] + "\n"] + ["%d,A,x,1,12/%d/2010 8:26,1.00,%d,UK\n" % (536365 + i, 1 + i % 28, 12346 + i % 50)
+                                for i in range(2000)]
+lines[1500] = "538000,A,x,1,13/5/2011 8:26,1.00,12347,UK\n"
+open(sys.argv[1], "w").write("".join(lines))
+EOF
+head -n 1000 "$WORK/month_first.csv" > "$WORK/good.csv"
+printf 'InvoiceNo,Quantity,InvoiceDate,UnitPrice,Country\n536365,6,12/1/2010 8:26,2.55,UK\n' \
+  > "$WORK/no_customer.csv"
+
+step "bad invocations"
+expect_error missing_input "does not exist.*missing\.csv|missing\.csv.*does not exist" \
+  --input "$WORK/missing.csv" --output "$OUT"
+no_leftovers missing_input
+expect_error unknown_option "--no-such-option" \
+  --input "$WORK/good.csv" --output "$OUT" --no-such-option
+no_leftovers unknown_option
+expect_error bad_frequency "--frequency.*weekly" \
+  --input "$WORK/good.csv" --output "$OUT" --frequency weekly
+no_leftovers bad_frequency
+expect_error no_customer_column "no_customer\.csv.*customer" \
+  --input "$WORK/no_customer.csv" --output "$OUT"
+no_leftovers no_customer_column
+expect_error month_order "month_first\.csv:1501:.*13/5/2011.*--day-first" \
+  --input "$WORK/month_first.csv" --output "$OUT"
+no_leftovers month_order
+expect_error no_output_dir "output directory.*no/such/dir.*does not exist" \
+  --input "$WORK/good.csv" --output "$WORK/no/such/dir/result.h5"
+no_leftovers no_output_dir
+[[ ! -e $WORK/no ]] || fail "no_output_dir: $WORK/no was created"
+
+step "a failed run keeps an existing result"
+if mpi "$RANKS" "$RFMSEG" --input "$WORK/good.csv" --output "$OUT" > "$WORK/good.log" 2>&1 &&
+   [[ -s $OUT ]]; then
+  pass "good run writes $OUT"
+  sum_before=$(cksum < "$OUT")
+  expect_error month_order_over_result "month_first\.csv:1501:" \
+    --input "$WORK/month_first.csv" --output "$OUT"
+  expect_error missing_input_over_result "missing\.csv" \
+    --input "$WORK/missing.csv" --output "$OUT"
+  if [[ $(cksum < "$OUT") == "$sum_before" ]]; then
+    pass "the existing result is unchanged"
+  else
+    fail "a failed run changed the existing result $OUT"
+  fi
+  left=$(ls -A "$WORK/out")
+  [[ $left == result.h5 ]] || fail "leftovers next to the result after failed runs: $left"
+else
+  cat "$WORK/good.log" >&2
+  fail "the good run failed"
+fi
+
+step "--help"
+rc=0
+"$RFMSEG" --help > "$WORK/help.out" 2> "$WORK/help.err" || rc=$?
+if [[ $rc -eq 0 && -s $WORK/help.out ]] && grep -q -- '--input' "$WORK/help.out"; then
+  pass "--help: exit 0, $(wc -l < "$WORK/help.out") lines"
+else
+  fail "--help: exit $rc, $(wc -c < "$WORK/help.out") bytes on stdout"
+fi
+rc=0
+mpi "$RANKS" "$RFMSEG" --help > "$WORK/help2.out" 2> "$WORK/help2.err" || rc=$?
+if [[ $rc -eq 0 ]] && cmp -s "$WORK/help.out" "$WORK/help2.out"; then
+  pass "--help under $RANKS ranks: exit 0, printed once"
+else
+  fail "--help under $RANKS ranks: exit $rc, output differs from the single-process one"
+fi
+
+finish
