@@ -392,6 +392,7 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
 
   const GridPoints grid(f, data.grid_exponent);
   KMeansModel best;
+  std::int64_t total_iterations = 0;
   std::vector<std::int32_t> run_labels(n);
   std::vector<double> distances(n);
   for (int restart = 0; restart < std::max(1, options.n_init); ++restart) {
@@ -402,6 +403,7 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
       case Init::kmeans_parallel: start = init_kmeans_parallel(comm, data, options.k, options.seed, restart); break;
     }
     RunResult run = lloyd(comm, data, grid, std::move(start), options, tolerance, run_labels);
+    total_iterations += run.n_iter;
     // Final E-step against the final centroids; inertia from exact sums.
     assign_nearest(f, run.centroids, options.k, run_labels, distances);
     const double inertia = inertia_of(comm, distances);
@@ -416,6 +418,7 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
       labels = run_labels;
     }
   }
+  best.total_iterations = total_iterations;
   best.sizes.assign(static_cast<std::size_t>(options.k), 0);
   for (auto label : labels) ++best.sizes[static_cast<std::size_t>(label)];
   best.sizes = mpi::allreduce(comm, std::move(best.sizes), mpi::Op::sum);

@@ -315,6 +315,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     h5::write_attribute(run, "max_iter", static_cast<std::int64_t>(config.model.max_iter));
     h5::write_attribute(run, "tol", config.model.tol);
     h5::write_attribute(run, "seed", static_cast<std::int64_t>(config.model.seed));
+    h5::write_attribute(run, "kmeans_iterations_total", seg.model.total_iterations);
     h5::write_attribute(run, "count_lines", counters.lines);
     h5::write_attribute(run, "count_blank_lines", counters.blank_lines);
     for (std::size_t f = 0; f < fate_count; ++f)

@@ -56,6 +56,7 @@ struct KMeansModel {
   int n_iter = 0;
   bool converged = false;
   int restart = 0;                     ///< which of the n_init restarts won
+  std::int64_t total_iterations = 0;   ///< Lloyd iterations over all restarts (for throughput)
 };
 
 /// Collective: the best of n_init restarts (lowest inertia; ties: first). `labels` receives the
