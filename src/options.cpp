@@ -14,7 +14,7 @@ namespace rfmseg::cli {
 namespace {
 
 po::options_description describe() {
-  po::options_description general("General");
+  po::options_description general("General", 110, 55);
   general.add_options()
     ("help,h", "print this help and exit")
     ("version", "print the version and exit")
@@ -24,7 +24,7 @@ po::options_description describe() {
     ("quiet,q", po::bool_switch(), "no console report on rank 0")
     ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
 
-  po::options_description layout("Input layout");
+  po::options_description layout("Input layout", 110, 55);
   layout.add_options()
     ("format", po::value<std::string>()->default_value("auto"), "auto (recognise by header) | online-retail | online-retail-ii | amount")
     ("col-customer", po::value<std::string>()->default_value(""), "customer id column: header name, or 1-based index")
@@ -41,13 +41,13 @@ po::options_description describe() {
     ("chunk-size", po::value<std::uint64_t>()->default_value(64), "MiB each rank parses per shuffle round (bounds memory)")
     ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind");
 
-  po::options_description rfm("RFM");
+  po::options_description rfm("RFM", 110, 55);
   rfm.add_options()
     ("snapshot", po::value<std::string>()->default_value(""), "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")
     ("frequency", po::value<std::string>()->default_value("auto"), "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")
     ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)");
 
-  po::options_description model("Segmentation");
+  po::options_description model("Segmentation", 110, 55);
   model.add_options()
     ("transform-recency", po::value<std::string>()->default_value("boxcox"), "none | log1p | cbrt | boxcox | yeojohnson (Box-Cox/Yeo-Johnson lambda by maximum likelihood over all customers)")
     ("transform-frequency", po::value<std::string>()->default_value("boxcox"), "transform of frequency (same choices)")
@@ -62,7 +62,9 @@ po::options_description describe() {
     ("cluster-names", po::value<std::string>()->default_value("loyal,new,at risk,churned"), "names for recent+frequent, recent, frequent, neither (see README: cluster labels)");
 
   po::options_description all("rfmseg — distributed RFM customer segmentation\n\n"
-                              "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 [--config FILE.ini] [options]\n");
+                              "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
+                              "[--config FILE.ini] [options]\n\noptions",
+                              110, 55);
   all.add(general).add(layout).add(rfm).add(model);
   return all;
 }
