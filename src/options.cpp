@@ -54,6 +54,9 @@ po::options_description describe() {
     ("transform-monetary", po::value<std::string>()->default_value("cbrt"), "transform of monetary (same choices)")
     ("scaler", po::value<std::string>()->default_value("standard"), "standard (population mean/std) | minmax")
     ("k", po::value<int>()->default_value(4), "clusters of the final model")
+    ("k-range", po::value<std::string>()->default_value(""), "elbow sweep A..B: fit every k in one run (SSE and metrics in /selection)")
+    ("k-select", po::value<std::string>()->default_value("none"), "none (final k = --k) | elbow (Kneedle on SSE) | silhouette (best silhouette); needs --k-range")
+    ("silhouette-sample", po::value<std::int64_t>()->default_value(10000), "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")
     ("init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")
     ("n-init", po::value<int>()->default_value(10), "K-means restarts; the lowest inertia wins")
     ("max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")
@@ -230,6 +233,19 @@ Parsed parse(const std::vector<std::string>& args) {
   m.tol = get<double>(vm, "tol");
   if (!(m.tol >= 0)) throw ConfigError("--tol must be >= 0");
   m.seed = get<std::uint64_t>(vm, "seed");
+  const auto range = get<std::string>(vm, "k-range");
+  if (!range.empty()) {
+    parse_k_range(range, m.k_min, m.k_max);
+    if (m.k_max > 1000) throw ConfigError("--k-range: k above 1000 is not supported");
+  }
+  const auto select = get<std::string>(vm, "k-select");
+  if (select == "none") m.k_select = KSelect::none;
+  else if (select == "elbow") m.k_select = KSelect::elbow;
+  else if (select == "silhouette") m.k_select = KSelect::silhouette;
+  else throw ConfigError("--k-select must be none, elbow or silhouette, not '" + select + "'");
+  if (m.k_select != KSelect::none && m.k_max == 0) throw ConfigError("--k-select " + select + " needs --k-range A..B");
+  m.silhouette_sample = get<std::int64_t>(vm, "silhouette-sample");
+  if (m.silhouette_sample < 0) throw ConfigError("--silhouette-sample must be >= 0 (0 = exact)");
   const auto names = get<std::string>(vm, "cluster-names");
   std::size_t start = 0;
   for (int i = 0; i < 4; ++i) {

@@ -11,6 +11,7 @@
 #include "rfmseg/hash.hpp"
 #include "rfmseg/reduce.hpp"
 #include "rfmseg/segment.hpp"
+#include "rfmseg/selection.hpp"
 #include "rfmseg/h5.hpp"
 #include "rfmseg/ingest.hpp"
 #include "rfmseg/output.hpp"
@@ -185,12 +186,54 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   for (std::size_t i = 0; i < n; ++i) keys[i] = hash_bytes(customers.id[i]);
   const std::uint64_t first_row = mpi::exscan_sum<std::uint64_t>(comm, n);
   const KMeansData data{seg.features, keys, first_row, seg.scale.grid_exponent};
-  const KMeansOptions options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed};
-  seg.model = fit_kmeans(comm, data, options, seg.labels);
+  KMeansOptions options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed};
+  bool have_final = false;
+  if (config.k_max > 0) {
+    // Elbow sweep: every k on the in-memory features, no re-reading.
+    std::vector<std::vector<std::int32_t>> sweep_labels;
+    std::vector<KMeansModel> sweep_models;
+    std::vector<ClusterMetrics> sweep_metrics;
+    for (int k = config.k_min; k <= config.k_max; ++k) {
+      options.k = k;
+      std::vector<std::int32_t> labels;
+      sweep_models.push_back(fit_kmeans(comm, data, options, labels));
+      sweep_metrics.push_back(cluster_metrics(comm, seg.features, labels, k, keys, config.silhouette_sample, config.seed));
+      const auto& model = sweep_models.back();
+      const auto& metrics = sweep_metrics.back();
+      seg.sweep.k.push_back(k);
+      seg.sweep.sse.push_back(model.inertia);
+      seg.sweep.n_iter.push_back(model.n_iter);
+      seg.sweep.silhouette.push_back(metrics.silhouette);
+      seg.sweep.calinski_harabasz.push_back(metrics.calinski_harabasz);
+      seg.sweep.davies_bouldin.push_back(metrics.davies_bouldin);
+      sweep_labels.push_back(std::move(labels));
+    }
+    switch (config.k_select) {
+      case KSelect::elbow: seg.sweep.chosen_k = kneedle_elbow(seg.sweep.k, seg.sweep.sse); seg.sweep.rule = "elbow"; break;
+      case KSelect::silhouette:
+        seg.sweep.chosen_k = best_silhouette(seg.sweep.k, seg.sweep.silhouette);
+        seg.sweep.rule = "silhouette";
+        break;
+      case KSelect::none: seg.sweep.chosen_k = config.k; seg.sweep.rule = "fixed"; break;
+    }
+    if (seg.sweep.chosen_k >= config.k_min && seg.sweep.chosen_k <= config.k_max) {
+      const auto i = static_cast<std::size_t>(seg.sweep.chosen_k - config.k_min);
+      seg.model = std::move(sweep_models[i]);
+      seg.labels = std::move(sweep_labels[i]);
+      seg.metrics = sweep_metrics[i];
+      have_final = true;
+    }
+    options.k = seg.sweep.chosen_k;
+  }
+  if (!have_final) {
+    seg.model = fit_kmeans(comm, data, options, seg.labels);
+    seg.metrics = cluster_metrics(comm, seg.features, seg.labels, options.k, keys, config.silhouette_sample, config.seed);
+  }
+  const int k = options.k;
   times.lap("kmeans");
 
   // ---- evaluate + segment: stable cluster order, profile, labels
-  const auto fitted = profile_clusters(comm, customers, seg.labels, config.k);
+  const auto fitted = profile_clusters(comm, customers, seg.labels, k);
   const auto order = order_by_monetary(fitted);
   std::vector<std::int32_t> new_index(order.size());
   for (std::size_t i = 0; i < order.size(); ++i) new_index[static_cast<std::size_t>(order[i])] = static_cast<std::int32_t>(i);
@@ -207,7 +250,7 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   std::vector<std::int64_t> sizes(order.size());
   for (std::size_t i = 0; i < order.size(); ++i) sizes[i] = seg.model.sizes[static_cast<std::size_t>(order[i])];
   seg.model.sizes = std::move(sizes);
-  seg.profile = profile_clusters(comm, customers, seg.labels, config.k);
+  seg.profile = profile_clusters(comm, customers, seg.labels, k);
   seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);
   times.lap("evaluate");
   return seg;
@@ -236,6 +279,24 @@ void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmenta
   h5::write_scalar<std::int64_t>(model, "n_iter", seg.model.n_iter);
   h5::write_scalar<std::int8_t>(model, "converged", seg.model.converged ? 1 : 0);
   h5::write_scalar<std::int64_t>(model, "restart", seg.model.restart);
+  h5::write_scalar<double>(model, "silhouette", seg.metrics.silhouette);
+  h5::write_scalar<double>(model, "calinski_harabasz", seg.metrics.calinski_harabasz);
+  h5::write_scalar<double>(model, "davies_bouldin", seg.metrics.davies_bouldin);
+  h5::write_scalar<std::int64_t>(model, "silhouette_sample", seg.metrics.silhouette_sample);
+
+  if (!seg.sweep.k.empty()) {
+    const h5::Group selection = result.group("selection");
+    const std::uint64_t m = seg.sweep.k.size();
+    std::vector<std::int64_t> ks(seg.sweep.k.begin(), seg.sweep.k.end());
+    h5::write_replicated<std::int64_t>(selection, "k", ks, {m});
+    h5::write_replicated<double>(selection, "sse", seg.sweep.sse, {m});
+    h5::write_replicated<double>(selection, "silhouette", seg.sweep.silhouette, {m});
+    h5::write_replicated<double>(selection, "calinski_harabasz", seg.sweep.calinski_harabasz, {m});
+    h5::write_replicated<double>(selection, "davies_bouldin", seg.sweep.davies_bouldin, {m});
+    h5::write_replicated<std::int64_t>(selection, "n_iter", seg.sweep.n_iter, {m});
+    h5::write_attribute(selection, "rule", seg.sweep.rule);
+    h5::write_attribute(selection, "chosen_k", static_cast<std::int64_t>(seg.sweep.chosen_k));
+  }
 
   const h5::Group profile = result.group("model/profile");
   h5::write_replicated<double>(profile, "share", seg.profile.share, {k});
@@ -310,7 +371,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     h5::write_attribute(run, "cancellations",
                         std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
     h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
-    h5::write_attribute(run, "k", static_cast<std::int64_t>(config.model.k));
+    h5::write_attribute(run, "k", static_cast<std::int64_t>(seg.model.k));
+    h5::write_attribute(run, "silhouette_sample", seg.metrics.silhouette_sample);  // used; 0 = exact
     h5::write_attribute(run, "n_init", static_cast<std::int64_t>(config.model.n_init));
     h5::write_attribute(run, "max_iter", static_cast<std::int64_t>(config.model.max_iter));
     h5::write_attribute(run, "tol", config.model.tol);
@@ -358,6 +420,17 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     std::printf("\nk-means: k %d, inertia %.6g, %d iterations (%s), best of %d restarts\n", seg.model.k,
                 seg.model.inertia, seg.model.n_iter, seg.model.converged ? "converged" : "not converged",
                 config.model.n_init);
+    std::printf("quality: silhouette %.4f%s, Calinski-Harabasz %.1f, Davies-Bouldin %.4f\n", seg.metrics.silhouette,
+                seg.metrics.silhouette_sample ? (" (sample of " + std::to_string(seg.metrics.silhouette_sample) + ")").c_str() : "",
+                seg.metrics.calinski_harabasz, seg.metrics.davies_bouldin);
+    if (!seg.sweep.k.empty()) {
+      std::printf("elbow sweep (k chosen by %s: %d):\n%4s %14s %10s %12s %10s %6s\n", seg.sweep.rule.c_str(),
+                  seg.sweep.chosen_k, "k", "SSE", "silhouette", "Calinski-H.", "Davies-B.", "iter");
+      for (std::size_t i = 0; i < seg.sweep.k.size(); ++i)
+        std::printf("%4d %14.6g %10.4f %12.1f %10.4f %6lld%s\n", seg.sweep.k[i], seg.sweep.sse[i], seg.sweep.silhouette[i],
+                    seg.sweep.calinski_harabasz[i], seg.sweep.davies_bouldin[i], static_cast<long long>(seg.sweep.n_iter[i]),
+                    seg.sweep.k[i] == seg.sweep.chosen_k ? "  <-" : "");
+    }
     std::printf("%s", format_profile(seg.profile, seg.cluster_labels).c_str());
     std::printf("result: %s\n", config.output.c_str());
   }

@@ -12,6 +12,7 @@
 #include "rfmseg/rfm.hpp"
 #include "rfmseg/evaluate.hpp"
 #include "rfmseg/kmeans.hpp"
+#include "rfmseg/metrics.hpp"
 #include "rfmseg/scale.hpp"
 #include "rfmseg/transform.hpp"
 #include "rfmseg/mpi.hpp"
@@ -49,6 +50,15 @@ struct CustomerStage {
 /// Collective: input → one exact RFM row per customer, sorted by id across ranks.
 [[nodiscard]] CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times);
 
+/// The elbow sweep: one K-means fit per k of --k-range, with its quality metrics.
+struct Sweep {
+  std::vector<int> k;
+  std::vector<double> sse, silhouette, calinski_harabasz, davies_bouldin;
+  std::vector<std::int64_t> n_iter;
+  int chosen_k = 0;
+  std::string rule;  ///< "elbow", "silhouette" or "fixed"
+};
+
 /// What the second half (transform → scale → kmeans → evaluate → segment) produces.
 struct Segmentation {
   std::array<TransformParams, feature_count> transforms;
@@ -57,6 +67,8 @@ struct Segmentation {
   std::vector<std::int32_t> labels;      ///< local rows' clusters, in the final order
   KMeansModel model;                     ///< centroids etc. in the final cluster order
   ClusterProfile profile;                ///< in the final cluster order
+  ClusterMetrics metrics;                ///< of the final model
+  Sweep sweep;                           ///< empty without --k-range
   std::vector<std::string> cluster_labels;
   std::array<double, feature_count> overall_mean{};  ///< R, F, M over all customers
   std::vector<std::string> warnings;
