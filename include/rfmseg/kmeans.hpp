@@ -19,11 +19,13 @@
 // count. Convergence follows scikit-learn: stop when the labels no longer change, or when the
 // sum of squared centroid shifts is <= tol × (mean feature variance); then reassign once.
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "rfmseg/config.hpp"
+#include "rfmseg/int128.hpp"
 #include "rfmseg/mpi.hpp"
 #include "rfmseg/scale.hpp"
 
@@ -70,5 +72,28 @@ void assign_nearest(const Features& features, std::span<const double> centroids,
 
 /// Collective: Σ squared distances, exact.
 [[nodiscard]] double inertia_of(const mpi::Comm& comm, std::span<const double> distances);
+
+namespace detail {
+
+/// Grid integers of the features (x · 2^grid_exponent, exact): cluster sums of these are exact.
+struct GridPoints {
+  std::array<std::vector<std::int64_t>, feature_count> column;
+  GridPoints(const Features& features, int grid_exponent);
+};
+
+/// One rank's part of a Lloyd step.
+struct StepSums {
+  std::vector<int128_t> sums;        ///< [k, 3] grid units
+  std::vector<std::int64_t> counts;  ///< [k]
+  bool changed = false;              ///< some label differs from the previous step
+};
+
+/// The Lloyd step's hot loop (local): nearest centroid of every row (ties: lowest index) into
+/// `labels`, and per-cluster sums of the grid coordinates.
+[[nodiscard]] StepSums assign_and_accumulate(const Features& features, const GridPoints& grid,
+                                             const std::vector<double>& centroids, int k,
+                                             std::vector<std::int32_t>& labels);
+
+}  // namespace detail
 
 }  // namespace rfmseg
