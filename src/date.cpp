@@ -126,7 +126,8 @@ DateStatus parse_slash(std::string_view text, bool day_first, std::int32_t& out)
   if (!valid_time_suffix(text, pos)) return DateStatus::bad;
   const int month = day_first ? b : a;
   const int day = day_first ? a : b;
-  if (month > 12 && day >= 1 && day <= 12) return DateStatus::order_conflict;
+  // A month field of 13..31 with a valid month in the day field: the file's order is the other one.
+  if (month > 12 && month <= 31 && day >= 1 && day <= 12) return DateStatus::order_conflict;
   return finish(y, month, day, out);
 }
 

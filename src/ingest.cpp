@@ -232,7 +232,8 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
     file.path = line.substr(c + 1);
     const auto colon = joined.find(':', header_pos);
     const std::size_t length = std::stoull(joined.substr(header_pos, colon - header_pos));
-    const std::string header = joined.substr(colon + 1, length);
+    std::string header = joined.substr(colon + 1, length);
+    if (header.rfind("\xEF\xBB\xBF", 0) == 0) header.erase(0, 3);  // UTF-8 BOM, even before a quoted name
     header_pos = colon + 1 + length;
     // Every rank resolves the layout from the same header: identical results, no communication.
     const csv::Dialect dialect = resolve_dialect(config, header);
@@ -245,7 +246,17 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
                        "] has a single column; set --delimiter or map the columns");
     file.layout = resolve_layout(config, dialect, fields, file.path);
     // Without a header, the first record fixes the field count of the file.
-    if (!config.has_header) file.layout.field_count = fields.size();
+    if (!config.has_header) {
+      file.layout.field_count = fields.size();
+      const std::pair<int, const char*> columns[] = {
+          {file.layout.customer, "--col-customer"}, {file.layout.invoice, "--col-invoice"},
+          {file.layout.date, "--col-date"},         {file.layout.quantity, "--col-quantity"},
+          {file.layout.price, "--col-price"},       {file.layout.amount, "--col-amount"}};
+      for (const auto& [column, option] : columns)
+        if (column >= 0 && static_cast<std::size_t>(column) >= fields.size())
+          throw InputError(file.path + ": " + option + " " + std::to_string(column + 1) + " is beyond the " +
+                           std::to_string(fields.size()) + " fields of the first record (--no-header: columns are 1-based indices)");
+    }
     plan.data_bytes += file.size - file.data_begin;
     plan.files.push_back(std::move(file));
   }

@@ -53,6 +53,7 @@ int find_column(const Role& role, const std::string& mapped, const std::vector<s
                 bool has_header, bool use_aliases, const std::string& file) {
   if (!mapped.empty()) {
     if (all_digits(mapped)) {
+      if (mapped.size() > 6) throw ConfigError(std::string(role.option) + " " + mapped + " is not a plausible column index");
       const int index = std::stoi(mapped);
       if (index < 1) throw ConfigError(std::string(role.option) + " must be a 1-based column index or a name");
       if (has_header && static_cast<std::size_t>(index) > header.size())

@@ -19,19 +19,23 @@ std::string directory_of(const std::string& path) {
 }
 }  // namespace
 
-ResultFile::ResultFile(const mpi::Comm& comm, std::string final_path) : _comm(comm), _final(std::move(final_path)) {
+void check_output_path(const mpi::Comm& comm, const std::string& final_path) {
   collectively(comm, [&] {
     if (!comm.is_root()) return;
-    if (_final.empty()) throw ConfigError("no output given: use --output RESULT.h5");
-    const std::string dir = directory_of(_final);
+    if (final_path.empty()) throw ConfigError("no output given: use --output RESULT.h5");
+    const std::string dir = directory_of(final_path);
     struct stat st{};
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       throw ConfigError("output directory '" + dir + "' does not exist");
     if (::access(dir.c_str(), W_OK) != 0) throw ConfigError("output directory '" + dir + "' is not writable");
-    if (::stat(_final.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-      throw ConfigError("output '" + _final + "' is a directory");
-    _temporary = _final + ".tmp-" + std::to_string(::getpid());
+    if (::stat(final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      throw ConfigError("output '" + final_path + "' is a directory");
   });
+}
+
+ResultFile::ResultFile(const mpi::Comm& comm, std::string final_path) : _comm(comm), _final(std::move(final_path)) {
+  check_output_path(comm, _final);
+  if (comm.is_root()) _temporary = _final + ".tmp-" + std::to_string(::getpid());
   mpi::broadcast(comm, _temporary);
   collectively(comm, [&] { _file = std::make_unique<h5::File>(h5::File::create(_temporary, comm)); });
 }

@@ -336,6 +336,7 @@ void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmenta
 int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   PhaseTimes times(comm);
   const bool talk = comm.is_root() && !config.quiet;
+  check_output_path(comm, config.output);
   CustomerStage stage = build_customer_table(comm, config, times);
   const auto& plan = stage.plan;
   const auto& customers = stage.customers;

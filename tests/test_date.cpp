@@ -59,6 +59,8 @@ TEST(Date, contradicting_order_is_reported_as_such) {
   EXPECT_EQ(status_of(DateParser(), "13/1/2011 8:00"), DateStatus::order_conflict);
   EXPECT_EQ(status_of(DateParser(DateFormat::automatic, true), "1/13/2011"), DateStatus::order_conflict);
   EXPECT_EQ(status_of(DateParser(), "13/13/2011"), DateStatus::bad);
+  EXPECT_EQ(status_of(DateParser(), "40/5/2011"), DateStatus::bad);  // 40 is no day either
+  EXPECT_EQ(status_of(DateParser(), "31/5/2011"), DateStatus::order_conflict);
 }
 
 TEST(Date, invalid_and_out_of_range_dates_are_bad) {

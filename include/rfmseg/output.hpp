@@ -38,6 +38,11 @@ class ResultFile {
   bool _committed = false;
 };
 
+/// Collective: checks on rank 0 (agreed) that `final_path` can be written: its directory exists
+/// and is writable and it is not a directory. Called before the work starts, so a long job does not
+/// fail at its very end; ResultFile checks again.
+void check_output_path(const mpi::Comm& comm, const std::string& final_path);
+
 /// Collective: /customers/{customer_id, recency, frequency, monetary} from the id-sorted table.
 void write_customers(const ResultFile& result, const mpi::Comm& comm, const CustomerTable& table);
 

@@ -306,7 +306,7 @@ def parse_day(s, day_first, date_format="auto"):
                 return None
             a, b = int(m.group(1)), int(m.group(2))
             mo, d = (b, a) if day_first else (a, b)
-            if mo > 12 and 1 <= d <= 12:
+            if 12 < mo <= 31 and 1 <= d <= 12:
                 raise MonthOrderError(
                     "date %r has month %d > 12: contradicts %s order (use %s)"
                     % (s, mo, "day-first" if day_first else "month-first",

@@ -3,8 +3,10 @@
 
 Every expected value below was worked out by hand from the fixture lines (see the comments),
 not produced by running the reference.  Run:  scripts/reference/selftest.py  (exit 0 = pass).
-`--dump DIR` additionally writes each case's expected CSV and counters to DIR so that other
-test suites (the C++ one) can use the same fixtures and expectations.
+`--dump DIR` additionally writes, for each case, NAME.args (the arguments, paths relative to this
+directory) and NAME.csv (the expected table), or NAME.error (a text the error message of a fatal
+case contains), so that other test suites (tests/e2e/reference_fixtures.sh) use the same
+fixtures and expectations.
 """
 
 import argparse
@@ -119,11 +121,12 @@ def unit_checks():
         ("", False, None), ("yesterday", False, None), ("\x0b2010-12-01", False, None),
     ]:
         eq(d(s, df), want, "parse_day(%r, day_first=%s)" % (s, df))
+    eq(d("45/5/2011", False), None, "parse_day: a month field above 31 is a bad date, not an order conflict")
     eq(d("2010-12-01", False, "mdy"), None, "parse_day: --date-format mdy rejects ISO")
     eq(d("12/1/2010", False, "iso"), None, "parse_day: --date-format iso rejects slash")
     eq(d("1/12/2010", True, "dmy"), "2010-12-01", "parse_day: --date-format dmy")
     for s, df in [("13/1/2010 8:26", False), ("1/13/2010 8:26", True), ("31/12/69", False),
-                  ("13/5/2011", False), ("45/5/2011", False), ("5/13/1800", True)]:
+                  ("13/5/2011", False), ("5/13/1800", True)]:
         try:
             rr.parse_day(s, df)
             check(False, "parse_day(%r, %s) should raise MonthOrderError" % (s, df))
@@ -330,6 +333,12 @@ def run_cases(tmp, dump_dir):
         check(needle in p.stderr.decode("latin-1"),
               "%s: stderr %r should mention %r" % (name, p.stderr, needle))
         check(not os.path.exists(out), "%s: no output written on fatal error" % name)
+        if dump_dir:
+            os.makedirs(dump_dir, exist_ok=True)
+            with open(os.path.join(dump_dir, name + ".args"), "w") as f:
+                f.write(" ".join(a.replace(HERE + os.sep, "") for a in args) + "\n")
+            with open(os.path.join(dump_dir, name + ".error"), "w") as f:
+                f.write(needle + "\n")
 
 
 def adhoc_checks(tmp):
@@ -683,7 +692,8 @@ def h5_checks(tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dump", metavar="DIR", help="write expected CSVs and argument lines to DIR")
+    ap.add_argument("--dump", metavar="DIR",
+                    help="write NAME.args and NAME.csv (or NAME.error) of every fixture case to DIR")
     ap.add_argument("--quick", action="store_true",
                     help="only the rfm_reference checks (no pandas/sklearn/h5py needed)")
     a = ap.parse_args()

@@ -47,8 +47,10 @@ HEADER='InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerI
 # A month-first file whose line 1501 says 13/5/2011: read by the last of the ranks, not rank 0.
 "$PY" - "$WORK/month_first.csv" "$HEADER" <<'EOF'
 import sys
-lines = [sys.argv[2] + "\n"] + ["%d,A,x,1,12/%d/2010 8:26,1.00,%d,UK\n" % (536365 + i, 1 + i % 28, 12346 + i % 50)
-                                for i in range(2000)]
+lines = [sys.argv[2] + "\n"] + [
+    "%d,A,x,%d,12/%d/2010 8:26,%d.%02d,%d,UK\n"
+    % (536365 + i // 3, 1 + i % 7, 1 + (i * 7) % 28, i % 13, i % 97, 12346 + (i * 31) % 97)
+    for i in range(2000)]
 lines[1500] = "538000,A,x,1,13/5/2011 8:26,1.00,12347,UK\n"
 open(sys.argv[1], "w").write("".join(lines))
 EOF
@@ -76,6 +78,21 @@ expect_error no_output_dir "output directory.*no/such/dir.*does not exist" \
   --input "$WORK/good.csv" --output "$WORK/no/such/dir/result.h5"
 no_leftovers no_output_dir
 [[ ! -e $WORK/no ]] || fail "no_output_dir: $WORK/no was created"
+mkdir "$WORK/out/result.h5"
+expect_error output_is_directory "output.*result\.h5.*is a directory" \
+  --input "$WORK/good.csv" --output "$OUT"
+rm -rf "$WORK/out/result.h5"
+no_leftovers output_is_directory
+
+# A column index beyond the fields of a --no-header file, and an index that does not fit an int:
+# configuration errors (exit 1, the option named), not a crash or an internal error.
+printf 'A,20200101,1.5\nB,20200102,2.5\n' > "$WORK/no_header.csv"
+expect_error col_beyond_fields "--col-amount" \
+  --input "$WORK/no_header.csv" --no-header --format amount --col-amount 4 --output "$OUT"
+no_leftovers col_beyond_fields
+expect_error col_index_huge "--col-customer" \
+  --input "$WORK/good.csv" --col-customer 99999999999 --output "$OUT"
+no_leftovers col_index_huge
 
 step "a failed run keeps an existing result"
 if mpi "$RANKS" "$RFMSEG" --input "$WORK/good.csv" --output "$OUT" > "$WORK/good.log" 2>&1 &&

@@ -23,6 +23,8 @@ PY=/usr/bin/python3
 if [[ $(id -u) -eq 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
+# The tests use up to 4 ranks, also on smaller machines (Open MPI; ignored by others).
+export OMPI_MCA_rmaps_base_oversubscribe=${OMPI_MCA_rmaps_base_oversubscribe:-1}
 
 for exe in "$RFMSEG" "$RFMSEG_GEN" "$MPIEXEC"; do
   if [[ ! -x $exe ]]; then
@@ -90,7 +92,7 @@ check_rfm() {
   local name=$1 result=$2 out
   if out=$("$PY" "$REFDIR/compare_results.py" rfm "$result" "$WORK/$name.ref.csv" \
            --counters "$WORK/$name.ref.json" 2>&1); then
-    pass "$name: $out"
+    pass "$(basename "$result"): $out"
   else
     echo "$out" >&2
     fail "$name: rfmseg result differs from rfm_reference.py"

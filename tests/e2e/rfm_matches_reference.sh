@@ -1,5 +1,6 @@
 # e2e.rfm_matches_reference: rfmseg-gen -> rfmseg under several rank counts -> the exact RFM
-# table of scripts/reference/rfm_reference.py, bit for bit, with the cleaning counters.
+# table of scripts/reference/rfm_reference.py, bit for bit, with the cleaning counters; the
+# generator's own ground truth; 1 vs 4 ranks bit-identical; K-means vs scikit-learn.
 #
 #   bash rfm_matches_reference.sh RFMSEG RFMSEG_GEN MPIEXEC "MPIEXEC_PREFLAGS" PROJECT_SOURCE_DIR
 
@@ -47,6 +48,17 @@ if [[ -f $WORK/main.np1.h5 && -f $WORK/main.np4.h5 ]]; then
   else
     echo "$out" >&2
     fail "results under 1 and 4 ranks are not bit-identical"
+  fi
+fi
+
+# The segmentation of the same run, re-done by scikit-learn from rfmseg's initial centroids.
+if [[ -f $WORK/main.np4.h5 ]]; then
+  step "K-means of the 4-rank result vs scikit-learn"
+  if out=$("$PY" "$REFDIR/compare_results.py" kmeans "$WORK/main.np4.h5" 2>&1); then
+    pass "kmeans: $(grep -E '^ARI|^KMEANS' <<< "$out" | tr '\n' ' ')"
+  else
+    echo "$out" >&2
+    fail "K-means result differs from scikit-learn's Lloyd from the same start"
   fi
 fi
 
