@@ -1,6 +1,7 @@
 #include "rfmseg/options.hpp"
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -62,6 +63,9 @@ po::options_description describe() {
     ("max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")
     ("tol", po::value<double>()->default_value(1e-4), "convergence: sum of squared centroid shifts <= tol x mean feature variance (scikit-learn's meaning)")
     ("seed", po::value<std::uint64_t>()->default_value(42), "seed of every random draw (keyed by customer id: same result for any rank count)")
+    ("segment-reference", po::value<std::string>()->default_value("mean"), "mean | median: where R, F, M are split for the 8 classic RFM segments")
+    ("high-value-top", po::value<double>()->default_value(20), "high-value flag: the top p percent of customers by monetary")
+    ("high-value-threshold", po::value<double>(), "high-value flag: monetary at or above this amount (instead of --high-value-top)")
     ("cluster-names", po::value<std::string>()->default_value("loyal,new,at risk,churned"), "names for recent+frequent, recent, frequent, neither (see README: cluster labels)");
 
   po::options_description all("rfmseg — distributed RFM customer segmentation\n\n"
@@ -246,6 +250,17 @@ Parsed parse(const std::vector<std::string>& args) {
   if (m.k_select != KSelect::none && m.k_max == 0) throw ConfigError("--k-select " + select + " needs --k-range A..B");
   m.silhouette_sample = get<std::int64_t>(vm, "silhouette-sample");
   if (m.silhouette_sample < 0) throw ConfigError("--silhouette-sample must be >= 0 (0 = exact)");
+  const auto reference = get<std::string>(vm, "segment-reference");
+  if (reference != "mean" && reference != "median")
+    throw ConfigError("--segment-reference must be mean or median, not '" + reference + "'");
+  m.segment_median = reference == "median";
+  m.high_value_top_percent = get<double>(vm, "high-value-top");
+  if (!(m.high_value_top_percent > 0 && m.high_value_top_percent <= 100))
+    throw ConfigError("--high-value-top must be a percentage in (0, 100]");
+  if (vm.count("high-value-threshold")) {
+    m.high_value_threshold = get<double>(vm, "high-value-threshold");
+    if (!std::isfinite(*m.high_value_threshold)) throw ConfigError("--high-value-threshold must be a finite amount");
+  }
   const auto names = get<std::string>(vm, "cluster-names");
   std::size_t start = 0;
   for (int i = 0; i < 4; ++i) {

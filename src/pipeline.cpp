@@ -253,6 +253,15 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   seg.profile = profile_clusters(comm, customers, seg.labels, k);
   seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);
   times.lap("evaluate");
+
+  // ---- segment: RFM quintile scores and the 8 classic segments (independent of K-means)
+  ScoreConfig score_config;
+  score_config.reference = config.segment_median ? SegmentReference::median : SegmentReference::mean;
+  score_config.high_value_top_percent = config.high_value_top_percent;
+  score_config.high_value_threshold = config.high_value_threshold;
+  seg.scores = score_customers(comm, customers, score_config);
+  seg.segments = segment_table(comm, customers, seg.scores.segment);
+  times.lap("segment");
   return seg;
 }
 
@@ -264,6 +273,31 @@ void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmenta
   const auto row_major = seg.features.row_major();
   h5::write_rows<double>(result.file(), "customers/features", row_major, rows, feature_count);
   h5::write_rows<std::int32_t>(result.file(), "customers/cluster", seg.labels, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/r_score", seg.scores.r_score, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/f_score", seg.scores.f_score, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/m_score", seg.scores.m_score, rows);
+  std::vector<std::int32_t> rfm_sum(seg.scores.rfm_sum.begin(), seg.scores.rfm_sum.end());
+  std::vector<std::int32_t> rfm_code(seg.scores.rfm_code.begin(), seg.scores.rfm_code.end());
+  h5::write_rows<std::int32_t>(result.file(), "customers/rfm_sum", rfm_sum, rows);
+  h5::write_rows<std::int32_t>(result.file(), "customers/rfm_code", rfm_code, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/segment", seg.scores.segment, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/high_value", seg.scores.high_value, rows);
+
+  const h5::Group segments = result.group("segments");
+  const auto& segment_names = classic_segment_names();
+  const std::uint64_t ns = segment_names.size();
+  h5::write_strings_replicated(segments, "name", std::vector<std::string>(segment_names.begin(), segment_names.end()));
+  h5::write_replicated<std::int64_t>(segments, "count", seg.segments.count, {ns});
+  h5::write_replicated<double>(segments, "share", seg.segments.share, {ns});
+  h5::write_replicated<double>(segments, "mean_recency", seg.segments.mean_recency, {ns});
+  h5::write_replicated<double>(segments, "mean_frequency", seg.segments.mean_frequency, {ns});
+  h5::write_replicated<double>(segments, "mean_monetary", seg.segments.mean_monetary, {ns});
+  h5::write_replicated<double>(segments, "revenue_share", seg.segments.revenue_share, {ns});
+  std::vector<double> cut_points;
+  for (const auto& feature : seg.scores.cut_points) cut_points.insert(cut_points.end(), feature.begin(), feature.end());
+  h5::write_replicated<double>(segments, "score_cut_points", cut_points, {3, 4});
+  h5::write_replicated<double>(segments, "reference", seg.scores.reference, {3});
+  h5::write_scalar<double>(segments, "high_value_threshold", seg.scores.high_value_threshold);
 
   const h5::Group model = result.group("model");
   h5::write_scalar<std::int64_t>(model, "k", seg.model.k);
@@ -433,6 +467,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
                     seg.sweep.k[i] == seg.sweep.chosen_k ? "  <-" : "");
     }
     std::printf("%s", format_profile(seg.profile, seg.cluster_labels).c_str());
+    std::printf("classic RFM segments (split at the %s of R, F, M):\n%s", config.model.segment_median ? "median" : "mean",
+                format_segment_table(seg.segments, classic_segment_names()).c_str());
     std::printf("result: %s\n", config.output.c_str());
   }
   return 0;

@@ -60,6 +60,9 @@ struct ModelConfig {
   std::uint64_t seed = 42;
   std::int64_t silhouette_sample = 10000;  ///< 0 = exact
   std::array<std::string, 4> cluster_names = {"loyal", "new", "at risk", "churned"};
+  bool segment_median = false;                  ///< 8 classic segments split at the median, not the mean
+  double high_value_top_percent = 20;           ///< high-value flag: top p % by monetary
+  std::optional<double> high_value_threshold;   ///< ... or an absolute monetary threshold
 };
 
 struct RunConfig {

@@ -13,6 +13,7 @@
 #include "rfmseg/evaluate.hpp"
 #include "rfmseg/kmeans.hpp"
 #include "rfmseg/metrics.hpp"
+#include "rfmseg/scores.hpp"
 #include "rfmseg/scale.hpp"
 #include "rfmseg/transform.hpp"
 #include "rfmseg/mpi.hpp"
@@ -69,6 +70,8 @@ struct Segmentation {
   ClusterProfile profile;                ///< in the final cluster order
   ClusterMetrics metrics;                ///< of the final model
   Sweep sweep;                           ///< empty without --k-range
+  RfmScores scores;                      ///< quintile scores and the 8 classic segments, local rows
+  SegmentTable segments;                 ///< the classic segments' table
   std::vector<std::string> cluster_labels;
   std::array<double, feature_count> overall_mean{};  ///< R, F, M over all customers
   std::vector<std::string> warnings;
