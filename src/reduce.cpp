@@ -1,6 +1,7 @@
 #include "rfmseg/reduce.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "rfmseg/int128.hpp"
@@ -20,6 +21,25 @@ double max_magnitude(const mpi::Comm& comm, std::span<const double> values) {
 
 double from_fixed(int128_t sum, int exponent) { return std::ldexp(static_cast<double>(sum), -exponent); }
 
+// v · 2^e truncated toward zero, as a 128-bit integer. Multiplying by a power of two is exact (the
+// result stays below 2^87, far from overflow; a subnormal product truncates to 0 either way), and
+// the int64 conversion is the same truncation as the 128-bit one when the value fits: the same
+// bits as static_cast<int128_t>(std::ldexp(v, e)), without the library calls.
+class ToFixed {
+ public:
+  explicit ToFixed(int exponent)
+      : _exponent(exponent), _scale(exponent > -1000 && exponent < 1000 ? std::ldexp(1.0, exponent) : 0) {}
+  int128_t operator()(double v) const {
+    const double y = _scale != 0 ? v * _scale : std::ldexp(v, _exponent);
+    if (std::fabs(y) < 0x1p62) return static_cast<std::int64_t>(y);
+    return static_cast<int128_t>(y);
+  }
+
+ private:
+  int _exponent;
+  double _scale;
+};
+
 }  // namespace
 
 double global_sum(const mpi::Comm& comm, std::span<const double> values) {
@@ -28,8 +48,9 @@ double global_sum(const mpi::Comm& comm, std::span<const double> values) {
   if (!std::isfinite(largest)) return largest;
   if (largest == 0) return 0.0;
   const int e = grid_exponent(largest);
+  const ToFixed to_fixed(e);
   int128_t sum = 0;
-  for (double v : values) sum += static_cast<int128_t>(std::ldexp(v, e));
+  for (double v : values) sum += to_fixed(v);
   mpi::allreduce_sum_inplace(comm, std::span<int128_t>(&sum, 1));
   return from_fixed(sum, e);
 }
@@ -40,8 +61,8 @@ std::vector<double> global_grouped_sum(const mpi::Comm& comm, std::span<const do
   std::vector<int128_t> sums(static_cast<std::size_t>(k), 0);
   const int e = (largest > 0 && std::isfinite(largest)) ? grid_exponent(largest) : 0;
   if (largest > 0 && std::isfinite(largest)) {
-    for (std::size_t i = 0; i < values.size(); ++i)
-      sums[static_cast<std::size_t>(groups[i])] += static_cast<int128_t>(std::ldexp(values[i], e));
+    const ToFixed to_fixed(e);
+    for (std::size_t i = 0; i < values.size(); ++i) sums[static_cast<std::size_t>(groups[i])] += to_fixed(values[i]);
   }
   mpi::allreduce_sum_inplace(comm, std::span<int128_t>(sums));
   std::vector<double> out(static_cast<std::size_t>(k));
