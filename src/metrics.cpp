@@ -6,6 +6,10 @@
 #include <limits>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "rfmseg/errors.hpp"
 #include "rfmseg/hash.hpp"
 #include "rfmseg/reduce.hpp"
@@ -110,25 +114,46 @@ GroupedChunk group_by_cluster(const std::vector<WireRow>& rows, std::size_t k) {
   return chunk;
 }
 
-/// Σ_j ‖p − y_j‖ over a run of rows, in a fixed order: four interleaved lanes, then the tail.
+/// ‖p − y_j‖ for one row j.
+double distance_to(const Point& p, const double* y0, const double* y1, const double* y2, std::size_t j) {
+  const double a = p[0] - y0[j];
+  const double b = p[1] - y1[j];
+  const double c = p[2] - y2[j];
+  return std::sqrt(a * a + b * b + c * c);
+}
+
+/// Σ_j ‖p − y_j‖ over a run of rows, in a fixed order: rows 4q + r go to lane r, the lanes are
+/// combined as (0 + 1) + (2 + 3), then the tail rows are added. The SSE2 path (x86-64's baseline;
+/// the square root dominates and sqrtpd does two at once) performs exactly the same IEEE
+/// operations in the same order as the portable one, so both give the same bits.
 double distance_sum(const Point& p, const double* y0, const double* y1, const double* y2, std::size_t length) {
-  auto distance = [&](std::size_t j) {
-    const double a = p[0] - y0[j];
-    const double b = p[1] - y1[j];
-    const double c = p[2] - y2[j];
-    return std::sqrt(a * a + b * b + c * c);
-  };
-  double lane0 = 0, lane1 = 0, lane2 = 0, lane3 = 0;
+  std::array<double, 4> lane{};
   std::size_t j = 0;
+#if defined(__SSE2__)
+  const __m128d p0 = _mm_set1_pd(p[0]);
+  const __m128d p1 = _mm_set1_pd(p[1]);
+  const __m128d p2 = _mm_set1_pd(p[2]);
+  auto two_distances = [&](std::size_t at) {
+    const __m128d a = _mm_sub_pd(p0, _mm_loadu_pd(y0 + at));
+    const __m128d b = _mm_sub_pd(p1, _mm_loadu_pd(y1 + at));
+    const __m128d c = _mm_sub_pd(p2, _mm_loadu_pd(y2 + at));
+    return _mm_sqrt_pd(_mm_add_pd(_mm_add_pd(_mm_mul_pd(a, a), _mm_mul_pd(b, b)), _mm_mul_pd(c, c)));
+  };
+  __m128d lanes01 = _mm_setzero_pd();
+  __m128d lanes23 = _mm_setzero_pd();
   for (; j + 4 <= length; j += 4) {
-    lane0 += distance(j);
-    lane1 += distance(j + 1);
-    lane2 += distance(j + 2);
-    lane3 += distance(j + 3);
+    lanes01 = _mm_add_pd(lanes01, two_distances(j));
+    lanes23 = _mm_add_pd(lanes23, two_distances(j + 2));
   }
+  _mm_storeu_pd(lane.data(), lanes01);
+  _mm_storeu_pd(lane.data() + 2, lanes23);
+#else
+  for (; j + 4 <= length; j += 4)
+    for (std::size_t r = 0; r < 4; ++r) lane[r] += distance_to(p, y0, y1, y2, j + r);
+#endif
   double tail = 0;
-  for (; j < length; ++j) tail += distance(j);
-  return ((lane0 + lane1) + (lane2 + lane3)) + tail;
+  for (; j < length; ++j) tail += distance_to(p, y0, y1, y2, j);
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + tail;
 }
 
 /// scikit-learn's per-point silhouette from the point's distance sums to every cluster.
