@@ -407,18 +407,14 @@ StepSums assign_and_accumulate(const Features& f, const GridPoints& grid, const 
 
 void assign_nearest(const Features& features, std::span<const double> centroids, int k, std::span<std::int32_t> labels,
                     std::span<double> distances) {
-  for (std::size_t i = 0; i < features.size(); ++i) {
-    std::int32_t best = 0;
-    double best_d = infinity;
-    for (int j = 0; j < k; ++j) {
-      const double dist = squared_distance(features, i, &centroids[static_cast<std::size_t>(j) * D]);
-      if (dist < best_d) {
-        best_d = dist;
-        best = j;
-      }
-    }
-    labels[i] = best;
-    distances[i] = best_d;
+  const std::vector<double> c(centroids.begin(), centroids.end());
+  constexpr std::size_t tile = 256;
+  alignas(64) double best[tile];
+  for (std::size_t start = 0; start < features.size(); start += tile) {
+    const std::size_t m = std::min(tile, features.size() - start);
+    nearest_in_tile(features.column[0].data() + start, features.column[1].data() + start,
+                    features.column[2].data() + start, m, c, static_cast<std::size_t>(k), distances.data() + start, best);
+    for (std::size_t i = 0; i < m; ++i) labels[start + i] = static_cast<std::int32_t>(best[i]);
   }
 }
 

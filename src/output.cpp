@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "rfmseg/errors.hpp"
+#include "rfmseg/pipeline.hpp"
 
 namespace rfmseg {
 
@@ -67,6 +68,104 @@ void write_customers(const ResultFile& result, const mpi::Comm& comm, const Cust
   h5::write_rows<std::int32_t>(customers, "recency", table.recency, rows);
   h5::write_rows<std::int64_t>(customers, "frequency", table.frequency, rows);
   h5::write_rows<double>(customers, "monetary", table.monetary, rows);
+}
+
+void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmentation& seg) {
+  const std::uint64_t k = static_cast<std::uint64_t>(seg.model.k);
+  const auto rows = h5::Rows::distributed(comm, seg.features.size());
+  const auto row_major = seg.features.row_major();
+  h5::write_rows<double>(result.file(), "customers/features", row_major, rows, feature_count);
+  h5::write_rows<std::int32_t>(result.file(), "customers/cluster", seg.labels, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/r_score", seg.scores.r_score, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/f_score", seg.scores.f_score, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/m_score", seg.scores.m_score, rows);
+  std::vector<std::int32_t> rfm_sum(seg.scores.rfm_sum.begin(), seg.scores.rfm_sum.end());
+  std::vector<std::int32_t> rfm_code(seg.scores.rfm_code.begin(), seg.scores.rfm_code.end());
+  h5::write_rows<std::int32_t>(result.file(), "customers/rfm_sum", rfm_sum, rows);
+  h5::write_rows<std::int32_t>(result.file(), "customers/rfm_code", rfm_code, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/segment", seg.scores.segment, rows);
+  h5::write_rows<std::int8_t>(result.file(), "customers/high_value", seg.scores.high_value, rows);
+
+  const h5::Group segments = result.group("segments");
+  const auto& segment_names = classic_segment_names();
+  const std::uint64_t ns = segment_names.size();
+  h5::write_strings_replicated(segments, "name", std::vector<std::string>(segment_names.begin(), segment_names.end()));
+  h5::write_replicated<std::int64_t>(segments, "count", seg.segments.count, {ns});
+  h5::write_replicated<double>(segments, "share", seg.segments.share, {ns});
+  h5::write_replicated<double>(segments, "mean_recency", seg.segments.mean_recency, {ns});
+  h5::write_replicated<double>(segments, "mean_frequency", seg.segments.mean_frequency, {ns});
+  h5::write_replicated<double>(segments, "mean_monetary", seg.segments.mean_monetary, {ns});
+  h5::write_replicated<double>(segments, "revenue_share", seg.segments.revenue_share, {ns});
+  std::vector<double> cut_points;
+  for (const auto& feature : seg.scores.cut_points) cut_points.insert(cut_points.end(), feature.begin(), feature.end());
+  h5::write_replicated<double>(segments, "score_cut_points", cut_points, {3, 4});
+  h5::write_replicated<double>(segments, "reference", seg.scores.reference, {3});
+  h5::write_scalar<double>(segments, "high_value_threshold", seg.scores.high_value_threshold);
+
+  const h5::Group model = result.group("model");
+  h5::write_scalar<std::int64_t>(model, "k", seg.model.k);
+  h5::write_replicated<double>(model, "centroids", seg.model.centroids, {k, feature_count});
+  h5::write_replicated<double>(model, "init_centroids", seg.model.init_centroids, {k, feature_count});
+  std::vector<double> centroids_rfm(k * feature_count);
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t d = 0; d < feature_count; ++d) centroids_rfm[c * feature_count + d] = seg.profile.mean[d][c];
+  h5::write_replicated<double>(model, "centroids_rfm", centroids_rfm, {k, feature_count});
+  h5::write_replicated<std::int64_t>(model, "cluster_size", seg.model.sizes, {k});
+  h5::write_strings_replicated(model, "cluster_label", seg.cluster_labels);
+  h5::write_scalar<double>(model, "inertia", seg.model.inertia);
+  h5::write_scalar<std::int64_t>(model, "n_iter", seg.model.n_iter);
+  h5::write_scalar<std::int8_t>(model, "converged", seg.model.converged ? 1 : 0);
+  h5::write_scalar<std::int64_t>(model, "restart", seg.model.restart);
+  h5::write_scalar<double>(model, "silhouette", seg.metrics.silhouette);
+  h5::write_scalar<double>(model, "calinski_harabasz", seg.metrics.calinski_harabasz);
+  h5::write_scalar<double>(model, "davies_bouldin", seg.metrics.davies_bouldin);
+  h5::write_scalar<std::int64_t>(model, "silhouette_sample", seg.metrics.silhouette_sample);
+
+  if (!seg.sweep.k.empty()) {
+    const h5::Group selection = result.group("selection");
+    const std::uint64_t m = seg.sweep.k.size();
+    std::vector<std::int64_t> ks(seg.sweep.k.begin(), seg.sweep.k.end());
+    h5::write_replicated<std::int64_t>(selection, "k", ks, {m});
+    h5::write_replicated<double>(selection, "sse", seg.sweep.sse, {m});
+    h5::write_replicated<double>(selection, "silhouette", seg.sweep.silhouette, {m});
+    h5::write_replicated<double>(selection, "calinski_harabasz", seg.sweep.calinski_harabasz, {m});
+    h5::write_replicated<double>(selection, "davies_bouldin", seg.sweep.davies_bouldin, {m});
+    h5::write_replicated<std::int64_t>(selection, "n_iter", seg.sweep.n_iter, {m});
+    h5::write_attribute(selection, "rule", seg.sweep.rule);
+    h5::write_attribute(selection, "chosen_k", static_cast<std::int64_t>(seg.sweep.chosen_k));
+  }
+
+  const h5::Group profile = result.group("model/profile");
+  h5::write_replicated<double>(profile, "share", seg.profile.share, {k});
+  h5::write_replicated<double>(profile, "revenue_share", seg.profile.revenue_share, {k});
+  const std::pair<const char*, const std::array<std::vector<double>, feature_count>*> stats[] = {
+      {"mean", &seg.profile.mean}, {"std", &seg.profile.std}, {"min", &seg.profile.min}, {"max", &seg.profile.max}};
+  for (const auto& [name, table] : stats) {
+    std::vector<double> values(k * feature_count);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t d = 0; d < feature_count; ++d) values[c * feature_count + d] = (*table)[d][c];
+    h5::write_replicated<double>(profile, name, values, {k, feature_count});
+  }
+
+  // Everything needed to score a new customer: x -> transform(x + shift) -> (x - center) / scale.
+  const h5::Group transform = result.group("model/transform");
+  static constexpr const char* names[] = {"recency", "frequency", "monetary"};
+  std::vector<double> lambda, shift;
+  std::string kinds;
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    lambda.push_back(seg.transforms[d].lambda);
+    shift.push_back(seg.transforms[d].shift);
+    kinds += std::string(d ? "," : "") + transform_name(seg.transforms[d].kind);
+    h5::write_attribute(transform, std::string("kind_") + names[d], std::string(transform_name(seg.transforms[d].kind)));
+  }
+  h5::write_replicated<double>(transform, "lambda", lambda, {feature_count});
+  h5::write_replicated<double>(transform, "shift", shift, {feature_count});
+  h5::write_replicated<double>(transform, "center", seg.scale.center, {feature_count});
+  h5::write_replicated<double>(transform, "scale", seg.scale.scale, {feature_count});
+  h5::write_attribute(transform, "kinds", kinds);
+  h5::write_attribute(transform, "scaler", std::string(seg.scale.kind == Scaler::standard ? "standard" : "minmax"));
+  h5::write_attribute(transform, "grid_exponent", static_cast<std::int64_t>(seg.scale.grid_exponent));
+  h5::write_attribute(transform, "features", std::string("recency,frequency,monetary"));
 }
 
 }  // namespace rfmseg

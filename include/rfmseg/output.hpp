@@ -43,7 +43,13 @@ class ResultFile {
 /// fail at its very end; ResultFile checks again.
 void check_output_path(const mpi::Comm& comm, const std::string& final_path);
 
+struct Segmentation;
+
 /// Collective: /customers/{customer_id, recency, frequency, monetary} from the id-sorted table.
 void write_customers(const ResultFile& result, const mpi::Comm& comm, const CustomerTable& table);
+
+/// Collective: /customers/{features, cluster, scores, segment, ...}, /model (centroids, profile,
+/// metrics, transform parameters), /selection (the sweep, if any) and /segments.
+void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmentation& seg);
 
 }  // namespace rfmseg
