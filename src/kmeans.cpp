@@ -287,20 +287,21 @@ RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::Gri
 // Nearest centroid of m <= tile points (ties: lowest index) with explicit 4-wide vectors: packed
 // compares and blends instead of branches. The arithmetic is the same IEEE operations in the
 // same order as the scalar tail, so every point gets the same label on any path.
-using v4d = double __attribute__((vector_size(32)));
-using v4l = long long __attribute__((vector_size(32)));
+using v4d = double __attribute__((vector_size(16)));
+using v4l = long long __attribute__((vector_size(16)));
 
 void nearest_in_tile(const double* a0, const double* a1, const double* a2, std::size_t m,
                      const std::vector<double>& centroids, std::size_t k, double* best_d, double* best) {
   std::size_t i = 0;
-  for (; i + 4 <= m; i += 4) {
+  constexpr std::size_t width = sizeof(v4d) / sizeof(double);
+  for (; i + width <= m; i += width) {
     v4d x, y, z;
     std::memcpy(&x, a0 + i, sizeof x);
     std::memcpy(&y, a1 + i, sizeof y);
     std::memcpy(&z, a2 + i, sizeof z);
     v4d u = x - centroids[0], v = y - centroids[1], w = z - centroids[2];
     v4d bd = u * u + v * v + w * w;
-    v4d bl = {0, 0, 0, 0};
+    v4d bl = {};
     for (std::size_t j = 1; j < k; ++j) {
       u = x - centroids[j * D];
       v = y - centroids[j * D + 1];
