@@ -1,20 +1,51 @@
+# shellcheck shell=bash disable=SC2034  # LAUNCHER is read by the scripts that source this file
 # Sourced by the job scripts in jobs/: how to start an MPI program inside a Slurm allocation.
 # Not executable on its own.
 #
+#   launch_modules          `module load $RFMSEG_MODULES` when that is set (cron and scrontab jobs
+#                           start without the login shell's modules)
 #   launch_choose EXE       pick the launcher once per job (sets LAUNCHER, printable)
 #   launch N CMD [ARGS...]  run CMD on N ranks with it (filling whole nodes first)
 #
 # Environment:
+#   RFMSEG_MODULES      environment modules to load first, e.g. "gcc/12 openmpi/4.1 hdf5/1.12-mpi"
 #   RFMSEG_LAUNCHER     auto | srun | mpirun                           [auto]
 #                       auto: srun --mpi=$RFMSEG_SRUN_MPI when a probe (EXE --version on all
 #                       tasks of the allocation) shows srun can start MPI, else mpirun
 #   RFMSEG_SRUN_MPI     srun's MPI plugin [pmix when `srun --mpi=list` has it, else pmi2]
+#   RFMSEG_PROBE_TIMEOUT  seconds the probe may take before srun counts as not working [60]
+#                       (a broken PMI set-up can hang in MPI_Init rather than fail)
 #   RFMSEG_MPIRUN_ARGS  extra mpirun options (e.g. "--mca btl self,tcp")
 
 # Open MPI refuses to run as root without these (containers, CI); harmless otherwise.
 if [[ $(id -u) -eq 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
+
+# More tasks on this node than it has cores (small test machines; never on a sized allocation):
+# ranks waiting inside MPI must yield their core instead of spinning, or every collective waits
+# for the scheduler. mpirun notices oversubscription itself; ranks started by srun do not.
+_launch_tasks_here=${SLURM_TASKS_PER_NODE:-}
+_launch_tasks_here=${_launch_tasks_here%%[(,]*}
+if [[ $_launch_tasks_here =~ ^[0-9]+$ && -z ${OMPI_MCA_mpi_yield_when_idle:-} ]] \
+  && ((_launch_tasks_here > $(nproc 2>/dev/null || echo 1024))); then
+  export OMPI_MCA_mpi_yield_when_idle=1
+fi
+
+launch_modules() {
+  [[ -n ${RFMSEG_MODULES:-} ]] || return 0
+  if ! type module >/dev/null 2>&1; then
+    local init
+    for init in /etc/profile.d/lmod.sh /etc/profile.d/modules.sh /usr/share/lmod/lmod/init/bash \
+                /usr/share/modules/init/bash; do
+      # shellcheck disable=SC1090
+      [[ -r $init ]] && source "$init" && break
+    done
+  fi
+  type module >/dev/null 2>&1 || { echo "RFMSEG_MODULES is set but there is no module command" >&2; return 1; }
+  # shellcheck disable=SC2086  # a list of modules
+  module load $RFMSEG_MODULES
+}
 
 LAUNCHER=""
 _launch_kind=""
@@ -26,10 +57,12 @@ _launch_srun_plugin() {
 }
 
 # srun starts MPI when all tasks join one MPI job: `EXE --version` then prints one line (rank 0
-# only); tasks that came up as singletons would print one each, a wrong plugin fails MPI_Init.
+# only); tasks that came up as singletons would print one each, a wrong plugin fails (or hangs
+# in) MPI_Init.
 _launch_srun_works() {  # $1: plugin, $2: executable
   local out
-  out=$(timeout 120 srun --mpi="$1" --kill-on-bad-exit=1 "$2" --version 2>/dev/null) || return 1
+  out=$(timeout -k 10 "${RFMSEG_PROBE_TIMEOUT:-60}" srun --mpi="$1" --kill-on-bad-exit=1 "$2" --version 2>/dev/null) \
+    || return 1
   [[ $(grep -c . <<<"$out") -eq 1 ]]
 }
 

@@ -22,11 +22,14 @@ import re
 import subprocess
 import sys
 
-FIXED = ["timestamp", "job_id", "mode", "ranks", "nodes", "lines_per_rank", "repeat", "launcher",
-         "status", "wall_s", "count_lines", "bytes_read", "bytes_shuffled", "customers",
-         "iterations"]
-PHASES = ["time_ingest", "time_rfm", "time_sort", "time_output"]  # then any other time_*, then total
-RUN_KEYS = ["count_lines", "bytes_read", "bytes_shuffled", "customers"]
+FIXED = ["timestamp", "job_id", "mode", "ranks", "nodes", "host_cpus", "lines_per_rank", "repeat", "launcher",
+         "status", "wall_s", "count_lines", "bytes_read", "bytes_shuffled", "shuffle_rounds", "customers",
+         "iterations", "kmeans_iterations_total"]
+# Pipeline order; time_* phases not listed here follow them, then time_total.
+PHASES = ["time_ingest", "time_rfm", "time_sort", "time_transform", "time_scale", "time_kmeans",
+          "time_evaluate", "time_output"]
+RUN_KEYS = ["count_lines", "bytes_read", "bytes_shuffled", "shuffle_rounds", "customers",
+            "kmeans_iterations_total"]
 
 
 def read_h5py(path):
@@ -65,8 +68,9 @@ def read_result(path):
 
 
 def header_for(keys):
+    phases = [k for k in PHASES if k in keys]
     extra = sorted(k for k in keys if k.startswith("time_") and k not in PHASES and k != "time_total")
-    return FIXED + PHASES + extra + ["time_total"]
+    return FIXED + phases + extra + ["time_total"]
 
 
 def main():
@@ -87,12 +91,14 @@ def main():
     row = {
         "timestamp": datetime.datetime.now().isoformat(timespec="seconds"),
         "job_id": args.job, "mode": args.mode, "ranks": args.ranks, "nodes": args.nodes,
+        "host_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "lines_per_rank": args.lines_per_rank, "repeat": args.repeat, "launcher": args.launcher,
         "status": args.status, "wall_s": f"{args.wall:.3f}",
     }
     if args.status == 0 and args.result:
         try:
-            row.update(read_result(args.result))
+            for key, value in read_result(args.result).items():
+                row[key] = f"{value:.9g}" if isinstance(value, float) else value
         except Exception as error:  # a run without readable measurements is still a row
             print(f"scaling_record: cannot read {args.result}: {error}", file=sys.stderr)
             row["status"] = args.status or 2

@@ -66,12 +66,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter  # noqa: E402
 
-PHASE_ORDER = ["time_ingest", "time_rfm", "time_sort", "time_output"]
+PHASE_ORDER = ["time_ingest", "time_rfm", "time_sort", "time_transform", "time_scale", "time_kmeans",
+               "time_evaluate", "time_output"]  # pipeline order; other time_* columns follow
 STYLE = {  # colour, marker
     "time_ingest": ("#1f77b4", "o"), "time_rfm": ("#ff7f0e", "s"), "time_sort": ("#2ca02c", "^"),
-    "time_output": ("#d62728", "v"), "time_total": ("#000000", "D"), "wall_s": ("#7f7f7f", "x"),
+    "time_transform": ("#17becf", "<"), "time_scale": ("#bcbd22", ">"), "time_kmeans": ("#9467bd", "P"),
+    "time_evaluate": ("#e377c2", "*"), "time_output": ("#d62728", "v"), "time_total": ("#000000", "D"),
+    "wall_s": ("#7f7f7f", "x"),
 }
-EXTRA_COLOURS = ["#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
+EXTRA_COLOURS = ["#8c564b", "#aec7e8", "#ffbb78", "#98df8a", "#c5b0d5"]
 
 
 def phase_columns(frame):
@@ -95,15 +98,15 @@ def style_of(column, index):
     return STYLE.get(column, (EXTRA_COLOURS[index % len(EXTRA_COLOURS)], "P"))
 
 
-def human(n):
+def human(n, space=""):
     n = float(n)
     for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if n >= div:
-            return f"{n / div:.3g}{unit}"
-    return f"{n:.0f}"
+            return f"{n / div:.3g}{space}{unit}"
+    return f"{n:.0f}{space}"
 
 
-def plot_group(group, mode, title_extra, path):
+def plot_group(group, mode, title_extra, path, cores=None):
     phases = phase_columns(group)
     stats = group.groupby("ranks")[phases].agg(["median", "min", "max"])
     ranks = stats.index.to_numpy()
@@ -112,7 +115,8 @@ def plot_group(group, mode, title_extra, path):
     t0 = median.loc[p0]
     total0 = t0.get("time_total", t0.max())
 
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5.6), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 6.4))
+    fig.subplots_adjust(left=0.05, right=0.985, top=0.86, bottom=0.27, wspace=0.22)
     ax_time, ax_speed, ax_eff = axes
     ideal = ranks / p0
     eff_max = []
@@ -139,8 +143,8 @@ def plot_group(group, mode, title_extra, path):
             eff_max.append(float((speedup / ideal).max()))
         ax_eff.plot(ranks, speedup / ideal, color=colour, marker=marker, linestyle=dashed,
                     linewidth=width, alpha=alpha, markersize=7)
-    ax_speed.plot(ranks, ideal, color="#bbbbbb", linestyle=":", linewidth=2.5, label="ideal", zorder=0)
-    ax_eff.axhline(1.0, color="#bbbbbb", linestyle=":", linewidth=2.5, zorder=0)
+    ax_speed.plot(ranks, ideal, color="#999999", linestyle=":", linewidth=2.5, label="ideal", zorder=0)
+    ax_eff.axhline(1.0, color="#999999", linestyle=":", linewidth=2.5, zorder=0)
 
     what = "strong scaling (fixed input)" if mode == "strong" else "weak scaling (fixed lines per rank)"
     ax_time.set_title("wall time per phase (median, min-max)", fontsize=13)
@@ -163,11 +167,21 @@ def plot_group(group, mode, title_extra, path):
     if len(ranks) == 1:
         for ax in axes:
             ax.set_xlim(ranks[0] / 1.5, ranks[0] * 1.5)
-    ax_speed.set_yscale("log", base=2)
-    ax_speed.yaxis.set_major_formatter(ScalarFormatter())
-    ax_time.legend(fontsize=9.5, loc="best", framealpha=0.9)
-    ax_speed.legend(fontsize=10, loc="upper left")
-    fig.suptitle(f"rfmseg {what}: {title_extra}", fontsize=14)
+    else:
+        for ax in axes:
+            ax.set_xlim(ranks[0] / 1.25, ranks[-1] * 1.25)
+    # Runs with more ranks than the node has cores measure the oversubscription, not rfmseg.
+    if cores and ranks.max() > cores:
+        for ax in axes:
+            ax.axvspan(cores * 1.15, ranks[-1] * 1.25, color="#f2d7d5", alpha=0.6, zorder=0, linewidth=0)
+        ax_eff.text(cores * 1.2, ax_eff.get_ylim()[1] * 0.97, f"more ranks than\nthe {cores} cores",
+                    va="top", ha="left", fontsize=10, color="#922b21")
+    ax_speed.set_ylim(0, max(ideal) * 1.15 + 0.1)
+    handles, labels = ax_time.get_legend_handles_labels()
+    ideal_handle = ax_speed.get_legend_handles_labels()[0]
+    fig.legend(handles + ideal_handle, labels + ["ideal"], loc="lower center", ncol=4, fontsize=11,
+               frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(f"rfmseg {what}\n{title_extra}", fontsize=14)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return stats, median, t0, p0
@@ -225,15 +239,21 @@ def main():
             jobs = sorted(group["job_id"].unique())
             size = (f"{human(value)} lines" if mode == "strong" else f"{human(value)} lines per rank")
             if mode == "strong" and group["bytes_read"].notna().any():
-                size += f" ({human(group['bytes_read'].median())}B)"
+                size += f" ({human(group['bytes_read'].median(), ' ')}B)"
             launcher = ", ".join(sorted(group["launcher"].dropna().astype(str).unique()))
             node_text = f"{nodes[0]}" if len(nodes) == 1 else f"{nodes[0]}-{nodes[-1]}"
+            cpus, cores = "", None
+            if "host_cpus" in group.columns and group["host_cpus"].notna().any():
+                cores = int(group["host_cpus"].max())
+                cpus = f" ({cores} cores)"
+                if nodes[-1] > 1:
+                    cores = None  # ranks are spread over nodes: no single-node core limit to mark
             reps = int(group.groupby("ranks").size().max())
             title = (f"{size}, {reps} run{'s' if reps > 1 else ''} per point, "
-                     f"{node_text} node{'s' if nodes[-1] > 1 else ''}, {launcher}, job {', '.join(jobs)}")
+                     f"{node_text} node{'s' if nodes[-1] > 1 else ''}{cpus}, {launcher}, job {', '.join(jobs)}")
             suffix = f"-{human(value)}" if len(groups) > 1 else ""
             path = os.path.join(out_dir, f"{args.prefix}-{mode}{suffix}.png")
-            _, median, t0, p0 = plot_group(group, mode, title, path)
+            _, median, t0, p0 = plot_group(group, mode, title, path, cores)
             print_table(mode, median, t0, p0, group)
             written.append(path)
     for path in written:

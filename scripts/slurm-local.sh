@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A private single-node Slurm cluster on localhost (Debian's slurm-wlm + munge), for the tests and
-# for trying the job scripts in jobs/ without a real cluster.
+# A private Slurm cluster on localhost (Debian's slurm-wlm + munge; one node, or several emulated
+# on this host), for the tests and for trying the job scripts in jobs/ without a real cluster.
 #
 #   scripts/slurm-local.sh start [DIR]     install what is missing, write a config into DIR (default:
 #                                          a new temporary directory), start munged, slurmctld and
@@ -9,16 +9,18 @@
 #                                            export SLURM_LOCAL_DIR=DIR
 #                                          (use: eval "$(scripts/slurm-local.sh start)")
 #   scripts/slurm-local.sh stop [--purge] [DIR]
-#                                          cancel the cluster's jobs, stop its three daemons (only
-#                                          those, by pid) and wait until they are gone; --purge also
+#                                          cancel the cluster's jobs, stop its daemons (only those,
+#                                          by pid) and wait until they are gone; --purge also
 #                                          removes DIR (logs included)
-#   scripts/slurm-local.sh status [DIR]    daemons, pids and sinfo; exit 0 when all three run
+#   scripts/slurm-local.sh status [DIR]    daemons, pids and sinfo; exit 0 when all of them run
 #   scripts/slurm-local.sh install         only install the packages (exit 1 when impossible)
 #
 # DIR defaults to $SLURM_LOCAL_DIR, else the directory of $SLURM_CONF when that is one of ours.
-# Environment: SLURM_LOCAL_CPUS (CPUs the node declares, default 4: more than the machine has is
-# fine, config_overrides is set), SLURM_LOCAL_PORT (slurmctld port; slurmd uses the next one;
-# default: a free pair picked at random in 20000-39999).
+# Environment: SLURM_LOCAL_CPUS (CPUs each node declares, default 4: more than the machine has is
+# fine, config_overrides is set), SLURM_LOCAL_NODES (default 1; N > 1 runs N slurmd on this host as
+# nodes n1..nN, each with its own port, to try multi-node jobs: there, mpirun needs
+# "--mca btl self,tcp" and srun --mpi=pmix does not start MPI), SLURM_LOCAL_PORT (slurmctld's
+# port; the slurmd ports follow it; default: free ports picked at random in 20000-39999).
 #
 # Nothing outside DIR is written (besides package installation): own munge key and socket, own
 # ports, state, spool, pid and log files. proctrack/linuxproc, task/none, no accounting, no
@@ -26,7 +28,6 @@
 set -euo pipefail
 
 SLURM_LOCAL_PACKAGES=(slurmctld slurmd slurm-client munge)
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { printf 'slurm-local: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -100,8 +101,15 @@ wait_for() {  # $1: seconds, $2...: command that succeeds when ready
   done
 }
 
-daemon_names=(slurmd slurmctld munged)
-pid_file() {  # $1: daemon, $2: DIR
+# Pid files of the cluster's daemons, in the order they are stopped: slurmd (one per node) before
+# slurmctld before munged, since each needs the next while shutting down.
+pid_files() {  # $1: DIR
+  local f
+  for f in "$1"/run/slurmd-*.pid; do [[ -e $f ]] && echo "$f"; done
+  echo "$1/run/slurmctld.pid"
+  echo "$1/munge/munged.pid"
+}
+pid_file() {  # $1: daemon (munged, slurmctld), $2: DIR
   case $1 in
     munged) echo "$2/munge/munged.pid" ;;
     *) echo "$2/run/$1.pid" ;;
@@ -125,30 +133,37 @@ cmd_start() {
   # munged refuses a socket below a directory that is not searchable by all.
   chmod 755 "$dir"
   touch "$dir/.slurm-local"
-  mkdir -p "$dir"/{run,log,state,spool}
-  mkdir -p -m 755 "$dir/munge"
-  mkdir -p -m 700 "$dir/munge-key"
+  mkdir -p "$dir"/{run,log,state,spool,tmp}
+  mkdir -p "$dir/munge" "$dir/munge-key"
   chmod 755 "$dir/munge"; chmod 700 "$dir/munge-key"
 
   local sock=$dir/munge/munge.socket.2
   ((${#sock} < 100)) || die "path too long for a unix socket: $sock (use a shorter DIR)"
 
-  local user host cpus port sport
+  local user host cpus port nnodes i
   user=$(id -un)
   host=$(hostname -s 2>/dev/null || echo localhost)
   [[ $host =~ ^[A-Za-z0-9][A-Za-z0-9-]*$ ]] || host=localhost
   cpus=${SLURM_LOCAL_CPUS:-4}
+  nnodes=${SLURM_LOCAL_NODES:-1}
+  [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "SLURM_LOCAL_CPUS must be a positive number"
+  [[ $nnodes =~ ^[1-9][0-9]?$ ]] || die "SLURM_LOCAL_NODES must be 1-99"
+  # Node names: this host's name for a single node, n1..nN for several on this host.
+  local nodes=()
+  if ((nnodes == 1)); then nodes=("$host"); else for ((i = 1; i <= nnodes; i++)); do nodes+=("n$i"); done; fi
+  # Ports: slurmctld's, then one per slurmd.
   if [[ -n ${SLURM_LOCAL_PORT:-} ]]; then
     port=$SLURM_LOCAL_PORT
   else
-    local tries=0
+    local tries=0 busy
     while :; do
       port=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
-      port_in_use "$port" || port_in_use $((port + 1)) || break
-      ((++tries < 50)) || die "no free port pair found"
+      busy=0
+      for ((i = 0; i <= nnodes; i++)); do port_in_use $((port + i)) && busy=1; done
+      ((busy)) || break
+      ((++tries < 50)) || die "no free ports found"
     done
   fi
-  sport=$((port + 1))
 
   # Key: 1 KiB of randomness, 400 in a 700 directory.
   if [[ ! -s $dir/munge-key/munge.key ]]; then
@@ -169,17 +184,20 @@ SlurmctldHost=$host(127.0.0.1)
 SlurmUser=$user
 SlurmdUser=$user
 SlurmctldPort=$port
-SlurmdPort=$sport
+SlurmdPort=$((port + 1))
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$sock
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool/slurmd-%n
 SlurmctldPidFile=$dir/run/slurmctld.pid
-SlurmdPidFile=$dir/run/slurmd.pid
+SlurmdPidFile=$dir/run/slurmd-%n.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
+SlurmdLogFile=$dir/log/slurmd-%n.log
 PlugStackConfig=$dir/plugstack.conf
+# Per node, inside DIR: srun --mpi=pmix puts its spmix_appdir_<uid>_<job>.<step> there, and job ids
+# restart at 1 in every new cluster (and two nodes on one host must not share it).
+TmpFS=$dir/tmp/%n
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -190,7 +208,6 @@ SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 SlurmdParameters=config_overrides
-ScronParameters=enable
 MpiDefault=none
 MailProg=/bin/true
 ReturnToService=2
@@ -198,13 +215,15 @@ SlurmdTimeout=60
 InactiveLimit=0
 KillWait=5
 MinJobAge=600
-NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$cpus State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
+  for ((i = 0; i < nnodes; i++)); do
+    echo "NodeName=${nodes[i]} NodeAddr=127.0.0.1 NodeHostname=$host Port=$((port + 1 + i)) CPUs=$cpus State=UNKNOWN"
+  done >>"$dir/slurm.conf"
+  echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP" >>"$dir/slurm.conf"
   cat >"$dir/cluster.env" <<EOF
-SLURM_LOCAL_NODE=$host
+SLURM_LOCAL_NODES=${nodes[*]}
 SLURM_LOCAL_CPUS=$cpus
-SLURM_LOCAL_PORTS=$port,$sport
+SLURM_LOCAL_PORTS=$port-$((port + nnodes))
 EOF
   export SLURM_CONF=$dir/slurm.conf
 
@@ -215,22 +234,32 @@ EOF
 
   slurmctld -f "$dir/slurm.conf" </dev/null >>"$dir/log/slurmctld.out" 2>&1 \
     || { tail -n 5 "$dir/log/slurmctld.log" >&2 2>/dev/null; die "slurmctld did not start"; }
-  slurmd -f "$dir/slurm.conf" -N "$host" </dev/null >>"$dir/log/slurmd.out" 2>&1 \
-    || { tail -n 5 "$dir/log/slurmd.log" >&2 2>/dev/null; die "slurmd did not start"; }
+  local node
+  for node in "${nodes[@]}"; do
+    mkdir -p "$dir/tmp/$node" && chmod 1777 "$dir/tmp/$node"
+    mkdir -p "$dir/spool/slurmd-$node"
+    slurmd -f "$dir/slurm.conf" -N "$node" </dev/null >>"$dir/log/slurmd-$node.out" 2>&1 || {
+      tail -n 5 "$dir/log/slurmd-$node.log" >&2 2>/dev/null
+      cmd_stop "$dir" >/dev/null 2>&1 || true
+      die "slurmd ($node) did not start"
+    }
+  done
 
-  node_idle() { [[ $(sinfo -h -n "$host" -o %T 2>/dev/null) == idle* ]]; }
-  if ! wait_for 30 node_idle; then
-    log "node did not become idle within 30 s: $(sinfo -h -o '%N %T %E' 2>&1 | head -n 3)"
-    tail -n 5 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2 2>/dev/null || true
+  nodes_idle() { [[ $(sinfo -h -N -o %T 2>/dev/null | grep -c '^idle') -eq $nnodes ]]; }
+  if ! wait_for 30 nodes_idle; then
+    log "the nodes did not become idle within 30 s: $(sinfo -h -N -o '%N %T %E' 2>&1 | head -n 5)"
+    tail -n 5 "$dir"/log/*.log >&2 2>/dev/null || true
     cmd_stop "$dir" >/dev/null 2>&1 || true
     exit 1
   fi
-  log "cluster up in $((SECONDS - t0)) s: node $host ($cpus CPUs), ports $port/$sport, dir $dir"
+  log "cluster up in $((SECONDS - t0)) s: node(s) ${nodes[*]} ($cpus CPUs each), ports $port-$((port + nnodes)), dir $dir"
   printf 'export SLURM_CONF=%q\nexport SLURM_LOCAL_DIR=%q\n' "$dir/slurm.conf" "$dir"
 }
 
 # --- stop -----------------------------------------------------------------------------------------
 cmd_stop() {
+  # Finish even when whoever reads our messages has gone away.
+  trap '' PIPE
   local purge=0 arg dir_arg=""
   for arg in "$@"; do
     case $arg in
@@ -243,30 +272,32 @@ cmd_stop() {
   export SLURM_CONF=$dir/slurm.conf
 
   # Jobs first, while the controller still runs, so that no slurmstepd or job outlives the cluster.
-  local ctld
-  if ctld=$(our_pid "$(pid_file slurmctld "$dir")" "$dir"); then
-    if [[ -n $(squeue -h -o %i 2>/dev/null) ]]; then
-      scancel --full --quiet $(squeue -h -o %i 2>/dev/null) 2>/dev/null || true
+  if our_pid "$(pid_file slurmctld "$dir")" "$dir" >/dev/null; then
+    local jobs=()
+    mapfile -t jobs < <(squeue -h -o %i 2>/dev/null)
+    if ((${#jobs[@]})); then
+      scancel --full --quiet "${jobs[@]}" 2>/dev/null || true
       wait_for 15 bash -c '[[ -z $(squeue -h -t PD,R,CG,CF,S -o %i 2>/dev/null) ]]' || log "jobs still listed after 15 s"
     fi
   fi
-  # Step daemons of this cluster log into our slurmd log: find them by that open file.
-  local stepds=() p
-  for p in /proc/[0-9]*; do
-    [[ $(cat "$p/comm" 2>/dev/null) == slurmstepd ]] || continue
-    if ls -l "$p/fd" 2>/dev/null | grep -qF -- "$dir/"; then stepds+=("${p#/proc/}"); fi
+  # Step daemons of this cluster log into our slurmd logs: find them by that open file.
+  local stepds=() p fd
+  for p in $(grep -lsx slurmstepd /proc/[0-9]*/comm); do
+    p=${p%/comm}
+    for fd in "$p"/fd/*; do
+      if [[ $(readlink "$fd" 2>/dev/null) == "$dir/"* ]]; then stepds+=("${p#/proc/}"); break; fi
+    done
   done
 
-  local pids=() name pid
-  for name in "${daemon_names[@]}"; do
-    if pid=$(our_pid "$(pid_file "$name" "$dir")" "$dir"); then
+  local pids=() file pid
+  for file in $(pid_files "$dir"); do
+    if pid=$(our_pid "$file" "$dir"); then
       kill -TERM "$pid" 2>/dev/null || true
       pids+=("$pid")
-      # slurmd before slurmctld before munged: each needs the next while shutting down.
       local deadline=$((SECONDS + 15))
       while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
       if alive "$pid"; then
-        log "$name ($pid) still alive after 15 s: SIGKILL"
+        log "$(basename "$file" .pid) ($pid) still alive after 15 s: SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
       fi
     fi
@@ -290,19 +321,23 @@ cmd_stop() {
 
 # --- status ---------------------------------------------------------------------------------------
 cmd_status() {
-  local dir rc=0 name pid
+  local dir rc=0 file name pid
   dir=$(resolve_dir "${1:-}")
-  for name in munged slurmctld slurmd; do
-    if pid=$(our_pid "$(pid_file "$name" "$dir")" "$dir"); then
-      printf '%-10s running (pid %s)\n' "$name" "$pid"
+  for file in $(pid_files "$dir" | tac); do
+    name=$(basename "$file" .pid)
+    if pid=$(our_pid "$file" "$dir"); then
+      printf '%-14s running (pid %s)\n' "$name" "$pid"
     else
-      printf '%-10s stopped\n' "$name"; rc=3
+      printf '%-14s stopped\n' "$name"; rc=3
     fi
   done
+  if ! compgen -G "$dir/run/slurmd-*.pid" >/dev/null; then
+    printf '%-14s stopped\n' slurmd; rc=3
+  fi
   echo "dir: $dir"
   echo "export SLURM_CONF=$dir/slurm.conf"
   if ((rc == 0)); then
-    SLURM_CONF=$dir/slurm.conf sinfo -o '%P %a %D %T %C %N' 2>&1 || rc=3
+    SLURM_CONF=$dir/slurm.conf sinfo -N -o '%P %a %N %T %C' 2>&1 || rc=3
   fi
   return "$rc"
 }
