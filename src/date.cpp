@@ -6,8 +6,7 @@
 
 namespace rfmseg {
 
-std::string format_day(std::int32_t day) {
-  // Inverse of days_from_civil.
+CivilDate civil_from_days(std::int32_t day) noexcept {
   const int z = day + 719468;
   const int era = (z >= 0 ? z : z - 146096) / 146097;
   const unsigned doe = static_cast<unsigned>(z - era * 146097);
@@ -17,9 +16,13 @@ std::string format_day(std::int32_t day) {
   const unsigned mp = (5 * doy + 2) / 153;
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const int y = y0 + (m <= 2);
+  return {y0 + (m <= 2 ? 1 : 0), m, d};
+}
+
+std::string format_day(std::int32_t day) {
+  const CivilDate c = civil_from_days(day);
   char text[32];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", y, m, d);
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", c.year, c.month, c.day);
   return text;
 }
 

@@ -9,17 +9,25 @@ std::string_view trim_blanks(std::string_view text) noexcept {
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
 }
-}  // namespace
 
-bool parse_micros(std::string_view text, std::int64_t& micros, bool decimal_comma) noexcept {
+// Trims blanks and consumes an optional sign; false for an empty field.
+bool begin_number(std::string_view& text, bool& negative, std::size_t& i) noexcept {
   text = trim_blanks(text);
   if (text.empty()) return false;
-  bool negative = false;
-  std::size_t i = 0;
+  negative = false;
+  i = 0;
   if (text[0] == '+' || text[0] == '-') {
     negative = text[0] == '-';
     ++i;
   }
+  return true;
+}
+}  // namespace
+
+bool parse_micros(std::string_view text, std::int64_t& micros, bool decimal_comma) noexcept {
+  bool negative = false;
+  std::size_t i = 0;
+  if (!begin_number(text, negative, i)) return false;
   const char point = decimal_comma ? ',' : '.';
   uint128_t value = 0;  // in micro-units
   int digits = 0;
@@ -53,14 +61,9 @@ bool parse_micros(std::string_view text, std::int64_t& micros, bool decimal_comm
 }
 
 bool parse_quantity(std::string_view text, std::int64_t& quantity) noexcept {
-  text = trim_blanks(text);
-  if (text.empty()) return false;
   bool negative = false;
   std::size_t i = 0;
-  if (text[0] == '+' || text[0] == '-') {
-    negative = text[0] == '-';
-    ++i;
-  }
+  if (!begin_number(text, negative, i)) return false;
   std::int64_t value = 0;
   int digits = 0;
   while (i < text.size() && text[i] >= '0' && text[i] <= '9') {

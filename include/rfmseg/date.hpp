@@ -19,6 +19,15 @@ namespace rfmseg {
   return era * 146097 + static_cast<int>(doe) - 719468;
 }
 
+struct CivilDate {
+  int year;
+  unsigned month;  ///< 1..12
+  unsigned day;    ///< 1..31
+};
+
+/// Civil date of a day number (inverse of days_from_civil).
+[[nodiscard]] CivilDate civil_from_days(std::int32_t day) noexcept;
+
 /// "YYYY-MM-DD" of a day number.
 [[nodiscard]] std::string format_day(std::int32_t day);
 

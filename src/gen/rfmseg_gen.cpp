@@ -37,6 +37,7 @@
 #define MPICH_SKIP_MPICXX 1
 #endif
 
+#include "rfmseg/date.hpp"
 #include "rfmseg/hash.hpp"
 #include "rfmseg/mpi.hpp"
 
@@ -173,15 +174,8 @@ line with the expected cleaning counts and the snapshot date.
 
 // ------------------------------------------------------------------------------------ calendar
 
-// Howard Hinnant's civil-calendar algorithms (proleptic Gregorian).
-i64 days_from_civil(i64 y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const i64 era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<i64>(doe) - 719468;
-}
+// The civil calendar of rfmseg/date.hpp (Howard Hinnant's algorithms), in the generator's types.
+i64 days_from_civil(i64 y, unsigned m, unsigned d) { return rfmseg::days_from_civil(static_cast<int>(y), m, d); }
 
 struct Civil {
   i64 y;
@@ -190,16 +184,8 @@ struct Civil {
 };
 
 Civil civil_from_days(i64 z) {
-  z += 719468;
-  const i64 era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const i64 y = static_cast<i64>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2 ? 1 : 0), m, d};
+  const rfmseg::CivilDate c = rfmseg::civil_from_days(static_cast<std::int32_t>(z));
+  return {c.year, c.month, c.day};
 }
 
 /// 0 = Sunday ... 6 = Saturday.
