@@ -284,11 +284,16 @@ RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::Gri
   return run;
 }
 
-// Nearest centroid of m <= tile points (ties: lowest index) with explicit 4-wide vectors: packed
+// Nearest centroid of m <= tile points (ties: lowest index) with explicit vectors: packed
 // compares and blends instead of branches. The arithmetic is the same IEEE operations in the
 // same order as the scalar tail, so every point gets the same label on any path.
-using v4d = double __attribute__((vector_size(16)));
-using v4l = long long __attribute__((vector_size(16)));
+#if defined(__AVX__)
+inline constexpr int vector_bytes = 32;  // 4 doubles per operation
+#else
+inline constexpr int vector_bytes = 16;  // SSE2: 2 doubles (wider types would be split badly)
+#endif
+using v4d = double __attribute__((vector_size(vector_bytes)));
+using v4l = long long __attribute__((vector_size(vector_bytes)));
 
 void nearest_in_tile(const double* a0, const double* a1, const double* a2, std::size_t m,
                      const std::vector<double>& centroids, std::size_t k, double* best_d, double* best) {
