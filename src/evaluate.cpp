@@ -64,6 +64,21 @@ ClusterProfile profile_clusters(const mpi::Comm& comm, const CustomerTable& tabl
   return p;
 }
 
+ClusterProfile reorder(const ClusterProfile& profile, const std::vector<int>& order) {
+  ClusterProfile out;
+  out.k = profile.k;
+  out.size = reorder(profile.size, order);
+  out.share = reorder(profile.share, order);
+  out.revenue_share = reorder(profile.revenue_share, order);
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    out.mean[d] = reorder(profile.mean[d], order);
+    out.std[d] = reorder(profile.std[d], order);
+    out.min[d] = reorder(profile.min[d], order);
+    out.max[d] = reorder(profile.max[d], order);
+  }
+  return out;
+}
+
 std::string format_profile(const ClusterProfile& p, const std::vector<std::string>& labels) {
   std::string out;
   char line[512];

@@ -238,19 +238,10 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   std::vector<std::int32_t> new_index(order.size());
   for (std::size_t i = 0; i < order.size(); ++i) new_index[static_cast<std::size_t>(order[i])] = static_cast<std::int32_t>(i);
   for (auto& label : seg.labels) label = new_index[static_cast<std::size_t>(label)];
-  auto reorder_rows = [&](std::vector<double>& rows) {
-    std::vector<double> out(rows.size());
-    for (std::size_t i = 0; i < order.size(); ++i)
-      for (std::size_t d = 0; d < feature_count; ++d)
-        out[i * feature_count + d] = rows[static_cast<std::size_t>(order[i]) * feature_count + d];
-    rows = std::move(out);
-  };
-  reorder_rows(seg.model.centroids);
-  reorder_rows(seg.model.init_centroids);
-  std::vector<std::int64_t> sizes(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) sizes[i] = seg.model.sizes[static_cast<std::size_t>(order[i])];
-  seg.model.sizes = std::move(sizes);
-  seg.profile = profile_clusters(comm, customers, seg.labels, k);
+  seg.model.centroids = reorder(seg.model.centroids, order, feature_count);
+  seg.model.init_centroids = reorder(seg.model.init_centroids, order, feature_count);
+  seg.model.sizes = reorder(seg.model.sizes, order);
+  seg.profile = reorder(fitted, order);
   seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);
   times.lap("evaluate");
 

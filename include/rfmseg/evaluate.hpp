@@ -27,6 +27,19 @@ struct ClusterProfile {
 [[nodiscard]] ClusterProfile profile_clusters(const mpi::Comm& comm, const CustomerTable& table,
                                               std::span<const std::int32_t> labels, int k);
 
+/// Rows of `values` (each `width` entries wide) in the order order[new] = old.
+template <class T>
+[[nodiscard]] std::vector<T> reorder(const std::vector<T>& values, const std::vector<int>& order, std::size_t width = 1) {
+  std::vector<T> out;
+  out.reserve(values.size());
+  for (int old : order)
+    for (std::size_t d = 0; d < width; ++d) out.push_back(values[static_cast<std::size_t>(old) * width + d]);
+  return out;
+}
+
+/// The same profile with its clusters in the order order[new] = old.
+[[nodiscard]] ClusterProfile reorder(const ClusterProfile& profile, const std::vector<int>& order);
+
 /// RFM values of the local rows as doubles, columns R, F, M.
 [[nodiscard]] Features rfm_columns(const CustomerTable& table);
 
