@@ -25,6 +25,14 @@ po::options_description describe() {
     ("quiet,q", po::bool_switch(), "no console report on rank 0")
     ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
 
+  po::options_description reliability("Reliability and resources", 110, 55);
+  reliability.add_options()
+    ("checkpoint", po::value<std::string>()->default_value(""), "directory for checkpoints (RFM table after partitioning, K-means state); created if missing")
+    ("resume", po::bool_switch(), "continue from the last complete checkpoint in --checkpoint (same input and options)")
+    ("checkpoint-every", po::value<int>()->default_value(10), "K-means iterations between checkpoints")
+    ("collective-timeout", po::value<double>()->default_value(300), "seconds any collective (MPI or parallel HDF5) may wait before the job is aborted with a message; 0 = wait forever")
+    ("max-memory-per-rank", po::value<std::string>()->default_value("auto"), "memory budget per rank, e.g. 2G, 512M, or auto (60% of the node's memory / ranks on the node); 0 = no limit");
+
   po::options_description layout("Input layout", 110, 55);
   layout.add_options()
     ("format", po::value<std::string>()->default_value("auto"), "auto (recognise by header) | online-retail | online-retail-ii | amount")
@@ -72,7 +80,7 @@ po::options_description describe() {
                               "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
                               "[--config FILE.ini] [options]\n\noptions",
                               110, 55);
-  all.add(general).add(layout).add(rfm).add(model);
+  all.add(general).add(reliability).add(layout).add(rfm).add(model);
   return all;
 }
 
@@ -110,6 +118,7 @@ std::string to_text(const po::variable_value& value) {
   if (const auto* b = boost::any_cast<bool>(&any)) return *b ? "true" : "false";
   if (const auto* i = boost::any_cast<int>(&any)) return std::to_string(*i);
   if (const auto* u = boost::any_cast<std::uint64_t>(&any)) return std::to_string(*u);
+  if (const auto* l = boost::any_cast<std::int64_t>(&any)) return std::to_string(*l);
   if (const auto* d = boost::any_cast<double>(&any)) {
     std::ostringstream out;
     out.precision(17);
@@ -125,6 +134,28 @@ std::string to_text(const po::variable_value& value) {
 }
 
 }  // namespace
+
+std::uint64_t parse_byte_size(const std::string& text, const char* option) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I')) unit.pop_back();
+  double scale = 0;
+  if (unit.empty()) scale = 1;
+  else if (unit == "K" || unit == "k") scale = 1024.0;
+  else if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
+  if (used == 0 || scale == 0 || !(value >= 0) || !std::isfinite(value) || value * scale > 1.8e19)
+    throw ConfigError(std::string(option) + " must be a size like 512M, 2G or 0 (no limit), not '" + text + "'");
+  return static_cast<std::uint64_t>(value * scale);
+}
 
 void parse_k_range(const std::string& text, int& k_min, int& k_max) {
   const auto dots = text.find("..");
@@ -190,6 +221,19 @@ Parsed parse(const std::vector<std::string>& args) {
   if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
   c.input.chunk_bytes = chunk << 20;
   c.input.max_reported_lines = get<int>(vm, "report-lines");
+  c.input.max_memory_per_rank_text = get<std::string>(vm, "max-memory-per-rank");
+  if (c.input.max_memory_per_rank_text != "auto")
+    c.input.max_memory_per_rank = parse_byte_size(c.input.max_memory_per_rank_text, "--max-memory-per-rank");
+
+  auto& r = c.reliability;
+  r.checkpoint_dir = get<std::string>(vm, "checkpoint");
+  r.resume = get<bool>(vm, "resume");
+  if (r.resume && r.checkpoint_dir.empty()) throw ConfigError("--resume needs --checkpoint DIR (where the checkpoints are)");
+  r.checkpoint_every = get<int>(vm, "checkpoint-every");
+  if (r.checkpoint_every < 1) throw ConfigError("--checkpoint-every must be >= 1");
+  r.collective_timeout = get<double>(vm, "collective-timeout");
+  if (!(r.collective_timeout >= 0) || !std::isfinite(r.collective_timeout))
+    throw ConfigError("--collective-timeout must be a number of seconds >= 0 (0 = no deadline)");
   if (c.input.max_reported_lines < 0) throw ConfigError("--report-lines must be >= 0");
 
   const auto snapshot = get<std::string>(vm, "snapshot");

@@ -34,6 +34,10 @@ struct InputConfig {
   bool decimal_comma = false;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
   int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
+  /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle
+  /// rounds; a run that cannot fit ends with a clear error instead of the OOM killer.
+  std::uint64_t max_memory_per_rank = 0;
+  std::string max_memory_per_rank_text = "0";  ///< as given: "auto" is resolved at run time (node memory / local ranks)
 };
 
 struct RfmConfig {
@@ -65,8 +69,17 @@ struct ModelConfig {
   std::optional<double> high_value_threshold;   ///< ... or an absolute monetary threshold
 };
 
+/// Fault tolerance: checkpoints, resume, and the deadline on every collective.
+struct ReliabilityConfig {
+  std::string checkpoint_dir;          ///< empty: no checkpoints
+  bool resume = false;                 ///< continue from the last complete checkpoint in checkpoint_dir
+  int checkpoint_every = 10;           ///< K-means iterations between checkpoints
+  double collective_timeout = 300;     ///< seconds a collective may wait before the job aborts (0 = never)
+};
+
 struct RunConfig {
   InputConfig input;
+  ReliabilityConfig reliability;
   RfmConfig rfm;
   ModelConfig model;
   std::string output;

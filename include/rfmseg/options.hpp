@@ -1,6 +1,7 @@
 #pragma once
 // Command line and INI config (Boost.Program_options) → RunConfig. Used only by the executables.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct Parsed {
 /// Parses argv (argv[0] is the program name). A `--config FILE` is read first; the command line
 /// overrides it. Throws ConfigError with a user-facing message on any unknown option or bad value.
 [[nodiscard]] Parsed parse(const std::vector<std::string>& args);
+
+/// "512M", "2G", "1.5GiB", "1048576" → bytes; throws ConfigError naming `option`.
+[[nodiscard]] std::uint64_t parse_byte_size(const std::string& text, const char* option);
 
 /// "A..B" → (A, B); throws ConfigError.
 void parse_k_range(const std::string& text, int& k_min, int& k_max);
