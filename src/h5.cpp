@@ -72,6 +72,7 @@ bool location_is_parallel(hid_t loc) {
 void write_slab(hid_t loc, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
                 std::uint64_t first, std::uint64_t count, const void* data) {
   quiet();
+  const watchdog::Collective scope("parallel HDF5 dataset create/write");
   Id file_space(dims.empty() ? checked(H5Screate(H5S_SCALAR), "H5Screate")
                              : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                        "H5Screate_simple(" + name + ")"));
@@ -132,7 +133,11 @@ Id& Id::operator=(Id&& other) noexcept {
 void Id::close() {
   if (_id < 0) return;
   switch (H5Iget_type(_id)) {
-    case H5I_FILE: H5Fclose(_id); break;
+    case H5I_FILE: {
+      const watchdog::Collective scope("parallel HDF5 file close");
+      H5Fclose(_id);
+      break;
+    }
     case H5I_GROUP: H5Gclose(_id); break;
     case H5I_DATASET: H5Dclose(_id); break;
     case H5I_DATASPACE: H5Sclose(_id); break;
@@ -164,7 +169,11 @@ File File::create(const std::string& path, const mpi::Comm& comm) {
   checked_status(H5Pset_fapl_mpio(fapl.get(), comm.native(), MPI_INFO_NULL), "H5Pset_fapl_mpio");
   checked_status(H5Pset_all_coll_metadata_ops(fapl.get(), true), "H5Pset_all_coll_metadata_ops");
   checked_status(H5Pset_coll_metadata_write(fapl.get(), true), "H5Pset_coll_metadata_write");
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  hid_t id = H5I_INVALID_HID;
+  {
+    const watchdog::Collective scope("parallel HDF5 file create");
+    id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  }
   if (id < 0) fail("cannot create '" + path + "'");
   File file{Id(id), comm.is_root()};
   file._parallel = true;
@@ -179,6 +188,7 @@ File File::open_read(const std::string& path) {
 }
 
 Group File::create_group(const std::string& path) const {
+  const watchdog::Collective scope("parallel HDF5 group create");
   return Group(Id(checked(H5Gcreate2(id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                           "create group " + path)),
                is_writer());
@@ -238,6 +248,7 @@ void write_strings_replicated(const Location& where, const std::string& name,
 namespace {
 void write_attribute_raw(const Location& where, const std::string& name, hid_t type, const void* data) {
   quiet();
+  const watchdog::Collective scope("parallel HDF5 attribute write");
   Id space(checked(H5Screate(H5S_SCALAR), "H5Screate"));
   if (H5Aexists(where.id(), name.c_str()) > 0) checked_status(H5Adelete(where.id(), name.c_str()), "H5Adelete");
   Id attr(checked(H5Acreate2(where.id(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),

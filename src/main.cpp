@@ -10,6 +10,7 @@
 #include "rfmseg/options.hpp"
 #include "rfmseg/pipeline.hpp"
 #include "rfmseg/version.hpp"
+#include "rfmseg/watchdog.hpp"
 
 int main(int argc, char** argv) {
   rfmseg::mpi::Environment environment(argc, argv);
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
       } else if (parsed.version) {
         if (comm.is_root()) std::printf("rfmseg %s (%s)\n", rfmseg::version_string, rfmseg::git_commit);
       } else {
+        const rfmseg::watchdog::Guard watchdog(parsed.config.reliability.collective_timeout, comm.rank());
         status = rfmseg::run_pipeline(comm, parsed.config);
       }
     } catch (const rfmseg::AgreedError& error) {

@@ -41,7 +41,7 @@ bool Environment::is_initialized() {
 Comm Comm::world() { return Comm(MPI_COMM_WORLD); }
 
 Comm::Comm(MPI_Comm comm) {
-  check(MPI_Comm_dup(comm, &_comm), "MPI_Comm_dup");
+  collective("MPI_Comm_dup", [&] { return MPI_Comm_dup(comm, &_comm); });
   check(MPI_Comm_set_errhandler(_comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   check(MPI_Comm_rank(_comm, &_rank), "MPI_Comm_rank");
   check(MPI_Comm_size(_comm, &_size), "MPI_Comm_size");
@@ -70,7 +70,7 @@ Comm& Comm::operator=(Comm&& other) noexcept {
   return *this;
 }
 
-void Comm::barrier() const { check(MPI_Barrier(_comm), "MPI_Barrier"); }
+void Comm::barrier() const { collective("MPI_Barrier", [&] { return MPI_Barrier(_comm); }); }
 
 ScopedDatatype::ScopedDatatype(MPI_Datatype type) : _type(type) {
   check(MPI_Type_commit(&_type), "MPI_Type_commit");
@@ -121,19 +121,22 @@ void allreduce_sum_inplace(const Comm& comm, std::span<int128_t> values) {
   ScopedDatatype type(raw);
   MPI_Op op = MPI_OP_NULL;
   check(MPI_Op_create(&sum_int128, 1, &op), "MPI_Op_create");
-  const int rc = MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_int(values.size(), "allreduce count"),
-                               type.get(), op, comm.native());
+  const int count = checked_int(values.size(), "allreduce count");
+  int rc = MPI_SUCCESS;
+  {
+    const watchdog::Collective scope("MPI_Allreduce(int128 sum)");
+    rc = MPI_Allreduce(MPI_IN_PLACE, values.data(), count, type.get(), op, comm.native());
+  }
   MPI_Op_free(&op);
   check(rc, "MPI_Allreduce(int128 sum)");
 }
 
 void broadcast(const Comm& comm, std::string& text, int root) {
   std::uint64_t length = text.size();
-  check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm.native()), "MPI_Bcast");
+  collective("MPI_Bcast", [&] { return MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm.native()); });
   text.resize(length);
   if (length > 0) {
-    check(MPI_Bcast(text.data(), checked_int(length, "broadcast length"), MPI_CHAR, root, comm.native()),
-          "MPI_Bcast");
+    collective("MPI_Bcast", [&] { return MPI_Bcast(text.data(), checked_int(length, "broadcast length"), MPI_CHAR, root, comm.native()); });
   }
 }
 

@@ -22,12 +22,20 @@
 
 namespace rfmseg {
 
-PhaseTimes::PhaseTimes(const mpi::Comm& /*comm*/) : _last(MPI_Wtime()) {}
+namespace {
+// The phases in pipeline order, so the watchdog can name the one running (string literals).
+constexpr const char* phase_order[] = {"ingest", "rfm", "sort", "transform", "scale", "kmeans",
+                                       "evaluate", "segment", "output", "finish"};
+}  // namespace
+
+PhaseTimes::PhaseTimes(const mpi::Comm& /*comm*/) : _last(MPI_Wtime()) { watchdog::set_phase(phase_order[0]); }
 
 void PhaseTimes::lap(const std::string& name) {
   const double now = MPI_Wtime();
   _phases.emplace_back(name, now - _last);
   _last = now;
+  for (std::size_t i = 0; i + 1 < std::size(phase_order); ++i)
+    if (name == phase_order[i]) watchdog::set_phase(phase_order[i + 1]);
 }
 
 void PhaseTimes::reduce(const mpi::Comm& comm) {

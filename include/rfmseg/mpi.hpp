@@ -4,6 +4,7 @@
 // checked once, and counts become `int` only through a checked cast.
 
 #include "rfmseg/int128.hpp"
+#include "rfmseg/watchdog.hpp"
 #include <mpi.h>
 
 #include <algorithm>
@@ -28,6 +29,14 @@ void check(int rc, const char* what);
 
 /// Converts a size to the `int` MPI wants, throwing when it does not fit.
 int checked_int(std::size_t value, const char* what);
+
+/// Runs one blocking collective (`call` returns its MPI error code) under the watchdog's deadline
+/// (--collective-timeout) and checks the result.
+template <class Call>
+void collective(const char* what, Call&& call) {
+  const watchdog::Collective scope(what);
+  check(call(), what);
+}
 
 /// Owns MPI_Init / MPI_Finalize. Exactly one per process, created first in main.
 class Environment {
@@ -108,9 +117,10 @@ MPI_Op native_op(Op op);
 template <class T>
 void allreduce_inplace(const Comm& comm, std::span<T> values, Op op) {
   if (values.empty()) return;
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_int(values.size(), "allreduce count"),
-                      datatype<T>(), native_op(op), comm.native()),
-        "MPI_Allreduce");
+  const int count = checked_int(values.size(), "allreduce count");
+  collective("MPI_Allreduce", [&] {
+    return MPI_Allreduce(MPI_IN_PLACE, values.data(), count, datatype<T>(), native_op(op), comm.native());
+  });
 }
 
 template <class T>
@@ -137,7 +147,7 @@ void allreduce_sum_inplace(const Comm& comm, std::span<int128_t> values);
 template <class T>
 [[nodiscard]] T exscan_sum(const Comm& comm, T value) {
   T result{};
-  check(MPI_Exscan(&value, &result, 1, datatype<T>(), MPI_SUM, comm.native()), "MPI_Exscan");
+  collective("MPI_Exscan", [&] { return MPI_Exscan(&value, &result, 1, datatype<T>(), MPI_SUM, comm.native()); });
   if (comm.rank() == 0) result = T{};
   return result;
 }
@@ -147,9 +157,10 @@ template <class T>
 void exscan_sum_inplace(const Comm& comm, std::span<T> values) {
   if (values.empty()) return;
   std::vector<T> result(values.size(), T{});
-  check(MPI_Exscan(values.data(), result.data(), checked_int(values.size(), "exscan count"), datatype<T>(),
-                   MPI_SUM, comm.native()),
-        "MPI_Exscan");
+  const int count = checked_int(values.size(), "exscan count");
+  collective("MPI_Exscan", [&] {
+    return MPI_Exscan(values.data(), result.data(), count, datatype<T>(), MPI_SUM, comm.native());
+  });
   if (comm.rank() == 0) std::fill(result.begin(), result.end(), T{});
   std::copy(result.begin(), result.end(), values.begin());
 }
@@ -159,8 +170,7 @@ template <class T>
 [[nodiscard]] std::vector<T> allgather(const Comm& comm, const T& value) {
   static_assert(std::is_trivially_copyable_v<T>);
   std::vector<T> out(static_cast<std::size_t>(comm.size()));
-  check(MPI_Allgather(&value, sizeof(T), MPI_BYTE, out.data(), sizeof(T), MPI_BYTE, comm.native()),
-        "MPI_Allgather");
+  collective("MPI_Allgather", [&] { return MPI_Allgather(&value, sizeof(T), MPI_BYTE, out.data(), sizeof(T), MPI_BYTE, comm.native()); });
   return out;
 }
 
@@ -178,9 +188,10 @@ template <class T>
     total += counts[r];
   }
   std::vector<T> out(total / sizeof(T));
-  check(MPI_Allgatherv(local.data(), counts_int[static_cast<std::size_t>(comm.rank())], MPI_BYTE,
-                       out.data(), counts_int.data(), displs.data(), MPI_BYTE, comm.native()),
-        "MPI_Allgatherv");
+  collective("MPI_Allgatherv", [&] {
+    return MPI_Allgatherv(local.data(), counts_int[static_cast<std::size_t>(comm.rank())], MPI_BYTE, out.data(),
+                          counts_int.data(), displs.data(), MPI_BYTE, comm.native());
+  });
   return out;
 }
 
@@ -200,16 +211,15 @@ template <class T>
     sdispl[r] = checked_int(offset * sizeof(T), "alltoallv send displacement");
     offset += send_counts[r];
   }
-  check(MPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, comm.native()), "MPI_Alltoall");
+  collective("MPI_Alltoall", [&] { return MPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, comm.native()); });
   std::size_t total_bytes = 0;
   for (std::size_t r = 0; r < p; ++r) {
     rdispl[r] = checked_int(total_bytes, "alltoallv receive displacement");
     total_bytes += static_cast<std::size_t>(rcount[r]);
   }
   std::vector<T> out(total_bytes / sizeof(T));
-  check(MPI_Alltoallv(send.data(), scount.data(), sdispl.data(), MPI_BYTE, out.data(), rcount.data(),
-                      rdispl.data(), MPI_BYTE, comm.native()),
-        "MPI_Alltoallv");
+  collective("MPI_Alltoallv", [&] { return MPI_Alltoallv(send.data(), scount.data(), sdispl.data(), MPI_BYTE, out.data(), rcount.data(),
+                      rdispl.data(), MPI_BYTE, comm.native()); });
   if (recv_counts != nullptr) {
     recv_counts->resize(p);
     for (std::size_t r = 0; r < p; ++r) (*recv_counts)[r] = static_cast<std::size_t>(rcount[r]) / sizeof(T);
