@@ -1,4 +1,5 @@
 #include "rfmseg/h5.hpp"
+#include "rfmseg/hash.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -70,7 +71,7 @@ bool location_is_parallel(hid_t loc) {
 // Creates `name` with `type` and shape `dims` and writes the hyperslab [first, first+count) of the
 // first dimension from `data` (count == 0: joins with an empty selection).
 void write_slab(hid_t loc, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
-                std::uint64_t first, std::uint64_t count, const void* data) {
+                std::uint64_t first, std::uint64_t count, const void* data, std::uint64_t checksum) {
   quiet();
   const watchdog::Collective scope("parallel HDF5 dataset create/write");
   Id file_space(dims.empty() ? checked(H5Screate(H5S_SCALAR), "H5Screate")
@@ -107,8 +108,37 @@ void write_slab(hid_t loc, const std::string& name, hid_t type, const std::vecto
                              "H5Screate_simple"));
     }
   }
-  checked_status(H5Dwrite(dataset.get(), type, mem_space.get(), file_space.get(), xfer.get(), data),
-                 "write dataset " + name);
+  // An empty dataset has nothing to write (and HDF5 rejects the write); the same on every rank,
+  // since `dims` is global. HDF5 also refuses a null buffer for an empty local selection.
+  hsize_t elements = 1;
+  for (auto d : dims) elements *= d;
+  static const std::uint64_t nothing = 0;
+  if (data == nullptr) data = &nothing;
+  if (elements > 0)
+    checked_status(H5Dwrite(dataset.get(), type, mem_space.get(), file_space.get(), xfer.get(), data),
+                   "write dataset " + name);
+  const std::string text = format_checksum(checksum);
+  Id text_type = string_type(text.size());
+  Id scalar(checked(H5Screate(H5S_SCALAR), "H5Screate"));
+  Id attr(checked(H5Acreate2(dataset.get(), checksum_attribute, text_type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT),
+                  "create checksum of " + name));
+  checked_status(H5Awrite(attr.get(), text_type.get(), text.data()), "write checksum of " + name);
+}
+
+std::uint64_t row_bytes_of(const std::vector<std::uint64_t>& shape, std::size_t element_bytes) {
+  std::uint64_t bytes = element_bytes;
+  for (std::size_t d = 1; d < shape.size(); ++d) bytes *= shape[d];
+  return bytes;
+}
+
+// The checksum of a distributed dataset: local rows' sum, added over the ranks.
+std::uint64_t distributed_checksum(const Rows& rows, const void* data, std::uint64_t row_bytes) {
+  std::uint64_t sum = row_checksum(data, rows.local_rows, row_bytes, rows.first_row);
+  if (rows.comm != MPI_COMM_NULL) {
+    const watchdog::Collective scope("MPI_Allreduce(checksum)");
+    mpi::check(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_UINT64_T, MPI_SUM, rows.comm), "MPI_Allreduce(checksum)");
+  }
+  return sum;
 }
 
 std::vector<hsize_t> to_dims(const std::vector<std::uint64_t>& shape) {
@@ -187,6 +217,26 @@ File File::open_read(const std::string& path) {
   return File{Id(id)};
 }
 
+void File::close() {
+  if (id() < 0) return;
+  const ssize_t open_objects = H5Fget_obj_count(id(), H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR);
+  if (open_objects > 0)
+    throw Error("internal error: closing an HDF5 file with " + std::to_string(open_objects) + " object(s) still open");
+  herr_t status = 0;
+  {
+    const watchdog::Collective scope("HDF5 file close");
+    status = H5Fclose(_id.release());
+  }
+  if (status < 0) fail("closing the file failed");
+}
+
+File File::create_serial(const std::string& path) {
+  quiet();
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) fail("cannot create '" + path + "'");
+  return File{Id(id)};
+}
+
 Group File::create_group(const std::string& path) const {
   const watchdog::Collective scope("parallel HDF5 group create");
   return Group(Id(checked(H5Gcreate2(id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -201,6 +251,7 @@ Rows Rows::distributed(const mpi::Comm& comm, std::uint64_t local_rows) {
   rows.local_rows = local_rows;
   rows.first_row = mpi::exscan_sum(comm, local_rows);
   rows.global_rows = mpi::allreduce(comm, local_rows, mpi::Op::sum);
+  rows.comm = comm.native();
   return rows;
 }
 
@@ -210,7 +261,8 @@ void write_rows(const Location& where, const std::string& name, std::span<const 
   if (local.size() != rows.local_rows * columns) throw Error("write_rows(" + name + "): size mismatch");
   std::vector<hsize_t> dims{rows.global_rows};
   if (columns != 1) dims.push_back(columns);
-  write_slab(where.id(), name, native_type<T>(), dims, rows.first_row, rows.local_rows, local.data());
+  const std::uint64_t sum = distributed_checksum(rows, local.data(), sizeof(T) * columns);
+  write_slab(where.id(), name, native_type<T>(), dims, rows.first_row, rows.local_rows, local.data(), sum);
 }
 
 void write_strings(const Location& where, const std::string& name, const std::vector<std::string>& local,
@@ -223,7 +275,8 @@ void write_strings(const Location& where, const std::string& name, const std::ve
     std::memcpy(packed.data() + i * width, local[i].data(), local[i].size());
   }
   Id type = string_type(width);
-  write_slab(where.id(), name, type.get(), {rows.global_rows}, rows.first_row, rows.local_rows, packed.data());
+  const std::uint64_t sum = distributed_checksum(rows, packed.data(), width);
+  write_slab(where.id(), name, type.get(), {rows.global_rows}, rows.first_row, rows.local_rows, packed.data(), sum);
 }
 
 template <class T>
@@ -231,7 +284,12 @@ void write_replicated(const Location& where, const std::string& name, std::span<
                       std::vector<std::uint64_t> shape) {
   const bool writer = where.is_writer();
   const std::uint64_t rows = shape.empty() ? 1 : shape[0];
-  write_slab(where.id(), name, native_type<T>(), to_dims(shape), 0, writer ? rows : 0, values.data());
+  std::uint64_t elements = 1;
+  for (auto d : shape) elements *= d;
+  if (values.size() != elements) throw Error("write_replicated(" + name + "): size does not match the shape");
+  // Every rank holds the values, so every rank computes the same checksum without communication.
+  const std::uint64_t sum = row_checksum(values.data(), rows, row_bytes_of(shape, sizeof(T)), 0);
+  write_slab(where.id(), name, native_type<T>(), to_dims(shape), 0, writer ? rows : 0, values.data(), sum);
 }
 
 void write_strings_replicated(const Location& where, const std::string& name,
@@ -242,7 +300,7 @@ void write_strings_replicated(const Location& where, const std::string& name,
   for (std::size_t i = 0; i < values.size(); ++i) std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
   Id type = string_type(width);
   write_slab(where.id(), name, type.get(), {values.size()}, 0, where.is_writer() ? values.size() : 0,
-             packed.data());
+             packed.data(), row_checksum(packed.data(), values.size(), width, 0));
 }
 
 namespace {
@@ -361,13 +419,145 @@ std::vector<std::string> list_attributes(const Location& where) {
   return names;
 }
 
+// ---------------------------------------------------------------- reading row blocks
+
+namespace {
+// Opens `name` and selects rows [first, first + count) of its first dimension; returns the
+// dataset, the file selection and a matching memory space.
+struct RowSelection {
+  Id dataset, file_space, mem_space;
+  std::uint64_t row_elements = 1;
+};
+RowSelection select_rows(const Location& where, const std::string& name, std::uint64_t first, std::uint64_t count) {
+  quiet();
+  RowSelection sel;
+  sel.dataset = Id(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  sel.file_space = Id(checked(H5Dget_space(sel.dataset.get()), "H5Dget_space"));
+  const int rank = H5Sget_simple_extent_ndims(sel.file_space.get());
+  if (rank < 1) throw Error(name + " is not an array");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(sel.file_space.get(), dims.data(), nullptr);
+  if (first + count > dims[0]) throw Error(name + ": rows beyond its end requested");
+  std::vector<hsize_t> start(dims.size(), 0), block(dims);
+  start[0] = first;
+  block[0] = count;
+  for (std::size_t d = 1; d < dims.size(); ++d) sel.row_elements *= dims[d];
+  if (count > 0)
+    checked_status(H5Sselect_hyperslab(sel.file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
+                   "select rows of " + name);
+  hsize_t elements = std::max<hsize_t>(count * sel.row_elements, 1);
+  sel.mem_space = Id(checked(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
+  return sel;
+}
+}  // namespace
+
+template <class T>
+std::vector<T> read_rows(const Location& where, const std::string& name, std::uint64_t first, std::uint64_t count) {
+  RowSelection sel = select_rows(where, name, first, count);
+  std::vector<T> out(count * sel.row_elements);
+  if (!out.empty())
+    checked_status(H5Dread(sel.dataset.get(), native_type<T>(), sel.mem_space.get(), sel.file_space.get(), H5P_DEFAULT,
+                           out.data()),
+                   "read dataset " + name);
+  return out;
+}
+
+std::vector<std::string> read_string_rows(const Location& where, const std::string& name, std::uint64_t first,
+                                          std::uint64_t count) {
+  RowSelection sel = select_rows(where, name, first, count);
+  Id file_type(checked(H5Dget_type(sel.dataset.get()), "H5Dget_type"));
+  const std::size_t width = H5Tget_size(file_type.get());
+  std::vector<char> raw(count * width);
+  Id type = string_type(width);
+  if (count > 0)
+    checked_status(H5Dread(sel.dataset.get(), type.get(), sel.mem_space.get(), sel.file_space.get(), H5P_DEFAULT, raw.data()),
+                   "read dataset " + name);
+  std::vector<std::string> out(count);
+  for (std::size_t i = 0; i < count; ++i) out[i].assign(raw.data() + i * width, strnlen(raw.data() + i * width, width));
+  return out;
+}
+
+std::uint64_t row_count(const Location& where, const std::string& name) {
+  RowSelection sel = select_rows(where, name, 0, 0);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(sel.file_space.get())));
+  H5Sget_simple_extent_dims(sel.file_space.get(), dims.data(), nullptr);
+  return dims.at(0);
+}
+
+// ---------------------------------------------------------------- checksums, raw access
+
+std::uint64_t row_checksum(const void* data, std::uint64_t rows, std::uint64_t row_bytes,
+                           std::uint64_t first_row) noexcept {
+  const auto* bytes = static_cast<const char*>(data);
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < rows; ++i)
+    sum += hash_bytes(std::string_view(bytes + i * row_bytes, row_bytes), first_row + i);
+  return sum;
+}
+
+std::string format_checksum(std::uint64_t sum) {
+  char text[32];
+  std::snprintf(text, sizeof text, "rowsum64:%016llx", static_cast<unsigned long long>(sum));
+  return text;
+}
+
+bool has_attribute(const Location& where, const std::string& name) {
+  quiet();
+  return H5Aexists(where.id(), name.c_str()) > 0;
+}
+
+std::uint64_t RawDataset::row_bytes() const { return row_bytes_of(shape, element_bytes); }
+
+RawDataset read_raw(const Location& where, const std::string& name) {
+  quiet();
+  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Id type(checked(H5Dget_type(dataset.get()), "H5Dget_type"));
+  Id native(checked(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
+  Id space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 0) throw Error("cannot read the shape of " + name);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  RawDataset raw;
+  raw.shape.assign(dims.begin(), dims.end());
+  raw.element_bytes = H5Tget_size(native.get());
+  std::uint64_t total = raw.element_bytes;
+  for (auto d : dims) total *= d;
+  raw.bytes.resize(total);
+  if (total > 0)
+    checked_status(H5Dread(dataset.get(), native.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.bytes.data()),
+                   "read dataset " + name);
+  return raw;
+}
+
+namespace {
+herr_t collect_dataset(hid_t /*root*/, const char* name, const H5O_info_t* info, void* out) {
+  if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> list_datasets(const Location& where) {
+  quiet();
+  std::vector<std::string> names;
+  checked_status(H5Ovisit2(where.id(), H5_INDEX_NAME, H5_ITER_INC, &collect_dataset, &names, H5O_INFO_BASIC),
+                 "H5Ovisit");
+  return names;
+}
+
+Group open_object(const Location& where, const std::string& path) {
+  quiet();
+  return Group(Id(checked(H5Oopen(where.id(), path.c_str(), H5P_DEFAULT), "open " + path)), false);
+}
+
 // Explicit instantiations for the element types the pipeline stores.
 #define RFMSEG_H5_INSTANTIATE(T)                                                                              \
   template void write_rows<T>(const Location&, const std::string&, std::span<const T>, const Rows&,          \
                               std::uint64_t);                                                                \
   template void write_replicated<T>(const Location&, const std::string&, std::span<const T>,                 \
                                     std::vector<std::uint64_t>);                                             \
-  template std::vector<T> read<T>(const Location&, const std::string&, std::vector<std::uint64_t>*);
+  template std::vector<T> read<T>(const Location&, const std::string&, std::vector<std::uint64_t>*);      \
+  template std::vector<T> read_rows<T>(const Location&, const std::string&, std::uint64_t, std::uint64_t);
 RFMSEG_H5_INSTANTIATE(double)
 RFMSEG_H5_INSTANTIATE(std::int64_t)
 RFMSEG_H5_INSTANTIATE(std::uint64_t)

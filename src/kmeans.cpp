@@ -1,6 +1,8 @@
 #include "rfmseg/kmeans.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <cstring>
 #include <cmath>
 #include <limits>
@@ -244,14 +246,32 @@ struct RunResult {
   bool converged = false;
 };
 
-RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::GridPoints& grid, std::vector<double> centroids,
-                const KMeansOptions& options, double tolerance, std::vector<std::int32_t>& labels) {
+// Where a Lloyd run starts: iteration 0 from the initial centroids, or a saved iteration.
+struct LloydStart {
+  int iteration = 0;
+  std::vector<double> centroids, previous, init_centroids;
+};
+
+// Called after each completed iteration with (iterations done, centroids, previous centroids).
+using IterationHook = std::function<void(int, const std::vector<double>&, const std::vector<double>&)>;
+
+RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::GridPoints& grid, LloydStart start,
+                const KMeansOptions& options, double tolerance, std::vector<std::int32_t>& labels,
+                const IterationHook& after_iteration) {
   RunResult run;
-  run.init_centroids = centroids;
+  run.init_centroids = std::move(start.init_centroids);
+  std::vector<double> centroids = std::move(start.centroids);
   const int k = options.k;
   const double unit = std::ldexp(1.0, -data.grid_exponent);
-  std::fill(labels.begin(), labels.end(), -1);
-  for (int iter = 0; iter < options.max_iter; ++iter) {
+  if (start.iteration == 0) {
+    std::fill(labels.begin(), labels.end(), -1);
+  } else {
+    // Resumed: the labels of the last completed iteration are the assignment to its centroids.
+    std::vector<double> unused(labels.size());
+    assign_nearest(data.features, start.previous, k, labels, unused);
+  }
+  run.n_iter = start.iteration;
+  for (int iter = start.iteration; iter < options.max_iter; ++iter) {
     detail::StepSums step = detail::assign_and_accumulate(data.features, grid, centroids, k, labels);
     mpi::allreduce_sum_inplace(comm, std::span<int128_t>(step.sums));
     step.counts = mpi::allreduce(comm, std::move(step.counts), mpi::Op::sum);
@@ -269,7 +289,7 @@ RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::Gri
     if (!empty.empty()) repair_empty_clusters(comm, data, centroids, labels, empty, next);
     double shift = 0;
     for (std::size_t t = 0; t < next.size(); ++t) shift += (next[t] - centroids[t]) * (next[t] - centroids[t]);
-    centroids = std::move(next);
+    std::swap(centroids, next);  // `next` now holds the centroids this iteration assigned to
     run.n_iter = iter + 1;
     if (iter > 0 && !changed) {  // labels repeated: strict convergence
       run.converged = true;
@@ -279,6 +299,7 @@ RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::Gri
       run.converged = true;
       break;
     }
+    if (after_iteration) after_iteration(run.n_iter, centroids, next);
   }
   run.centroids = std::move(centroids);
   return run;
@@ -443,22 +464,48 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
 
   const detail::GridPoints grid(f, data.grid_exponent);
   KMeansModel best;
+  bool have_best = false;
   std::int64_t total_iterations = 0;
   std::vector<std::int32_t> run_labels(n);
   std::vector<double> distances(n);
-  for (int restart = 0; restart < std::max(1, options.n_init); ++restart) {
-    std::vector<double> start;
-    switch (options.init) {
-      case Init::kmeans_plus_plus: start = init_kmeans_plus_plus(comm, data, options.k, options.seed, restart); break;
-      case Init::random: start = init_random(comm, data, options.k, options.seed, restart); break;
-      case Init::kmeans_parallel: start = init_kmeans_parallel(comm, data, options.k, options.seed, restart); break;
+  int first_restart = 0;
+  std::optional<KMeansProgress> resumed;
+  if (options.checkpoints != nullptr) resumed = options.checkpoints->load_progress(options);
+  if (resumed) {
+    first_restart = resumed->restart;
+    total_iterations = resumed->total_iterations;
+    have_best = resumed->have_best;
+    if (have_best) best = resumed->best;
+  }
+  for (int restart = first_restart; restart < std::max(1, options.n_init); ++restart) {
+    LloydStart start;
+    if (resumed && restart == resumed->restart) {
+      start = {resumed->iteration, resumed->centroids, resumed->previous, resumed->init_centroids};
+    } else {
+      switch (options.init) {
+        case Init::kmeans_plus_plus: start.centroids = init_kmeans_plus_plus(comm, data, options.k, options.seed, restart); break;
+        case Init::random: start.centroids = init_random(comm, data, options.k, options.seed, restart); break;
+        case Init::kmeans_parallel: start.centroids = init_kmeans_parallel(comm, data, options.k, options.seed, restart); break;
+      }
+      start.init_centroids = start.centroids;
     }
-    RunResult run = lloyd(comm, data, grid, std::move(start), options, tolerance, run_labels);
+    std::vector<double> init_centroids = start.init_centroids;
+    IterationHook save;
+    if (options.checkpoints != nullptr) {
+      const int every = std::max(1, options.checkpoints->every());
+      save = [&, restart, every](int done, const std::vector<double>& centroids, const std::vector<double>& previous) {
+        if (done % every != 0) return;
+        KMeansProgress progress{restart, done, centroids, previous, init_centroids, total_iterations, have_best, best};
+        options.checkpoints->save_progress(options, progress);
+      };
+    }
+    RunResult run = lloyd(comm, data, grid, std::move(start), options, tolerance, run_labels, save);
+    run.init_centroids = std::move(init_centroids);
     total_iterations += run.n_iter;
     // Final E-step against the final centroids; inertia from exact sums.
     assign_nearest(f, run.centroids, options.k, run_labels, distances);
     const double inertia = inertia_of(comm, distances);
-    if (restart == 0 || inertia < best.inertia) {
+    if (!have_best || inertia < best.inertia) {
       best.k = options.k;
       best.centroids = std::move(run.centroids);
       best.init_centroids = std::move(run.init_centroids);
@@ -467,7 +514,13 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
       best.converged = run.converged;
       best.restart = restart;
       labels = run_labels;
+      have_best = true;
     }
+  }
+  // The labels of the best restart (a resumed fit may not have computed them in this process).
+  if (labels.size() != n || (resumed && best.restart < first_restart)) {
+    labels.resize(n);
+    assign_nearest(f, best.centroids, options.k, labels, distances);
   }
   best.total_iterations = total_iterations;
   best.sizes.assign(static_cast<std::size_t>(options.k), 0);

@@ -9,6 +9,7 @@
 #include "rfmseg/mpi.hpp"
 #include "rfmseg/options.hpp"
 #include "rfmseg/pipeline.hpp"
+#include "rfmseg/verify.hpp"
 #include "rfmseg/version.hpp"
 #include "rfmseg/watchdog.hpp"
 
@@ -17,6 +18,12 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     auto comm = rfmseg::mpi::Comm::world();
+    // `rfmseg verify FILE...`: serial checks of finished results, run by rank 0 alone.
+    if (argc >= 2 && std::string(argv[1]) == "verify") {
+      if (comm.is_root()) status = rfmseg::verify_command(std::vector<std::string>(argv + 2, argv + argc));
+      status = rfmseg::mpi::allreduce(comm, status, rfmseg::mpi::Op::max);
+      return status;
+    }
     try {
       rfmseg::cli::Parsed parsed;
       const std::vector<std::string> args(argv, argv + argc);

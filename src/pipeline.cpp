@@ -6,7 +6,9 @@
 #include <numeric>
 #include <optional>
 #include <sstream>
+#include <utility>
 
+#include "rfmseg/checkpoint.hpp"
 #include "rfmseg/errors.hpp"
 #include "rfmseg/hash.hpp"
 #include "rfmseg/reduce.hpp"
@@ -23,19 +25,21 @@
 namespace rfmseg {
 
 namespace {
-// The phases in pipeline order, so the watchdog can name the one running (string literals).
-constexpr const char* phase_order[] = {"ingest", "rfm", "sort", "transform", "scale", "kmeans",
-                                       "evaluate", "segment", "output", "finish"};
+// Which phase follows a finished one, so the watchdog can name the one running (string literals).
+constexpr std::pair<const char*, const char*> next_phase[] = {
+    {"ingest", "rfm"},         {"rfm", "sort"},         {"sort", "transform"}, {"load_checkpoint", "transform"},
+    {"checkpoint", "transform"}, {"transform", "scale"}, {"scale", "kmeans"},   {"kmeans", "evaluate"},
+    {"evaluate", "segment"},   {"segment", "output"},   {"output", "finish"}};
 }  // namespace
 
-PhaseTimes::PhaseTimes(const mpi::Comm& /*comm*/) : _last(MPI_Wtime()) { watchdog::set_phase(phase_order[0]); }
+PhaseTimes::PhaseTimes(const mpi::Comm& /*comm*/) : _last(MPI_Wtime()) { watchdog::set_phase("ingest"); }
 
 void PhaseTimes::lap(const std::string& name) {
   const double now = MPI_Wtime();
   _phases.emplace_back(name, now - _last);
   _last = now;
-  for (std::size_t i = 0; i + 1 < std::size(phase_order); ++i)
-    if (name == phase_order[i]) watchdog::set_phase(phase_order[i + 1]);
+  for (const auto& [finished, next] : next_phase)
+    if (name == finished) watchdog::set_phase(next);
 }
 
 void PhaseTimes::reduce(const mpi::Comm& comm) {
@@ -73,7 +77,7 @@ std::string describe_bad_lines(const std::vector<BadLine>& bad, const InputPlan&
 }  // namespace
 
 Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config, const CustomerStage& stage,
-                               PhaseTimes& times) {
+                               PhaseTimes& times, Checkpoints* checkpoints) {
   Segmentation seg;
   const CustomerTable& customers = stage.customers;
   const std::size_t n = customers.size();
@@ -105,7 +109,23 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   for (std::size_t i = 0; i < n; ++i) keys[i] = hash_bytes(customers.id[i]);
   const std::uint64_t first_row = mpi::exscan_sum<std::uint64_t>(comm, n);
   const KMeansData data{seg.features, keys, first_row, seg.scale.grid_exponent};
-  KMeansOptions options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed};
+  KMeansOptions options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed, checkpoints};
+  // One fit with its metrics; a finished fit saved by an interrupted run is taken from its checkpoint.
+  const auto fit = [&](std::vector<std::int32_t>& labels) {
+    std::optional<SavedFit> saved;
+    if (checkpoints != nullptr) saved = checkpoints->load_fit(options);
+    if (saved) {
+      labels.resize(n);
+      std::vector<double> distances(n);
+      assign_nearest(seg.features, saved->model.centroids, options.k, labels, distances);
+      return *saved;
+    }
+    SavedFit done;
+    done.model = fit_kmeans(comm, data, options, labels);
+    done.metrics = cluster_metrics(comm, seg.features, labels, options.k, keys, config.silhouette_sample, config.seed);
+    if (checkpoints != nullptr) checkpoints->save_fit(options, done);
+    return done;
+  };
   bool have_final = false;
   if (config.k_max > 0) {
     // Elbow sweep: every k on the in-memory features, no re-reading.
@@ -115,8 +135,9 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
     for (int k = config.k_min; k <= config.k_max; ++k) {
       options.k = k;
       std::vector<std::int32_t> labels;
-      sweep_models.push_back(fit_kmeans(comm, data, options, labels));
-      sweep_metrics.push_back(cluster_metrics(comm, seg.features, labels, k, keys, config.silhouette_sample, config.seed));
+      SavedFit done = fit(labels);
+      sweep_models.push_back(std::move(done.model));
+      sweep_metrics.push_back(done.metrics);
       const auto& model = sweep_models.back();
       const auto& metrics = sweep_metrics.back();
       seg.sweep.k.push_back(k);
@@ -145,8 +166,9 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
     options.k = seg.sweep.chosen_k;
   }
   if (!have_final) {
-    seg.model = fit_kmeans(comm, data, options, seg.labels);
-    seg.metrics = cluster_metrics(comm, seg.features, seg.labels, options.k, keys, config.silhouette_sample, config.seed);
+    SavedFit done = fit(seg.labels);
+    seg.model = std::move(done.model);
+    seg.metrics = done.metrics;
   }
   const int k = options.k;
   times.lap("kmeans");
@@ -179,7 +201,24 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   PhaseTimes times(comm);
   const bool talk = comm.is_root() && !config.quiet;
   check_output_path(comm, config.output);
-  CustomerStage stage = build_customer_table(comm, config, times);
+  std::optional<Checkpoints> checkpoints;
+  if (!config.reliability.checkpoint_dir.empty()) checkpoints.emplace(comm, config);
+  CustomerStage stage;
+  bool resumed = false;
+  if (checkpoints && config.reliability.resume) {
+    collectively(comm, [&] { stage.plan = plan_inputs(comm, config.input); });
+    checkpoints->set_fingerprint(stage.plan);
+    resumed = checkpoints->load_customers(stage);
+    if (resumed) times.lap("load_checkpoint");
+  }
+  if (!resumed) {
+    stage = build_customer_table(comm, config, times);
+    if (checkpoints) {
+      checkpoints->set_fingerprint(stage.plan);
+      checkpoints->save_customers(stage);
+      times.lap("checkpoint");
+    }
+  }
   const auto& plan = stage.plan;
   const auto& customers = stage.customers;
   const auto& counters = stage.counters;
@@ -188,7 +227,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   const auto total_customers = stage.total_customers;
   const auto bytes_read = stage.bytes_read;
   const std::string bad_text = describe_bad_lines(stage.bad_lines, plan);
-  const Segmentation seg = segment_customers(comm, config.model, stage, times);
+  const Segmentation seg =
+      segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr);
 
   // ---- output
   {
@@ -197,42 +237,46 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     write_model(result, comm, seg);
     times.lap("output");
     times.reduce(comm);
-    const h5::Group run = result.group("run");
-    h5::write_attribute(run, "version", std::string(version_string));
-    h5::write_attribute(run, "git_commit", std::string(git_commit));
-    h5::write_attribute(run, "configuration", config.resolved);
-    h5::write_attribute(run, "ranks", static_cast<std::int64_t>(comm.size()));
-    h5::write_attribute(run, "snapshot_date", format_day(snapshot));
-    std::string inputs, formats;
-    for (const auto& file : plan.files) {
-      inputs += (inputs.empty() ? "" : "\n") + file.path;
-      formats += (formats.empty() ? "" : "\n") + file.layout.format_name;
+    {  // every object of the file is closed before commit()
+      const h5::Group run = result.group("run");
+      h5::write_attribute(run, "version", std::string(version_string));
+      h5::write_attribute(run, "git_commit", std::string(git_commit));
+      h5::write_attribute(run, "configuration", config.resolved);
+      h5::write_attribute(run, "ranks", static_cast<std::int64_t>(comm.size()));
+      h5::write_attribute(run, "snapshot_date", format_day(snapshot));
+      std::string inputs, formats;
+      for (const auto& file : plan.files) {
+        inputs += (inputs.empty() ? "" : "\n") + file.path;
+        formats += (formats.empty() ? "" : "\n") + file.layout.format_name;
+      }
+      h5::write_attribute(run, "input_files", inputs);
+      h5::write_attribute(run, "input_formats", formats);
+      h5::write_attribute(run, "frequency", std::string(frequency_name(frequency)));
+      h5::write_attribute(run, "cancellations",
+                          std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
+      h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
+      h5::write_attribute(run, "k", static_cast<std::int64_t>(seg.model.k));
+      h5::write_attribute(run, "silhouette_sample", seg.metrics.silhouette_sample);  // used; 0 = exact
+      h5::write_attribute(run, "n_init", static_cast<std::int64_t>(config.model.n_init));
+      h5::write_attribute(run, "max_iter", static_cast<std::int64_t>(config.model.max_iter));
+      h5::write_attribute(run, "tol", config.model.tol);
+      h5::write_attribute(run, "seed", static_cast<std::int64_t>(config.model.seed));
+      h5::write_attribute(run, "kmeans_iterations_total", seg.model.total_iterations);
+      h5::write_attribute(run, "count_lines", counters.lines);
+      h5::write_attribute(run, "count_blank_lines", counters.blank_lines);
+      for (std::size_t f = 0; f < fate_count; ++f)
+        h5::write_attribute(run, std::string("count_") + fate_name(static_cast<Fate>(f)), counters.fates[f]);
+      h5::write_attribute(run, "bad_line_examples", bad_text);
+      h5::write_attribute(run, "bytes_read", static_cast<std::int64_t>(bytes_read));
+      h5::write_attribute(run, "bytes_shuffled", static_cast<std::int64_t>(stage.bytes_shuffled));
+      h5::write_attribute(run, "shuffle_rounds", static_cast<std::int64_t>(stage.shuffle_rounds));
+      for (const auto& [name, seconds] : times.phases()) h5::write_attribute(run, "time_" + name, seconds);
+      h5::write_attribute(run, "time_total", times.total());
+      h5::write_attribute(run, "resumed", checkpoints ? checkpoints->resumed() : std::string());
     }
-    h5::write_attribute(run, "input_files", inputs);
-    h5::write_attribute(run, "input_formats", formats);
-    h5::write_attribute(run, "frequency", std::string(frequency_name(frequency)));
-    h5::write_attribute(run, "cancellations",
-                        std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
-    h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
-    h5::write_attribute(run, "k", static_cast<std::int64_t>(seg.model.k));
-    h5::write_attribute(run, "silhouette_sample", seg.metrics.silhouette_sample);  // used; 0 = exact
-    h5::write_attribute(run, "n_init", static_cast<std::int64_t>(config.model.n_init));
-    h5::write_attribute(run, "max_iter", static_cast<std::int64_t>(config.model.max_iter));
-    h5::write_attribute(run, "tol", config.model.tol);
-    h5::write_attribute(run, "seed", static_cast<std::int64_t>(config.model.seed));
-    h5::write_attribute(run, "kmeans_iterations_total", seg.model.total_iterations);
-    h5::write_attribute(run, "count_lines", counters.lines);
-    h5::write_attribute(run, "count_blank_lines", counters.blank_lines);
-    for (std::size_t f = 0; f < fate_count; ++f)
-      h5::write_attribute(run, std::string("count_") + fate_name(static_cast<Fate>(f)), counters.fates[f]);
-    h5::write_attribute(run, "bad_line_examples", bad_text);
-    h5::write_attribute(run, "bytes_read", static_cast<std::int64_t>(bytes_read));
-    h5::write_attribute(run, "bytes_shuffled", static_cast<std::int64_t>(stage.bytes_shuffled));
-    h5::write_attribute(run, "shuffle_rounds", static_cast<std::int64_t>(stage.shuffle_rounds));
-    for (const auto& [name, seconds] : times.phases()) h5::write_attribute(run, "time_" + name, seconds);
-    h5::write_attribute(run, "time_total", times.total());
     result.commit();
   }
+  if (checkpoints) checkpoints->remove_all();  // the result exists: nothing left to resume
 
   if (talk) {
     std::printf("rfmseg %s: %d ranks, %zu input file(s), %.1f MB\n", version_string, comm.size(), plan.files.size(),

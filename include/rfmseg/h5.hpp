@@ -73,8 +73,13 @@ class File : public Location {
   static File create(const std::string& path, const mpi::Comm& comm);
   /// Opens `path` read-only, serially (not collective).
   static File open_read(const std::string& path);
+  /// Creates (truncates) `path` serially, for one writer (small replicated state such as a
+  /// K-means checkpoint written by rank 0).
+  static File create_serial(const std::string& path);
   /// Collective close: every rank must call it (or let the destructor do it on every rank).
-  void close() { _id.close(); }
+  /// Throws when an object of the file is still open: the MPI-IO driver would then keep the file
+  /// open (unflushed) until the process exits, and a rename after "close" would publish it early.
+  void close();
   /// Drops the handle without a (collective) close; see Id::release.
   void abandon() { (void)_id.release(); }
   [[nodiscard]] bool is_parallel() const { return _parallel; }
@@ -86,10 +91,27 @@ class File : public Location {
   bool _parallel = false;
 };
 
+// ---------------------------------------------------------------- checksums
+//
+// Every dataset rfmseg writes carries a `checksum` attribute, "rowsum64:<16 hex digits>": the sum
+// modulo 2^64 of hash_bytes(row bytes, seed = global row index) over all rows. A sum of position-
+// keyed hashes can be computed by each rank on its own rows and added with one allreduce, so it is
+// the same for any rank count; reading the file back and recomputing it detects changed, lost,
+// swapped or truncated rows.
+
+inline constexpr const char* checksum_attribute = "checksum";
+
+/// Sum of hash_bytes(row i, seed = first_row + i) over `rows` rows of `row_bytes` bytes each.
+[[nodiscard]] std::uint64_t row_checksum(const void* data, std::uint64_t rows, std::uint64_t row_bytes,
+                                         std::uint64_t first_row) noexcept;
+/// "rowsum64:0123456789abcdef".
+[[nodiscard]] std::string format_checksum(std::uint64_t sum);
+
 // ---------------------------------------------------------------- writing (collective)
 
 /// Global extent and this rank's part of a row-distributed dataset.
 struct Rows {
+  MPI_Comm comm = MPI_COMM_NULL;   ///< the ranks sharing the dataset (for its checksum)
   std::uint64_t global_rows = 0;   ///< rows over all ranks
   std::uint64_t first_row = 0;     ///< this rank's first row (exclusive scan of row counts)
   std::uint64_t local_rows = 0;    ///< rows this rank writes
@@ -130,9 +152,34 @@ template <class T>
 [[nodiscard]] std::vector<T> read(const Location& where, const std::string& name,
                                   std::vector<std::uint64_t>* shape = nullptr);
 [[nodiscard]] std::vector<std::string> read_strings(const Location& where, const std::string& name);
+/// Rows [first, first + count) of a dataset's first dimension (all columns), serially.
+template <class T>
+[[nodiscard]] std::vector<T> read_rows(const Location& where, const std::string& name, std::uint64_t first,
+                                       std::uint64_t count);
+[[nodiscard]] std::vector<std::string> read_string_rows(const Location& where, const std::string& name,
+                                                        std::uint64_t first, std::uint64_t count);
+/// Rows of a dataset's first dimension.
+[[nodiscard]] std::uint64_t row_count(const Location& where, const std::string& name);
 [[nodiscard]] std::string read_string_attribute(const Location& where, const std::string& name);
 [[nodiscard]] std::int64_t read_int_attribute(const Location& where, const std::string& name);
 [[nodiscard]] double read_double_attribute(const Location& where, const std::string& name);
 [[nodiscard]] std::vector<std::string> list_attributes(const Location& where);
+[[nodiscard]] bool has_attribute(const Location& where, const std::string& name);
+
+/// A dataset's raw bytes as stored (its own type), for checks that do not care about the type.
+struct RawDataset {
+  std::vector<std::uint64_t> shape;   ///< empty for a scalar
+  std::size_t element_bytes = 0;      ///< size of one element of the stored type
+  std::vector<unsigned char> bytes;
+  [[nodiscard]] std::uint64_t rows() const { return shape.empty() ? 1 : shape[0]; }
+  [[nodiscard]] std::uint64_t row_bytes() const;
+};
+[[nodiscard]] RawDataset read_raw(const Location& where, const std::string& name);
+
+/// Paths (relative to `where`, e.g. "customers/recency") of every dataset below `where`.
+[[nodiscard]] std::vector<std::string> list_datasets(const Location& where);
+
+/// Opens a group or dataset by path for attribute access.
+[[nodiscard]] Group open_object(const Location& where, const std::string& path);
 
 }  // namespace rfmseg::h5

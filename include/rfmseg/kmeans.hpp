@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -31,6 +32,8 @@
 
 namespace rfmseg {
 
+class KMeansCheckpoints;
+
 struct KMeansOptions {
   int k = 4;
   Init init = Init::kmeans_plus_plus;
@@ -38,6 +41,7 @@ struct KMeansOptions {
   int max_iter = 300;
   double tol = 1e-4;
   std::uint64_t seed = 42;
+  KMeansCheckpoints* checkpoints = nullptr;  ///< saves the state every few iterations; resumes from it
 };
 
 /// The points: this rank's rows of the (grid-snapped) features, a random key per row (hash of
@@ -59,6 +63,31 @@ struct KMeansModel {
   bool converged = false;
   int restart = 0;                     ///< which of the n_init restarts won
   std::int64_t total_iterations = 0;   ///< Lloyd iterations over all restarts (for throughput)
+};
+
+/// A fit between two Lloyd iterations: everything needed to continue it bit-identically. The
+/// labels are not stored: they are the assignment to `previous` (recomputed on resume).
+struct KMeansProgress {
+  int restart = 0;                      ///< the restart in progress
+  int iteration = 0;                    ///< Lloyd iterations it has completed
+  std::vector<double> centroids;        ///< [k, 3] after `iteration` iterations
+  std::vector<double> previous;         ///< [k, 3] the centroids the last iteration assigned to
+  std::vector<double> init_centroids;   ///< [k, 3] this restart's start
+  std::int64_t total_iterations = 0;    ///< Lloyd iterations of the restarts before this one
+  bool have_best = false;               ///< some restart has finished
+  KMeansModel best;                     ///< the best finished restart (no sizes yet)
+};
+
+/// Where fits are saved and found again (implemented on HDF5 files by checkpoint.cpp).
+class KMeansCheckpoints {
+ public:
+  virtual ~KMeansCheckpoints() = default;
+  /// Lloyd iterations between two saves.
+  [[nodiscard]] virtual int every() const = 0;
+  /// Collective: records `progress` of the fit with `options` (replicated on every rank).
+  virtual void save_progress(const KMeansOptions& options, const KMeansProgress& progress) = 0;
+  /// Collective: the last progress saved for the fit with `options`, if any.
+  [[nodiscard]] virtual std::optional<KMeansProgress> load_progress(const KMeansOptions& options) = 0;
 };
 
 /// Collective: the best of n_init restarts (lowest inertia; ties: first). `labels` receives the

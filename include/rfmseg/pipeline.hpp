@@ -77,9 +77,13 @@ struct Segmentation {
   std::vector<std::string> warnings;
 };
 
-/// Collective: segments the customers of `stage` (already id-sorted across ranks).
+class Checkpoints;
+
+/// Collective: segments the customers of `stage` (already id-sorted across ranks). With
+/// `checkpoints`, every K-means fit saves its progress and resumes from a saved one.
 [[nodiscard]] Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
-                                             const CustomerStage& stage, PhaseTimes& times);
+                                             const CustomerStage& stage, PhaseTimes& times,
+                                             Checkpoints* checkpoints = nullptr);
 
 /// Runs the whole job. Returns the exit status (0); failures throw AgreedError on every rank.
 int run_pipeline(const mpi::Comm& comm, const RunConfig& config);
