@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
-# Builds rfmseg with its tests and runs the whole suite (unit tests, MPI tests under 1-4 ranks,
-# end-to-end tests against the Python reference). README's second command; .ci/run runs it.
+# Builds rfmseg with its tests and runs the whole suite: unit tests, MPI tests under 1-4 ranks,
+# end-to-end tests against the Python reference, Slurm, multi-host and fuzzing (as root), and
+# then the unit and MPI tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# README's second command; .ci/run runs it.
+#
+#   scripts/test.sh [--no-sanitize] [ctest arguments...]
+#
+# CI=true selects the ci preset (warnings are errors). --no-sanitize skips the sanitized pass
+# (it is a second, Debug build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
+
+sanitize=1
+if [[ ${1:-} == --no-sanitize ]]; then
+  sanitize=0
+  shift
+fi
 
 rfmseg_install_packages "${RFMSEG_BUILD_PACKAGES[@]}" "${RFMSEG_TEST_PACKAGES[@]}"
 preset=release
@@ -11,3 +24,10 @@ preset=release
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 ctest --preset "$preset" "$@"
+
+if ((sanitize)); then
+  rfmseg_log "sanitized pass: unit and MPI tests under ASan + UBSan (build-sanitize/)"
+  cmake --preset sanitize >/dev/null
+  cmake --build --preset sanitize -j "$(nproc)" --target test_units test_mpi
+  ctest --preset sanitize -L "unit|mpi" "$@"
+fi

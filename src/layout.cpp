@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <iterator>
+#include <utility>
 
 #include "rfmseg/errors.hpp"
 
@@ -108,6 +110,11 @@ csv::Dialect resolve_dialect(const InputConfig& config, std::string_view header_
   } else {
     throw ConfigError("--delimiter must be auto, comma, semicolon, tab, whitespace or a single character, not '" + d + "'");
   }
+  // A delimiter that is also the quote or a line end cannot be told apart from it: every record
+  // would split wrongly and be dropped as bad_field_count.
+  if (!dialect.whitespace &&
+      (dialect.delimiter == dialect.quote || dialect.delimiter == '\n' || dialect.delimiter == '\r'))
+    throw ConfigError("--delimiter cannot be the quote character or a line end");
   return dialect;
 }
 
@@ -117,6 +124,16 @@ Layout resolve_layout(const InputConfig& config, const csv::Dialect& dialect,
   layout.dialect = dialect;
   layout.has_header = config.has_header;
   ColumnMapping mapping = config.columns;
+
+  // Monetary comes from one amount column or from quantity x price, never both: a mapping that
+  // names both kinds would silently lose half of itself.
+  const bool maps_quantity_or_price = !config.columns.quantity.empty() || !config.columns.price.empty();
+  if (!config.columns.amount.empty() && maps_quantity_or_price)
+    throw ConfigError("--col-amount (one amount per purchase) and --col-quantity / --col-price (quantity x price) "
+                      "exclude each other: map one or the other");
+  if (config.format == Format::amount && maps_quantity_or_price)
+    throw ConfigError("--format amount reads one amount column: --col-quantity / --col-price do not apply "
+                      "(map it with --col-amount)");
 
   // Presets fix the column names (with a header) or positions (without one).
   const bool no_header = !config.has_header;
@@ -166,15 +183,30 @@ Layout resolve_layout(const InputConfig& config, const csv::Dialect& dialect,
     }
   }
 
+  // The optional invoice column, found by its name, yields to an explicit mapping that puts
+  // another role on it (e.g. --col-customer InvoiceNo): that column is then not an invoice.
+  if (config.columns.invoice.empty() && layout.invoice >= 0)
+    for (const int other : {layout.customer, layout.date, layout.quantity, layout.price, layout.amount})
+      if (other == layout.invoice) layout.invoice = -1;
+
   std::string missing;
   auto require = [&](int column, const Role& role) {
     if (column < 0) missing += std::string(missing.empty() ? "" : "; ") + role.what + " (" + role.option + ")";
   };
   require(layout.customer, customer_role);
   require(layout.date, date_role);
-  if (layout.amount < 0) {
-    require(layout.quantity, quantity_role);
-    require(layout.price, price_role);
+  if (config.format == Format::amount) {
+    require(layout.amount, amount_role);  // the preset has no quantity or price to name
+  } else if (layout.amount < 0) {
+    if (layout.quantity < 0 && layout.price < 0) {
+      // Neither kind of money column: both ways of giving Monetary are worth naming.
+      missing += std::string(missing.empty() ? "" : "; ") + quantity_role.what + " (" + quantity_role.option +
+                 ") and " + price_role.what + " (" + price_role.option + "), or an " + amount_role.what + " (" +
+                 amount_role.option + ")";
+    } else {
+      require(layout.quantity, quantity_role);
+      require(layout.price, price_role);
+    }
   }
   if (!missing.empty()) {
     const std::string seen = config.has_header ? " in header [" + header_text(header) + "]" : "";
@@ -190,6 +222,21 @@ Layout resolve_layout(const InputConfig& config, const csv::Dialect& dialect,
     else if (name_at(layout.invoice) == "invoice" && name_at(layout.price) == "price") layout.format_name = "online-retail-ii";
     else layout.format_name = "custom";
   }
+
+  // Two roles on one column (e.g. --col-customer 7 --col-date 7) would fail on every line and end
+  // in "no usable transactions"; name the clash instead.
+  const std::pair<int, const Role*> roles[] = {{layout.customer, &customer_role}, {layout.invoice, &invoice_role},
+                                               {layout.date, &date_role},         {layout.quantity, &quantity_role},
+                                               {layout.price, &price_role},       {layout.amount, &amount_role}};
+  for (std::size_t a = 0; a < std::size(roles); ++a)
+    for (std::size_t b = a + 1; b < std::size(roles); ++b)
+      if (roles[a].first >= 0 && roles[a].first == roles[b].first) {
+        const auto column = static_cast<std::size_t>(roles[a].first);
+        const std::string name = config.has_header ? " (" + std::string(header[column]) + ")" : "";
+        throw ConfigError(file + ": " + roles[a].second->option + " and " + roles[b].second->option +
+                          " both name column " + std::to_string(column + 1) + name +
+                          "; each needs a column of its own");
+      }
 
   const int last = std::max({layout.customer, layout.invoice, layout.date, layout.quantity, layout.price, layout.amount});
   layout.min_fields = static_cast<std::size_t>(last) + 1;

@@ -47,7 +47,7 @@ po::options_description describe() {
     ("date-format", po::value<std::string>()->default_value("auto"), "auto | iso | mdy | dmy | yyyymmdd | dd-mon-yy")
     ("day-first", po::bool_switch(), "slash dates are D/M/Y (default M/D/Y)")
     ("decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")
-    ("chunk-size", po::value<std::uint64_t>()->default_value(64), "MiB each rank parses per shuffle round (bounds memory)")
+    ("chunk-size", po::value<std::string>()->default_value("64"), "MiB each rank parses per shuffle round (bounds memory)")
     ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind");
 
   po::options_description rfm("RFM", 110, 55);
@@ -67,10 +67,11 @@ po::options_description describe() {
     ("k-select", po::value<std::string>()->default_value("none"), "none (final k = --k) | elbow (Kneedle on SSE) | silhouette (best silhouette); needs --k-range")
     ("silhouette-sample", po::value<std::int64_t>()->default_value(10000), "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")
     ("init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")
+    ("kmeans-algorithm", po::value<std::string>()->default_value("auto"), "auto (hamerly from k = 8 on, where it is faster) | hamerly (exact bounds skip most distance computations) | lloyd (every distance); the same result bit for bit either way")
     ("n-init", po::value<int>()->default_value(10), "K-means restarts; the lowest inertia wins")
     ("max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")
     ("tol", po::value<double>()->default_value(1e-4), "convergence: sum of squared centroid shifts <= tol x mean feature variance (scikit-learn's meaning)")
-    ("seed", po::value<std::uint64_t>()->default_value(42), "seed of every random draw (keyed by customer id: same result for any rank count)")
+    ("seed", po::value<std::string>()->default_value("42"), "seed of every random draw (keyed by customer id: same result for any rank count)")
     ("segment-reference", po::value<std::string>()->default_value("mean"), "mean | median: where R, F, M are split for the 8 classic RFM segments")
     ("high-value-top", po::value<double>()->default_value(20), "high-value flag: the top p percent of customers by monetary")
     ("high-value-threshold", po::value<double>(), "high-value flag: monetary at or above this amount (instead of --high-value-top)")
@@ -134,6 +135,18 @@ std::string to_text(const po::variable_value& value) {
 }
 
 }  // namespace
+
+std::uint64_t parse_unsigned(const std::string& text, const char* option) {
+  // Boost (like strtoull) would wrap "-1" to 2^64 - 1: accept digits only.
+  const bool digits = !text.empty() && text.size() <= 20 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw ConfigError(std::string(option) + " must be a non-negative integer, not '" + text + "'");
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    throw ConfigError(std::string(option) + " is too large: '" + text + "'");
+  }
+}
 
 std::uint64_t parse_byte_size(const std::string& text, const char* option) {
   std::size_t used = 0;
@@ -217,7 +230,7 @@ Parsed parse(const std::vector<std::string>& args) {
     throw ConfigError(std::string("--date-format: ") + e.what());
   }
   c.input.decimal_comma = get<bool>(vm, "decimal-comma");
-  const auto chunk = get<std::uint64_t>(vm, "chunk-size");
+  const auto chunk = parse_unsigned(get<std::string>(vm, "chunk-size"), "--chunk-size");
   if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
   c.input.chunk_bytes = chunk << 20;
   c.input.max_reported_lines = get<int>(vm, "report-lines");
@@ -274,13 +287,18 @@ Parsed parse(const std::vector<std::string>& args) {
   else if (init == "kmeans-parallel" || init == "kmeans||") m.init = Init::kmeans_parallel;
   else if (init == "random") m.init = Init::random;
   else throw ConfigError("--init must be kmeans++, kmeans-parallel or random, not '" + init + "'");
+  const auto algorithm = get<std::string>(vm, "kmeans-algorithm");
+  if (algorithm == "auto") m.algorithm = KMeansAlgorithm::automatic;
+  else if (algorithm == "hamerly") m.algorithm = KMeansAlgorithm::hamerly;
+  else if (algorithm == "lloyd") m.algorithm = KMeansAlgorithm::lloyd;
+  else throw ConfigError("--kmeans-algorithm must be auto, hamerly or lloyd, not '" + algorithm + "'");
   m.n_init = get<int>(vm, "n-init");
   if (m.n_init < 1) throw ConfigError("--n-init must be >= 1");
   m.max_iter = get<int>(vm, "max-iter");
   if (m.max_iter < 1) throw ConfigError("--max-iter must be >= 1");
   m.tol = get<double>(vm, "tol");
   if (!(m.tol >= 0)) throw ConfigError("--tol must be >= 0");
-  m.seed = get<std::uint64_t>(vm, "seed");
+  m.seed = parse_unsigned(get<std::string>(vm, "seed"), "--seed");
   const auto range = get<std::string>(vm, "k-range");
   if (!range.empty()) {
     parse_k_range(range, m.k_min, m.k_max);
@@ -301,6 +319,8 @@ Parsed parse(const std::vector<std::string>& args) {
   m.high_value_top_percent = get<double>(vm, "high-value-top");
   if (!(m.high_value_top_percent > 0 && m.high_value_top_percent <= 100))
     throw ConfigError("--high-value-top must be a percentage in (0, 100]");
+  if (vm.count("high-value-threshold") && !vm["high-value-top"].defaulted())
+    throw ConfigError("--high-value-top and --high-value-threshold both define the high-value flag: give one");
   if (vm.count("high-value-threshold")) {
     m.high_value_threshold = get<double>(vm, "high-value-threshold");
     if (!std::isfinite(*m.high_value_threshold)) throw ConfigError("--high-value-threshold must be a finite amount");

@@ -26,11 +26,21 @@ void check_output_path(const mpi::Comm& comm, const std::string& final_path) {
     if (final_path.empty()) throw ConfigError("no output given: use --output RESULT.h5");
     const std::string dir = directory_of(final_path);
     struct stat st{};
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      throw ConfigError("output directory '" + dir + "' does not exist");
+    if (::stat(dir.c_str(), &st) != 0) throw ConfigError("output directory '" + dir + "' does not exist");
+    if (!S_ISDIR(st.st_mode)) throw ConfigError("output directory '" + dir + "' is not a directory");
     if (::access(dir.c_str(), W_OK) != 0) throw ConfigError("output directory '" + dir + "' is not writable");
     if (::stat(final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
       throw ConfigError("output '" + final_path + "' is a directory");
+    // access(W_OK) says yes to root everywhere (even /proc) and knows nothing of read-only or full
+    // file systems: create and remove a probe file beside the result instead, before any work.
+    const std::string probe = final_path + ".probe-" + std::to_string(::getpid());
+    std::FILE* file = std::fopen(probe.c_str(), "wb");
+    if (file == nullptr || std::fputc('\n', file) == EOF || std::fclose(file) != 0) {
+      const std::string reason = std::strerror(errno);
+      std::remove(probe.c_str());
+      throw ConfigError("cannot write in output directory '" + dir + "': " + reason);
+    }
+    std::remove(probe.c_str());
   });
 }
 

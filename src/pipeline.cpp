@@ -109,7 +109,8 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   for (std::size_t i = 0; i < n; ++i) keys[i] = hash_bytes(customers.id[i]);
   const std::uint64_t first_row = mpi::exscan_sum<std::uint64_t>(comm, n);
   const KMeansData data{seg.features, keys, first_row, seg.scale.grid_exponent};
-  KMeansOptions options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed, checkpoints};
+  KMeansOptions options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed, checkpoints,
+                        config.algorithm};
   // One fit with its metrics; a finished fit saved by an interrupted run is taken from its checkpoint.
   const auto fit = [&](std::vector<std::int32_t>& labels) {
     std::optional<SavedFit> saved;
@@ -122,6 +123,8 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
     }
     SavedFit done;
     done.model = fit_kmeans(comm, data, options, labels);
+    seg.distance_evaluations += done.model.distance_evaluations;
+    seg.lloyd_distance_evaluations += done.model.lloyd_distance_evaluations;
     done.metrics = cluster_metrics(comm, seg.features, labels, options.k, keys, config.silhouette_sample, config.seed);
     if (checkpoints != nullptr) checkpoints->save_fit(options, done);
     return done;
@@ -135,7 +138,14 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
     for (int k = config.k_min; k <= config.k_max; ++k) {
       options.k = k;
       std::vector<std::int32_t> labels;
-      SavedFit done = fit(labels);
+      SavedFit done;
+      try {
+        done = fit(labels);
+      } catch (const AgreedError& error) {  // e.g. fewer distinct customers than this k
+        throw AgreedError("--k-range " + std::to_string(config.k_min) + ".." + std::to_string(config.k_max) + ": " +
+                              error.what(),
+                          error.exit_code());
+      }
       sweep_models.push_back(std::move(done.model));
       sweep_metrics.push_back(done.metrics);
       const auto& model = sweep_models.back();
@@ -262,6 +272,13 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       h5::write_attribute(run, "tol", config.model.tol);
       h5::write_attribute(run, "seed", static_cast<std::int64_t>(config.model.seed));
       h5::write_attribute(run, "kmeans_iterations_total", seg.model.total_iterations);
+      h5::write_attribute(run, "kmeans_algorithm",
+                          std::string(config.model.algorithm == KMeansAlgorithm::hamerly ? "hamerly"
+                                      : config.model.algorithm == KMeansAlgorithm::lloyd ? "lloyd"
+                                                                                         : "auto"));
+      h5::write_attribute(run, "kmeans_distance_evaluations", static_cast<std::int64_t>(seg.distance_evaluations));
+      h5::write_attribute(run, "kmeans_lloyd_distance_evaluations",
+                          static_cast<std::int64_t>(seg.lloyd_distance_evaluations));
       h5::write_attribute(run, "count_lines", counters.lines);
       h5::write_attribute(run, "count_blank_lines", counters.blank_lines);
       for (std::size_t f = 0; f < fate_count; ++f)

@@ -50,6 +50,11 @@ enum class Transform { none, log1p, cbrt, boxcox, yeojohnson };
 enum class Scaler { standard, minmax };
 enum class Init { kmeans_plus_plus, kmeans_parallel, random };
 enum class KSelect { none, elbow, silhouette };
+/// K-means step: plain Lloyd (every distance), Hamerly's bounds, or auto (Hamerly from
+/// hamerly_min_k clusters on: with 3 features a distance costs ~1 ns, and below that k the bound
+/// bookkeeping costs more than the distances it saves). Same result either way.
+enum class KMeansAlgorithm { automatic, lloyd, hamerly };
+inline constexpr int hamerly_min_k = 8;
 
 struct ModelConfig {
   Transform transform[3] = {Transform::boxcox, Transform::boxcox, Transform::cbrt};  ///< R, F, M
@@ -58,6 +63,7 @@ struct ModelConfig {
   int k_min = 0, k_max = 0;            ///< elbow sweep when k_max > 0
   KSelect k_select = KSelect::none;
   Init init = Init::kmeans_plus_plus;
+  KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;
   int n_init = 10;
   int max_iter = 300;
   double tol = 1e-4;

@@ -42,6 +42,7 @@ struct KMeansOptions {
   double tol = 1e-4;
   std::uint64_t seed = 42;
   KMeansCheckpoints* checkpoints = nullptr;  ///< saves the state every few iterations; resumes from it
+  KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;  ///< same labels either way; Hamerly skips distances
 };
 
 /// The points: this rank's rows of the (grid-snapped) features, a random key per row (hash of
@@ -63,6 +64,8 @@ struct KMeansModel {
   bool converged = false;
   int restart = 0;                     ///< which of the n_init restarts won
   std::int64_t total_iterations = 0;   ///< Lloyd iterations over all restarts (for throughput)
+  std::uint64_t distance_evaluations = 0;        ///< point-centroid distances computed (all ranks)
+  std::uint64_t lloyd_distance_evaluations = 0;  ///< what plain Lloyd computes for the same iterations
 };
 
 /// A fit between two Lloyd iterations: everything needed to continue it bit-identically. The
@@ -115,7 +118,27 @@ struct StepSums {
   std::vector<int128_t> sums;        ///< [k, 3] grid units
   std::vector<std::int64_t> counts;  ///< [k]
   bool changed = false;              ///< some label differs from the previous step
+  std::uint64_t distance_evaluations = 0;  ///< point-centroid distances computed
 };
+
+/// Hamerly's bounds per local point, as distances: `upper` on the distance to the assigned
+/// centroid, `lower` on the distance to every other one. Invalid until a full step set them.
+struct HamerlyBounds {
+  std::vector<double> upper, lower;
+  bool valid = false;
+};
+
+/// Per-cluster sums of the grid coordinates and counts for the given labels (local, exact).
+[[nodiscard]] std::vector<int128_t> accumulate_by_label(const GridPoints& grid, const std::vector<std::int32_t>& labels,
+                                                        std::size_t k, std::vector<std::int64_t>& counts);
+
+/// The Lloyd step with Hamerly's bounds (Hamerly 2010): the same labels as assign_and_accumulate
+/// (ties: lowest index), computing the distances only of points whose bounds leave the nearest
+/// centroid open. `movement[j]` is how far centroid j moved in the previous step.
+[[nodiscard]] StepSums assign_and_accumulate_hamerly(const Features& features, const GridPoints& grid,
+                                                     const std::vector<double>& centroids,
+                                                     const std::vector<double>& movement, int k,
+                                                     std::vector<std::int32_t>& labels, HamerlyBounds& bounds);
 
 /// The Lloyd step's hot loop (local): nearest centroid of every row (ties: lowest index) into
 /// `labels`, and per-cluster sums of the grid coordinates.

@@ -20,6 +20,9 @@ struct Parsed {
 /// overrides it. Throws ConfigError with a user-facing message on any unknown option or bad value.
 [[nodiscard]] Parsed parse(const std::vector<std::string>& args);
 
+/// A non-negative decimal integer (no sign, no wrap-around); throws ConfigError naming `option`.
+[[nodiscard]] std::uint64_t parse_unsigned(const std::string& text, const char* option);
+
 /// "512M", "2G", "1.5GiB", "1048576" → bytes; throws ConfigError naming `option`.
 [[nodiscard]] std::uint64_t parse_byte_size(const std::string& text, const char* option);
 
