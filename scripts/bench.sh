@@ -37,7 +37,10 @@ for n in $sizes; do
     for ((r = 0; r < repeat; r++)); do
       out=$data/result-$n-$p.h5
       log=$data/rss-$n-$p.log
-      mpirun -np "$p" /usr/bin/time -f '%M' -o "$log.%q{OMPI_COMM_WORLD_RANK}" \
+      rm -f "$log".*
+      # One peak-RSS file per rank: the rank number is only known inside the launched process.
+      # shellcheck disable=SC2016
+      mpirun -np "$p" bash -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$log" \
         build/src/rfmseg --input "$file" --output "$out" --quiet "${extra[@]}"
       line=$("$RFMSEG_PYTHON" - "$out" "$n" "$log" "$p" <<'PY'
 import sys, h5py, glob
