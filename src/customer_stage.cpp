@@ -8,11 +8,13 @@
 
 #include "rfmseg/errors.hpp"
 #include "rfmseg/ingest.hpp"
+#include "rfmseg/memory.hpp"
 #include "rfmseg/partition.hpp"
 #include "rfmseg/rfm.hpp"
 #include "rfmseg/sort.hpp"
 
-// The first half of the job: ingest → partition → rfm → sort, in bounded rounds.
+// The first half of the job: ingest → partition → rfm → sort, in rounds bounded by --chunk-size
+// and the memory budget (--max-memory-per-rank).
 
 namespace rfmseg {
 
@@ -58,6 +60,19 @@ std::vector<BadLine> gather_bad_lines(const mpi::Comm& comm, const std::vector<B
   return kept;
 }
 
+// Memory a customer row costs after the ingest: the CustomerTable row that finish() builds while
+// the accumulator still exists (~80 B with a short id), and the peak of the sort by id, when the
+// table, its send and receive buffers and the new table coexist (~256 B). Counted while
+// ingesting, so a budget that the customer table would break fails early, with the same error.
+constexpr std::uint64_t table_bytes_per_customer = 80;
+constexpr std::uint64_t sort_bytes_per_customer = 256;
+
+[[noreturn]] void throw_over_budget(std::uint64_t need, std::uint64_t budget) {
+  throw AgreedError("the input needs ~" + format_bytes(need) + " of memory per rank, more than the budget of " +
+                        format_bytes(budget) + " (--max-memory-per-rank): use more ranks or raise --max-memory-per-rank",
+                    1);
+}
+
 }  // namespace
 
 CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times) {
@@ -65,29 +80,74 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   // ---- ingest + partition, in bounded rounds
   collectively(comm, [&] { stage.plan = plan_inputs(comm, config.input); });
   collectively(comm, [&] { stage.frequency = resolve_frequency(config.rfm.frequency, stage.plan); });
+  IngestBudget budget(resolve_memory_budget(comm, config.input), config.input.chunk_bytes);
+  if (mpi::any_of(comm, !budget.fits(0))) {
+    const std::uint64_t smallest = mpi::allreduce(comm, budget.limited() ? budget.budget() : UINT64_MAX, mpi::Op::min);
+    throw_over_budget(budget.minimum_working_bytes(), smallest);
+  }
+  InputConfig input = config.input;
+  stage.memory_budget_per_rank =
+      mpi::allreduce<std::uint64_t>(comm, budget.limited() ? budget.budget() : UINT64_MAX, mpi::Op::min);
+  if (stage.memory_budget_per_rank == UINT64_MAX) stage.memory_budget_per_rank = 0;  // no rank is limited
+  input.chunk_bytes = budget.next_chunk(0);  // also bounds the buffer of the reader's counting pass
   std::optional<Reader> reader;
-  collectively(comm, [&] { reader.emplace(comm, stage.plan, config.input); });
+  collectively(comm, [&] { reader.emplace(comm, stage.plan, input); });
   reader->start(comm);
-  Transactions batch, owned;
+
+  const bool net = config.rfm.cancellations == CancellationPolicy::net;
+  CombinedBatch batch(net);
+  CustomerAccumulator owned(config.rfm.cancellations);
+  CleaningCounters owner_counters;  // duplicates found while combining, and the owner-side fates
   ShuffleStats shuffle;
+  std::vector<char> send;
+  std::uint64_t held = 0, sized_for = 0;
   for (std::uint64_t round = 0;; ++round) {
+    const std::uint64_t chunk = budget.next_chunk(held);
+    if (2 * chunk < sized_for) {
+      // The budget tightened: buffers sized for larger rounds would keep the memory.
+      batch.release();
+      send = {};
+      sized_for = chunk;
+    } else {
+      sized_for = std::max(sized_for, chunk);
+    }
     bool more = false;
     collectively(comm, [&] {
       batch.clear();
-      more = reader->next(batch);
+      more = reader->next(batch, chunk);
     });
-    exchange_to_owners(comm, batch, owned, shuffle);
+    std::vector<char> received = exchange_to_owners(comm, batch, owner_counters, shuffle, send);
+    const std::uint64_t working = chunk + batch.used_bytes() + send.capacity() + received.size();
+    collectively(comm, [&] { owned.absorb(received, owner_counters); });
+    received = {};
+    budget.observe(chunk, working);
+    held = std::max(owned.memory_bytes() + owned.customers() * table_bytes_per_customer,
+                    owned.customers() * sort_bytes_per_customer);
+    // One agreement per round: more input anywhere? over the budget anywhere (and by how much)?
+    const std::uint64_t done = reader->range_bytes() - reader->bytes_left();
+    const bool over = !budget.fits(held);
+    const std::uint64_t projected =
+        done == 0 ? held
+                  : static_cast<std::uint64_t>(static_cast<long double>(held) * reader->range_bytes() / done);
+    std::vector<std::uint64_t> state{more ? 1u : 0u, over ? 1u : 0u,
+                                     over ? projected + budget.minimum_working_bytes() : 0,
+                                     over ? UINT64_MAX - budget.budget() : 0};
+    state = mpi::allreduce(comm, std::move(state), mpi::Op::max);
+    if (state[1] != 0) throw_over_budget(state[2], UINT64_MAX - state[3]);
     if (config.progress && comm.is_root())
       std::fprintf(stderr, "rfmseg: ingest round %llu done\n", static_cast<unsigned long long>(round + 1));
-    if (!mpi::any_of(comm, more)) break;
+    if (state[0] == 0) break;
   }
-  batch = {};
+  batch.release();
+  send = {};
   times.lap("ingest");
 
   // ---- rfm
   stage.counters = reader->counters();
-  stage.customers = aggregate_customers(owned, stage.frequency, config.rfm.cancellations, stage.counters);
-  owned = {};
+  stage.counters.lines += owner_counters.lines;
+  stage.counters.blank_lines += owner_counters.blank_lines;
+  for (std::size_t f = 0; f < fate_count; ++f) stage.counters.fates[f] += owner_counters.fates[f];
+  stage.customers = owned.finish(stage.frequency);
   stage.counters.reduce(comm);
   stage.snapshot = snapshot_day(comm, stage.customers, config.rfm);
   set_recency(stage.customers, stage.snapshot);

@@ -47,14 +47,92 @@ bool InputPlan::all_have_invoice() const {
   return std::all_of(files.begin(), files.end(), [](const InputFile& f) { return f.layout.has_invoice(); });
 }
 
-void Transactions::add(const Record& fields, std::string_view customer_id, std::string_view invoice_id) {
-  Record r = fields;
-  r.customer_length = static_cast<std::uint16_t>(customer_id.size());
-  r.invoice_length = static_cast<std::uint16_t>(std::min<std::size_t>(invoice_id.size(), 0xffff));
-  r.text_offset = text.size();
-  text.append(customer_id);
-  text.append(invoice_id.substr(0, r.invoice_length));
-  records.push_back(r);
+// ---------------------------------------------------------------- CombinedBatch
+
+void CombinedBatch::clear() {
+  _groups.clear();
+  _lines.clear();
+  _wide.clear();
+  _text.clear();
+  std::fill(_index.begin(), _index.end(), 0u);
+  _last_group = none;
+}
+
+std::uint64_t CombinedBatch::used_bytes() const {
+  return _groups.size() * sizeof(Group) + _lines.size() * sizeof(Line) + _wide.size() * sizeof(int128_t) +
+         _text.size() + 2 * (_groups.size() + 1) * sizeof(std::uint32_t);
+}
+
+void CombinedBatch::release() {
+  *this = CombinedBatch(_carry_cancellations);
+}
+
+void CombinedBatch::grow_index() {
+  std::vector<std::uint32_t> index(std::max<std::size_t>(1024, _index.size() * 2), 0u);
+  const std::size_t mask = index.size() - 1;
+  for (std::uint32_t g = 0; g < _groups.size(); ++g) {
+    std::size_t slot = _groups[g].hash & mask;
+    while (index[slot] != 0) slot = (slot + 1) & mask;
+    index[slot] = g + 1;
+  }
+  _index = std::move(index);
+}
+
+std::uint32_t CombinedBatch::find_or_add_group(std::string_view customer_id, std::string_view invoice_id,
+                                               std::int32_t day) {
+  // An invoice's lines follow one another in shop exports: compare with the last group first.
+  if (_last_group != none) {
+    const Group& last = _groups[_last_group];
+    if (last.day == day && same_bytes(customer(last), customer_id) && same_bytes(invoice(last), invoice_id))
+      return _last_group;
+  }
+  const std::uint64_t customer_hash = hash_bytes(customer_id);
+  const std::uint64_t hash = group_hash(customer_hash, invoice_id, day);
+  if (2 * (_groups.size() + 1) > _index.size()) grow_index();
+  const std::size_t mask = _index.size() - 1;
+  std::size_t slot = hash & mask;
+  while (_index[slot] != 0) {
+    const std::uint32_t g = _index[slot] - 1;
+    const Group& group = _groups[g];
+    if (group.hash == hash && group.day == day && same_bytes(customer(group), customer_id) &&
+        same_bytes(invoice(group), invoice_id)) {
+      _last_group = g;
+      return g;
+    }
+    slot = (slot + 1) & mask;
+  }
+  if (_groups.size() >= none - 1) throw InputError("more than 4 billion invoice groups in one ingest round: lower --chunk-size");
+  const auto g = static_cast<std::uint32_t>(_groups.size());
+  _index[slot] = g + 1;
+  _groups.push_back({hash, customer_hash, _text.size(), static_cast<std::uint32_t>(customer_id.size()),
+                     static_cast<std::uint32_t>(invoice_id.size()), day, none, none, 0});
+  _text.append(customer_id);
+  _text.append(invoice_id);
+  _last_group = g;
+  return g;
+}
+
+void CombinedBatch::add(std::string_view customer_id, std::string_view invoice_id, std::int32_t day,
+                        std::uint64_t key, Fate fate, int128_t value) {
+  const std::uint32_t g = find_or_add_group(customer_id, invoice_id, day);
+  // The owner needs values of kept lines (and of cancellations when they are netted) only.
+  if (fate != Fate::kept && !(fate == Fate::cancellation && _carry_cancellations)) value = 0;
+  if (_lines.size() >= none - 1) throw InputError("more than 4 billion lines in one ingest round: lower --chunk-size");
+  const auto index = static_cast<std::uint32_t>(_lines.size());
+  Line line{key, 0, none, fate, false};
+  if (value >= INT64_MIN && value <= INT64_MAX) {
+    line.value = static_cast<std::int64_t>(value);
+  } else {
+    line.wide = true;
+    line.value = static_cast<std::int64_t>(_wide.size());
+    _wide.push_back(value);
+  }
+  _lines.push_back(line);
+  Group& group = _groups[g];
+  if (group.last_line == none) group.first_line = index;
+  else _lines[group.last_line].next = index;
+  group.last_line = index;
+  ++group.lines;
 }
 
 std::string_view normalize_customer_id(std::string_view id) noexcept {
@@ -265,8 +343,15 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
 
 // ---------------------------------------------------------------- Reader
 
+namespace {
+// The plain-record fast path stores at most this many delimiter offsets per record.
+constexpr std::size_t max_fast_fields = 256;
+// Bytes read (and parsed) at a time; a round of --chunk-size bytes is several such blocks.
+constexpr std::uint64_t read_block_bytes = 2u << 20;
+}  // namespace
+
 Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& config)
-    : _plan(plan), _config(config) {
+    : _plan(plan), _config(config), _dates(config.date_format, config.day_first) {
   // Rank r owns records that start in [r*B/P, (r+1)*B/P) of the concatenated data regions.
   const std::uint64_t total = plan.data_bytes;
   const auto p = static_cast<std::uint64_t>(comm.size());
@@ -280,16 +365,26 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
     const auto& file = plan.files[f];
     const std::uint64_t length = file.size - file.data_begin;
     const std::uint64_t lo = std::max(my_begin, base), hi = std::min(my_end, base + length);
-    if (lo < hi) _segments.push_back({f, file.data_begin + lo - base, file.data_begin + hi - base, 0, 0});
+    if (lo < hi) {
+      _segments.push_back({f, file.data_begin + lo - base, file.data_begin + hi - base, 0, 0});
+      _range_bytes += hi - lo;
+    }
     base += length;
   }
 
   // Exact quote parity and line count before each segment: count over my bytes, exclusive scan.
   const std::size_t nfiles = plan.files.size();
-  for (const auto& file : plan.files) _splitters.emplace_back(file.layout.dialect);
+  for (const auto& file : plan.files) {
+    _splitters.emplace_back(file.layout.dialect);
+    const auto& d = file.layout.dialect;
+    // The SSE2 path splits exactly like FieldSplitter only for a plain one-byte delimiter.
+    _fast.push_back(!d.whitespace && d.delimiter != '\n' && d.delimiter != '\r' && d.delimiter != d.quote &&
+                    file.layout.min_fields <= max_fast_fields && file.layout.field_count <= max_fast_fields);
+  }
+  _delimiters.resize(max_fast_fields);
   auto& counts = _counts;
   counts.assign(2 * nfiles, 0);
-  std::vector<char> buffer(std::min<std::uint64_t>(config.chunk_bytes, 16u << 20));
+  std::vector<char> buffer(std::clamp<std::uint64_t>(config.chunk_bytes, 1 << 16, read_block_bytes));
   for (const auto& segment : _segments) {
     const auto& file = plan.files[segment.file];
     FileHandle handle(file.path);
@@ -297,8 +392,10 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), segment.end - pos));
       const std::size_t got = read_at(handle.fd(), buffer.data(), want, pos, file.path);
       if (got == 0) break;
-      counts[segment.file] += static_cast<std::uint64_t>(std::count(buffer.data(), buffer.data() + got, config.quote));
-      counts[nfiles + segment.file] += static_cast<std::uint64_t>(std::count(buffer.data(), buffer.data() + got, '\n'));
+      std::uint64_t quotes = 0, newlines = 0;
+      csv::count_two({buffer.data(), got}, config.quote, '\n', quotes, newlines);
+      counts[segment.file] += quotes;
+      counts[nfiles + segment.file] += newlines;
       pos += got;
     }
   }
@@ -312,6 +409,16 @@ void Reader::start(const mpi::Comm& comm) {
     segment.quoted_at_begin = (counts[segment.file] & 1) != 0;
     segment.line = _plan.files[segment.file].header_lines + counts[nfiles + segment.file] + 1;
   }
+}
+
+std::uint64_t Reader::bytes_left() const {
+  std::uint64_t left = 0;
+  for (std::size_t i = _current; i < _segments.size(); ++i) {
+    const auto& s = _segments[i];
+    const std::uint64_t from = s.aligned ? std::max(s.cursor, s.begin) : s.begin;
+    if (from < s.end) left += s.end - from;
+  }
+  return left;
 }
 
 void Reader::align(Segment& segment, int fd) {
@@ -344,8 +451,8 @@ void Reader::align(Segment& segment, int fd) {
   segment.cursor = file.size;
 }
 
-bool Reader::next(Transactions& out) {
-  std::uint64_t budget = std::max<std::uint64_t>(_config.chunk_bytes, 1);
+bool Reader::next(CombinedBatch& out, std::uint64_t chunk_bytes) {
+  std::uint64_t budget = std::max<std::uint64_t>(chunk_bytes, 1);
   while (budget > 0 && _current < _segments.size()) {
     Segment& segment = _segments[_current];
     const auto& file = _plan.files[segment.file];
@@ -355,41 +462,102 @@ bool Reader::next(Transactions& out) {
       ++_current;
       continue;
     }
-    // Read a block; records that start before `end` are ours even when they run past it.
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(budget, file.size - segment.cursor));
-    std::size_t got = 0;
+    // Read a block; records that start before `end` are ours even when they run past it. A round
+    // is read in blocks of at most read_block_bytes into one reused buffer: it stays in cache,
+    // and its pages are faulted in once, not per round.
+    std::size_t want = static_cast<std::size_t>(
+        std::min<std::uint64_t>({budget, file.size - segment.cursor, read_block_bytes}));
     std::size_t consumed = 0;
     while (true) {
-      _buffer.resize(want);
-      got = read_at(handle.fd(), _buffer.data(), want, segment.cursor, file.path);
-      const bool at_eof = segment.cursor + got >= file.size;
-      const std::string_view text(_buffer.data(), got);
-      std::size_t pos = 0;
-      while (pos < got && segment.cursor + pos < segment.end) {
-        std::size_t end = csv::find_record_end(text, pos, _config.quote);
-        if (end == std::string_view::npos) {
-          if (!at_eof) break;
-          end = got;  // the last record has no newline
-        }
-        const std::string_view record = text.substr(pos, end - pos);
-        parse_record(segment, record, segment.line, out);
-        segment.line += static_cast<std::uint64_t>(std::count(record.begin(), record.end(), '\n'));
-        pos = end;
+      if (_buffer.size() < want) {
+        _buffer.clear();
+        _buffer.shrink_to_fit();
+        _buffer.resize(want);
       }
-      consumed = pos;
+      const std::size_t got = read_at(handle.fd(), _buffer.data(), want, segment.cursor, file.path);
+      const bool at_eof = segment.cursor + got >= file.size;
+      consumed = parse_block(segment, {_buffer.data(), got}, at_eof, out);
       if (consumed > 0 || at_eof) break;
       // Not one whole record in the block: grow it (a very long line or a quoted newline run).
       if (want >= (256u << 20))
         throw InputError(file.path + ":" + std::to_string(segment.line) +
                          ": a record longer than 256 MiB (a quote that is never closed?)");
-      want = static_cast<std::size_t>(std::min<std::uint64_t>(want * 4, file.size - segment.cursor));
+      want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(want, 4096) * 4, file.size - segment.cursor));
     }
     _bytes_read += consumed;
     segment.cursor += consumed;
     budget = budget > consumed ? budget - consumed : 0;
     if (segment.cursor >= segment.end || segment.cursor >= file.size) ++_current;
   }
+  // A long record may have grown the buffer far beyond a block: do not keep that memory.
+  if (_buffer.size() > read_block_bytes) {
+    _buffer.clear();
+    _buffer.shrink_to_fit();
+  }
   return _current < _segments.size();
+}
+
+std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at_eof, CombinedBatch& out) {
+  const Layout& layout = _plan.files[segment.file].layout;
+  const char quote = _config.quote;
+  const char delimiter = layout.dialect.delimiter;
+  const bool fast = _fast[segment.file];
+  const std::size_t wanted_fields = layout.min_fields;
+  std::array<std::string_view, max_fast_fields> views;
+  const std::size_t got = text.size();
+  std::size_t pos = 0;
+  while (pos < got && segment.cursor + pos < segment.end) {
+    if (fast) {
+      std::size_t count = 0, end = 0;
+      const csv::PlainScan scan =
+          csv::scan_plain_record(text, pos, delimiter, quote, _delimiters.data(), _delimiters.size(), count, end);
+      if (scan == csv::PlainScan::plain) {
+        // One physical line without quotes: fields lie between the delimiters.
+        std::size_t length = end - 1 - pos;
+        if (length > 0 && text[pos + length - 1] == '\r') --length;
+        const std::string_view record = text.substr(pos, length);
+        const std::size_t field_total = count + 1;
+        if (field_total <= max_fast_fields) {
+          const std::size_t n = std::min(field_total, wanted_fields);
+          for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t from = i == 0 ? 0 : _delimiters[i - 1] + 1;
+            const std::size_t to = i < count ? _delimiters[i] : length;
+            views[i] = record.substr(from, to - from);
+          }
+          interpret(segment, record, views.data(), field_total, segment.line, out);
+        } else {
+          // More fields than the fast path stores: a wrong field count whatever the layout.
+          interpret(segment, record, nullptr, field_total, segment.line, out);
+        }
+        ++segment.line;
+        pos = end;
+        continue;
+      }
+      if (scan == csv::PlainScan::incomplete && !at_eof) break;
+    }
+    // Exact path: quotes decide where the record ends, FieldSplitter splits it (RFC 4180).
+    std::size_t end = csv::find_record_end(text, pos, quote);
+    if (end == std::string_view::npos) {
+      if (!at_eof) break;
+      end = got;  // the last record has no newline
+    }
+    const std::string_view raw = text.substr(pos, end - pos);
+    const std::string_view record = csv::strip_line_end(raw);
+    const std::uint64_t line = segment.line;
+    segment.line += static_cast<std::uint64_t>(std::count(raw.begin(), raw.end(), '\n'));
+    pos = end;
+    if (csv::trim(record).empty()) {
+      ++_counters.blank_lines;
+      continue;
+    }
+    if (!_splitters[segment.file].split(record, _fields)) {
+      ++_counters.lines;
+      report(Fate::bad_field_count, segment, line, record);
+      continue;
+    }
+    interpret(segment, record, _fields.data(), _fields.size(), line, out);
+  }
+  return pos;
 }
 
 void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
@@ -404,36 +572,35 @@ void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::
   _bad_lines.push_back({fate, segment.file, line, std::move(excerpt)});
 }
 
-void Reader::parse_record(const Segment& segment, std::string_view record, std::uint64_t line,
-                          Transactions& out) {
-  record = csv::strip_line_end(record);
+void Reader::interpret(const Segment& segment, std::string_view record, const std::string_view* fields,
+                       std::size_t field_total, std::uint64_t line, CombinedBatch& out) {
   const Layout& layout = _plan.files[segment.file].layout;
-  if (csv::trim(record).empty()) {
+  // Blank (only the plain path can still see one): cheap unless the record starts with a blank.
+  if ((record.empty() || csv::trim(record.substr(0, 1)).empty()) && csv::trim(record).empty()) {
     ++_counters.blank_lines;
     return;
   }
   ++_counters.lines;
-  if (!_splitters[segment.file].split(record, _fields) ||
-      (layout.field_count != 0 ? _fields.size() != layout.field_count : _fields.size() < layout.min_fields)) {
+  if (fields == nullptr ||
+      (layout.field_count != 0 ? field_total != layout.field_count : field_total < layout.min_fields)) {
     report(Fate::bad_field_count, segment, line, record);
     return;
   }
-  Transactions::Record r{};
-  const auto field = [&](int column) { return _fields[static_cast<std::size_t>(column)]; };
+  const auto field = [&](int column) { return fields[static_cast<std::size_t>(column)]; };
+  std::int64_t quantity = 1, price_micros = 0;
   if (layout.has_amount()) {
-    r.quantity = 1;
-    if (!parse_micros(field(layout.amount), r.price_micros, _config.decimal_comma)) {
+    if (!parse_micros(field(layout.amount), price_micros, _config.decimal_comma)) {
       report(Fate::bad_number, segment, line, record);
       return;
     }
-  } else if (!parse_quantity(field(layout.quantity), r.quantity) ||
-             !parse_micros(field(layout.price), r.price_micros, _config.decimal_comma)) {
+  } else if (!parse_quantity(field(layout.quantity), quantity) ||
+             !parse_micros(field(layout.price), price_micros, _config.decimal_comma)) {
     report(Fate::bad_number, segment, line, record);
     return;
   }
-  const DateParser dates(_config.date_format, _config.day_first);
   const std::string_view date_text = field(layout.date);
-  switch (dates.parse(date_text, r.day)) {
+  std::int32_t day = 0;
+  switch (_dates.parse(date_text, day)) {
     case DateStatus::ok: break;
     case DateStatus::bad: report(Fate::bad_date, segment, line, record); return;
     case DateStatus::order_conflict:
@@ -453,10 +620,16 @@ void Reader::parse_record(const Segment& segment, std::string_view record, std::
     ++_counters[Fate::missing_customer];
     return;
   }
-  const std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};
-  r.customer_hash = hash_bytes(customer);
-  r.line_hash = hash_bytes(record, 0x5eed);
-  out.add(r, customer, invoice);
+  std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};
+  invoice = invoice.substr(0, 0xffff);
+  // The owner-side fate follows from the line alone (README "Cleaning", steps 4-6); only whether
+  // the line is a duplicate needs the owner. Byte-identical lines get identical keys.
+  Fate fate = Fate::kept;
+  if ((!invoice.empty() && invoice.front() == 'C') || quantity < 0) fate = Fate::cancellation;
+  else if (quantity == 0) fate = Fate::zero_quantity;
+  else if (price_micros <= 0) fate = Fate::nonpositive_price;
+  const std::uint64_t key = line_key(hash_bytes(record, 0x5eed), quantity, price_micros);
+  out.add(customer, invoice, day, key, fate, static_cast<int128_t>(quantity) * price_micros);
 }
 
 }  // namespace rfmseg

@@ -1,59 +1,172 @@
 #include "rfmseg/partition.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "rfmseg/hash.hpp"
 
 namespace rfmseg {
 
 namespace {
-// On the wire: a fixed header, then the customer id and invoice bytes.
-struct WireHeader {
-  std::uint64_t customer_hash;
-  std::uint64_t line_hash;
-  std::int64_t quantity;
-  std::int64_t price_micros;
-  std::int32_t day;
-  std::uint16_t customer_length;
-  std::uint16_t invoice_length;
+
+// Owner-side fates on the wire (2 bits).
+constexpr std::uint8_t fate_code(Fate fate) {
+  switch (fate) {
+    case Fate::cancellation: return 1;
+    case Fate::zero_quantity: return 2;
+    case Fate::nonpositive_price: return 3;
+    default: return 0;  // kept
+  }
+}
+constexpr Fate fate_of_code(unsigned code) {
+  constexpr Fate fates[] = {Fate::kept, Fate::cancellation, Fate::zero_quantity, Fate::nonpositive_price};
+  return fates[code & 3];
+}
+
+// LEB128: 7 bits a byte, low bits first. At most 19 bytes for 128 bits.
+inline char* put_varint(char* at, uint128_t value) {
+  while (value >= 0x80) {
+    *at++ = static_cast<char>(static_cast<unsigned>(value & 0x7f) | 0x80);
+    value >>= 7;
+  }
+  *at++ = static_cast<char>(value);
+  return at;
+}
+inline uint128_t zigzag(int128_t v) { return (static_cast<uint128_t>(v) << 1) ^ static_cast<uint128_t>(v >> 127); }
+inline int128_t unzigzag(uint128_t u) { return static_cast<int128_t>(u >> 1) ^ -static_cast<int128_t>(u & 1); }
+
+struct PendingLine {
+  std::uint64_t key;
+  std::uint8_t code;
+  int128_t value;
 };
-static_assert(sizeof(WireHeader) == 40);
+
 }  // namespace
 
-void exchange_to_owners(const mpi::Comm& comm, const Transactions& batch, Transactions& owned, ShuffleStats& stats) {
-  const auto p = static_cast<std::size_t>(comm.size());
-  std::vector<std::size_t> bytes_for(p, 0);
-  std::vector<int> owner(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto& r = batch.records[i];
-    owner[i] = owner_rank(r.customer_hash, comm.size());
-    bytes_for[static_cast<std::size_t>(owner[i])] += sizeof(WireHeader) + r.customer_length + r.invoice_length;
+std::size_t encode_for_owners(const CombinedBatch& batch, int ranks, std::vector<char>& send,
+                              std::vector<std::size_t>& bytes_for, CleaningCounters& counters, ShuffleStats& stats) {
+  const auto p = static_cast<std::size_t>(ranks);
+  const auto& groups = batch.groups();
+  // Groups by owner rank (counting sort, stable): the send buffer is one block per destination.
+  std::vector<std::uint32_t> owner(groups.size());
+  std::vector<std::size_t> start(p + 1, 0);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    owner[g] = static_cast<std::uint32_t>(owner_rank(groups[g].customer_hash, ranks));
+    ++start[owner[g] + 1];
   }
-  std::vector<std::size_t> offset(p, 0);
-  for (std::size_t d = 1; d < p; ++d) offset[d] = offset[d - 1] + bytes_for[d - 1];
-  std::vector<char> send(offset[p - 1] + bytes_for[p - 1]);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto& r = batch.records[i];
-    const WireHeader h{r.customer_hash, r.line_hash, r.quantity, r.price_micros, r.day, r.customer_length, r.invoice_length};
-    char* at = send.data() + offset[static_cast<std::size_t>(owner[i])];
-    std::memcpy(at, &h, sizeof h);
-    std::memcpy(at + sizeof h, batch.text.data() + r.text_offset, r.customer_length + r.invoice_length);
-    offset[static_cast<std::size_t>(owner[i])] += sizeof h + r.customer_length + r.invoice_length;
+  for (std::size_t r = 0; r < p; ++r) start[r + 1] += start[r];
+  std::vector<std::uint32_t> order(groups.size());
+  {
+    std::vector<std::size_t> fill(start.begin(), start.end() - 1);
+    for (std::size_t g = 0; g < groups.size(); ++g) order[fill[owner[g]]++] = static_cast<std::uint32_t>(g);
   }
-  stats.bytes_sent += send.size() - bytes_for[static_cast<std::size_t>(comm.rank())];
-  stats.records_sent += batch.size();
+  bytes_for.assign(p, 0);
+  std::vector<PendingLine> lines;
+  std::size_t used = 0;
+  for (std::size_t r = 0; r < p; ++r) {
+    const std::size_t before = used;
+    for (std::size_t i = start[r]; i < start[r + 1]; ++i) {
+      const auto& group = groups[order[i]];
+      lines.clear();
+      for (std::uint32_t l = group.first_line; l != CombinedBatch::none; l = batch.line(l).next) {
+        const auto& line = batch.line(l);
+        lines.push_back({line.key, fate_code(line.fate), batch.value(line)});
+      }
+      // Sorted keys let the owner search them; equal neighbours are copies of one line.
+      if (lines.size() > 1)
+        std::sort(lines.begin(), lines.end(), [](const PendingLine& a, const PendingLine& b) {
+        if (a.key != b.key) return a.key < b.key;
+        if (a.code != b.code) return a.code < b.code;
+        return a.value < b.value;
+      });
+      std::size_t unique = 0;
+      for (std::size_t k = 0; k < lines.size(); ++k) {
+        if (unique > 0 && lines[unique - 1].key == lines[k].key && lines[unique - 1].code == lines[k].code &&
+            lines[unique - 1].value == lines[k].value) {
+          ++counters[Fate::duplicate];
+          continue;
+        }
+        lines[unique++] = lines[k];
+      }
+      const std::string_view customer = batch.customer(group);
+      const std::string_view invoice = batch.invoice(group);
+      const std::size_t most = 4 * 19 + customer.size() + invoice.size() + unique * (8 + 19);
+      if (send.size() < used + most) send.resize(std::max(used + most, send.size() * 2));
+      char* at = send.data() + used;
+      at = put_varint(at, customer.size());
+      std::memcpy(at, customer.data(), customer.size());
+      at += customer.size();
+      at = put_varint(at, invoice.size());
+      std::memcpy(at, invoice.data(), invoice.size());
+      at += invoice.size();
+      at = put_varint(at, zigzag(group.day));
+      at = put_varint(at, unique);
+      for (std::size_t k = 0; k < unique; ++k) {
+        std::memcpy(at, &lines[k].key, 8);
+        at = put_varint(at + 8, (zigzag(lines[k].value) << 2) | lines[k].code);
+      }
+      used = static_cast<std::size_t>(at - send.data());
+      stats.lines_sent += unique;
+    }
+    bytes_for[r] = used - before;
+  }
+  stats.groups_sent += groups.size();
+  return used;
+}
+
+std::vector<char> exchange_to_owners(const mpi::Comm& comm, const CombinedBatch& batch, CleaningCounters& counters,
+                                     ShuffleStats& stats, std::vector<char>& send) {
+  std::vector<std::size_t> bytes_for;
+  const std::size_t used = encode_for_owners(batch, comm.size(), send, bytes_for, counters, stats);
+  stats.bytes_sent += used - bytes_for[static_cast<std::size_t>(comm.rank())];
   ++stats.rounds;
-  const auto received = mpi::alltoallv<char>(comm, send, bytes_for);
-  send = {};
-  for (std::size_t pos = 0; pos < received.size();) {
-    WireHeader h;
-    std::memcpy(&h, received.data() + pos, sizeof h);
-    pos += sizeof h;
-    const std::string_view customer(received.data() + pos, h.customer_length);
-    const std::string_view invoice(received.data() + pos + h.customer_length, h.invoice_length);
-    pos += h.customer_length + h.invoice_length;
-    owned.add({h.customer_hash, h.line_hash, h.quantity, h.price_micros, h.day, 0, 0, 0}, customer, invoice);
+  return mpi::alltoallv<char>(comm, std::span<const char>(send.data(), used), bytes_for);
+}
+
+uint128_t WireReader::varint() {
+  uint128_t value = 0;
+  for (int shift = 0; shift < 128; shift += 7) {
+    if (_pos == _end) throw std::runtime_error("shuffle: truncated group record");
+    const auto byte = static_cast<unsigned char>(*_pos++);
+    value |= static_cast<uint128_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return value;
   }
+  throw std::runtime_error("shuffle: malformed varint");
+}
+
+WireGroup WireReader::group() {
+  WireGroup g;
+  const auto text = [&](std::string_view& into) {
+    const uint128_t length = varint();
+    if (length > static_cast<uint128_t>(_end - _pos)) throw std::runtime_error("shuffle: truncated group record");
+    into = {_pos, static_cast<std::size_t>(length)};
+    _pos += static_cast<std::size_t>(length);
+  };
+  text(g.customer);
+  text(g.invoice);
+  g.day = static_cast<std::int32_t>(unzigzag(varint()));
+  g.lines = static_cast<std::uint32_t>(varint());
+  return g;
+}
+
+void WireReader::skip_lines(std::uint32_t count) {
+  for (std::uint32_t l = 0; l < count; ++l) {
+    if (_end - _pos < 8) throw std::runtime_error("shuffle: truncated line record");
+    _pos += 8;
+    (void)varint();
+  }
+}
+
+WireLine WireReader::line() {
+  WireLine l;
+  if (_end - _pos < 8) throw std::runtime_error("shuffle: truncated line record");
+  std::memcpy(&l.key, _pos, 8);
+  _pos += 8;
+  const uint128_t tag = varint();
+  l.fate = fate_of_code(static_cast<unsigned>(tag & 3));
+  l.value = unzigzag(tag >> 2);
+  return l;
 }
 
 }  // namespace rfmseg

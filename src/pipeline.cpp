@@ -287,6 +287,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       h5::write_attribute(run, "bytes_read", static_cast<std::int64_t>(bytes_read));
       h5::write_attribute(run, "bytes_shuffled", static_cast<std::int64_t>(stage.bytes_shuffled));
       h5::write_attribute(run, "shuffle_rounds", static_cast<std::int64_t>(stage.shuffle_rounds));
+      h5::write_attribute(run, "max_memory_per_rank", static_cast<std::int64_t>(stage.memory_budget_per_rank));
       for (const auto& [name, seconds] : times.phases()) h5::write_attribute(run, "time_" + name, seconds);
       h5::write_attribute(run, "time_total", times.total());
       h5::write_attribute(run, "resumed", checkpoints ? checkpoints->resumed() : std::string());

@@ -1,16 +1,21 @@
 #pragma once
 // Stage 1 — ingest. Every rank reads its own byte range of the inputs (aligned to record starts:
 // a newline ends a record only outside quotes, decided from the exact quote parity before the
-// range, so ranges split the same records whatever the rank count), parses records into compact
-// transactions, and counts every line it cannot use.
+// range, so ranges split the same records whatever the rank count), parses records — plain ones
+// on an SSE2 fast path, quoted ones exactly by RFC 4180 — into groups combined per customer,
+// invoice and day (CombinedBatch), and counts every line it cannot use.
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rfmseg/config.hpp"
+#include "rfmseg/date.hpp"
+#include "rfmseg/hash.hpp"
+#include "rfmseg/int128.hpp"
 #include "rfmseg/layout.hpp"
 #include "rfmseg/mpi.hpp"
 
@@ -71,31 +76,124 @@ struct InputPlan {
 /// Throws InputError / ConfigError on every rank when the inputs are unusable.
 [[nodiscard]] InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config);
 
-/// Compact transactions: fixed-size records plus the id bytes they point to.
-struct Transactions {
-  struct Record {
-    std::uint64_t customer_hash;
-    std::uint64_t line_hash;      ///< hash of the line's bytes (line end excluded): duplicate detection
-    std::int64_t quantity;
-    std::int64_t price_micros;
-    std::int32_t day;
-    std::uint16_t customer_length;
-    std::uint16_t invoice_length;
-    std::uint64_t text_offset;    ///< customer id bytes, then invoice bytes, in `text`
-  };
-  std::vector<Record> records;
-  std::string text;
+/// Dedup key of a line: the hash of its bytes (line end excluded) with the parsed quantity and
+/// price folded in. Two lines of one customer, invoice and day are duplicates when their keys are
+/// equal: byte-identical lines always are (up to 64-bit hash collisions, as before combining).
+[[nodiscard]] constexpr std::uint64_t line_key(std::uint64_t line_hash, std::int64_t quantity,
+                                               std::int64_t price_micros) noexcept {
+  return mix64(line_hash ^ mix64(static_cast<std::uint64_t>(quantity) * 0x9e3779b97f4a7c15ULL ^
+                                 mix64(static_cast<std::uint64_t>(price_micros) + 0x2545f4914f6cdd1dULL)));
+}
 
-  void clear() {
-    records.clear();
-    text.clear();
+/// Byte equality of short strings (ids, invoices) without a library call per comparison.
+[[nodiscard]] inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (std::memcmp(p + i, q + i, 8) != 0) return false;  // fixed size: one 8-byte compare, inlined
+    return std::memcmp(p + n - 8, q + n - 8, 8) == 0;
   }
-  [[nodiscard]] std::size_t size() const { return records.size(); }
-  [[nodiscard]] std::string_view customer(const Record& r) const { return {text.data() + r.text_offset, r.customer_length}; }
-  [[nodiscard]] std::string_view invoice(const Record& r) const {
-    return {text.data() + r.text_offset + r.customer_length, r.invoice_length};
+  if (n >= 4) return std::memcmp(p, q, 4) == 0 && std::memcmp(p + n - 4, q + n - 4, 4) == 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != q[i]) return false;
+  return true;
+}
+
+/// Hash of a combined group's identity (customer id, invoice, day); `customer_hash` = hash_bytes(id).
+[[nodiscard]] inline std::uint64_t group_hash(std::uint64_t customer_hash, std::string_view invoice,
+                                              std::int32_t day) noexcept {
+  return mix64(customer_hash ^ mix64(hash_bytes(invoice, 0x1d) + static_cast<std::uint32_t>(day)));
+}
+
+/// One round of a reader's usable lines, combined before the shuffle: one group per
+/// (customer id, invoice, day), holding for each of its lines only what the owner still needs —
+/// a 64-bit dedup key (hash of the line's bytes, quantity and price: byte-identical lines have
+/// equal keys), the owner-side fate and the line's value (quantity × price in micro-units; 0 where
+/// the owner does not use it). Consecutive lines of one group (an invoice's lines) cost no hash
+/// lookup; ids and invoices are copied once per group, never per line.
+class CombinedBatch {
+ public:
+  struct Group {
+    std::uint64_t hash;            ///< of customer id, invoice and day
+    std::uint64_t customer_hash;   ///< hash_bytes(customer id): decides the owner rank
+    std::uint64_t text_offset;     ///< customer id bytes, then invoice bytes, in the text arena
+    std::uint32_t customer_length;
+    std::uint32_t invoice_length;
+    std::int32_t day;
+    std::uint32_t first_line, last_line;  ///< chain through Line::next (`none` = end)
+    std::uint32_t lines;
+  };
+  struct Line {
+    std::uint64_t key;
+    std::int64_t value;            ///< micro-units, or an index into the wide values when `wide`
+    std::uint32_t next;
+    Fate fate;
+    bool wide;
+  };
+  static constexpr std::uint32_t none = 0xffffffffu;
+
+  /// `carry_cancellation_values`: cancellations keep their value (for --cancellations net).
+  explicit CombinedBatch(bool carry_cancellation_values = false) : _carry_cancellations(carry_cancellation_values) {}
+
+  /// Adds a line that reached the owner-side fates (duplicate, cancellation, ..., kept).
+  void add(std::string_view customer, std::string_view invoice, std::int32_t day, std::uint64_t key, Fate fate,
+           int128_t value);
+  void clear();
+  [[nodiscard]] std::size_t lines() const { return _lines.size(); }
+  [[nodiscard]] const std::vector<Group>& groups() const { return _groups; }
+  [[nodiscard]] std::string_view customer(const Group& g) const { return {_text.data() + g.text_offset, g.customer_length}; }
+  [[nodiscard]] std::string_view invoice(const Group& g) const {
+    return {_text.data() + g.text_offset + g.customer_length, g.invoice_length};
   }
-  void add(const Record& fields, std::string_view customer, std::string_view invoice);
+  [[nodiscard]] const Line& line(std::uint32_t index) const { return _lines[index]; }
+  [[nodiscard]] int128_t value(const Line& line) const { return line.wide ? _wide[static_cast<std::size_t>(line.value)] : line.value; }
+  /// Bytes in use, for the memory budget.
+  [[nodiscard]] std::uint64_t used_bytes() const;
+  /// Frees the memory (clear() keeps it for the next round).
+  void release();
+
+ private:
+  std::uint32_t find_or_add_group(std::string_view customer, std::string_view invoice, std::int32_t day);
+  void grow_index();
+
+  bool _carry_cancellations;
+  std::vector<Group> _groups;
+  std::vector<Line> _lines;
+  std::vector<int128_t> _wide;       ///< values beyond int64 (rare: huge quantity x price)
+  std::string _text;
+  std::vector<std::uint32_t> _index; ///< open addressing: group index + 1, 0 = empty
+  std::uint32_t _last_group = none;
+};
+
+/// Day numbers of date texts, remembering the last text seen: exports sorted by time repeat a
+/// date (and usually the whole timestamp of an invoice) on many consecutive lines.
+class CachedDateParser {
+ public:
+  CachedDateParser(DateFormat format = DateFormat::automatic, bool day_first = false) : _parser(format, day_first) {}
+  DateStatus parse(std::string_view text, std::int32_t& day) noexcept {
+    if (text.size() == _length && std::memcmp(text.data(), _text.data(), _length) == 0) {
+      day = _day;
+      return _status;
+    }
+    const DateStatus status = _parser.parse(text, day);
+    if (text.size() <= _text.size()) {
+      std::memcpy(_text.data(), text.data(), text.size());
+      _length = text.size();
+      _status = status;
+      _day = day;
+    }
+    return status;
+  }
+
+ private:
+  DateParser _parser;
+  std::array<char, 40> _text{};
+  std::size_t _length = static_cast<std::size_t>(-1);
+  DateStatus _status = DateStatus::bad;
+  std::int32_t _day = 0;
 };
 
 /// Normalises a customer id: blanks trimmed, "17850.0" read as "17850".
@@ -110,9 +208,13 @@ class Reader {
   /// range start.
   void start(const mpi::Comm& comm);
 
-  /// Parses up to chunk_bytes more of this rank's range into `out` (appending). Returns false once
-  /// the range is exhausted. Local; throws InputError on a fatal input problem.
-  bool next(Transactions& out);
+  /// Parses about `chunk_bytes` more of this rank's range (whole records; at least one) into `out`
+  /// (appending). Returns false once the range is exhausted. Local; throws InputError on a fatal
+  /// input problem.
+  bool next(CombinedBatch& out, std::uint64_t chunk_bytes);
+  /// Bytes of this rank's range not parsed yet, and of the whole range.
+  [[nodiscard]] std::uint64_t bytes_left() const;
+  [[nodiscard]] std::uint64_t range_bytes() const { return _range_bytes; }
 
   [[nodiscard]] const CleaningCounters& counters() const { return _counters; }
   [[nodiscard]] const std::vector<BadLine>& bad_lines() const { return _bad_lines; }
@@ -128,7 +230,12 @@ class Reader {
     bool quoted_at_begin = false;
   };
   void align(Segment& segment, int fd);
-  void parse_record(const Segment& segment, std::string_view record, std::uint64_t line, Transactions& out);
+  /// Parses the records of `text` that start before the segment's end; returns the bytes consumed
+  /// (whole records only, unless `at_eof`).
+  std::size_t parse_block(Segment& segment, std::string_view text, bool at_eof, CombinedBatch& out);
+  /// One record (line end stripped) split into `fields` (the first `field_total` of which exist).
+  void interpret(const Segment& segment, std::string_view record, const std::string_view* fields,
+                 std::size_t field_total, std::uint64_t line, CombinedBatch& out);
   void report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record);
 
   const InputPlan& _plan;
@@ -140,9 +247,13 @@ class Reader {
   std::vector<BadLine> _bad_lines;
   std::array<int, fate_count> _reported{};
   std::uint64_t _bytes_read = 0;
+  std::uint64_t _range_bytes = 0;
   std::vector<std::string_view> _fields;
   std::vector<csv::FieldSplitter> _splitters;  ///< one per file
+  std::vector<bool> _fast;                     ///< per file: records without quotes take the SSE2 path
   std::vector<std::uint64_t> _counts;          ///< [quotes per file..., newlines per file...]
+  std::vector<std::uint32_t> _delimiters;      ///< delimiter offsets of the current plain record
+  CachedDateParser _dates;
 };
 
 }  // namespace rfmseg

@@ -46,6 +46,7 @@ struct CustomerStage {
   std::int32_t snapshot = 0;
   FrequencyMode frequency = FrequencyMode::automatic;
   std::uint64_t bytes_read = 0, bytes_shuffled = 0, shuffle_rounds = 0;  ///< global
+  std::uint64_t memory_budget_per_rank = 0;  ///< resolved --max-memory-per-rank (smallest over ranks; 0 = no limit)
 };
 
 /// Collective: input → one exact RFM row per customer, sorted by id across ranks.
