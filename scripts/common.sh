@@ -5,7 +5,7 @@ RFMSEG_BUILD_PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-b
   libeigen3-dev libboost-program-options-dev googletest libgtest-dev zlib1g-dev)
 # Extra packages for the test suite (reference implementation, HDF5 checks).
 RFMSEG_TEST_PACKAGES=(python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-h5py
-  iproute2 util-linux)
+  iproute2 util-linux clang libclang-rt-dev llvm)
 
 # Debian's python3 (the one apt installs modules for), even when another python3 is first on PATH.
 RFMSEG_PYTHON=/usr/bin/python3
