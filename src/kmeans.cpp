@@ -439,42 +439,55 @@ void nearest2_in_tile(const double* a0, const double* a1, const double* a2, std:
   }
 }
 
+// Exact per-cluster sums of the grid coordinates for one Lloyd step. Points go into `lanes`
+// interleaved int64 copies so consecutive points of one cluster do not wait on each other's
+// stores; |grid value| < 2^40, so the partials of up to 2^22 points cannot overflow, and they are
+// flushed into the 128-bit sums of `out` before that. Integer sums: the result does not depend
+// on the lane or flush points.
+class ClusterSums {
+ public:
+  ClusterSums(const detail::GridPoints& grid, std::size_t k, detail::StepSums& out)
+      : _g0(grid.column[0].data()), _g1(grid.column[1].data()), _g2(grid.column[2].data()), _k(k), _out(out),
+        _partial(lanes * k * 4, 0) {  // [lane][cluster][x0 x1 x2 count]
+    out.sums.assign(k * D, 0);
+    out.counts.assign(k, 0);
+  }
+  /// Adds point `i` (global index into the grid) to cluster `label`; `lane` is any small counter.
+  void add(std::size_t lane, std::size_t i, std::size_t label) {
+    std::int64_t* p = &_partial[((lane % lanes) * _k + label) * 4];
+    p[0] += _g0[i];
+    p[1] += _g1[i];
+    p[2] += _g2[i];
+    p[3] += 1;
+  }
+  /// Call after each tile with the points added so far; flushes before the partials could overflow.
+  void tile_done(std::size_t points) {
+    if (points % flush_every == 0) flush();
+  }
+  void flush() {
+    for (std::size_t lane = 0; lane < lanes; ++lane)
+      for (std::size_t j = 0; j < _k; ++j) {
+        const std::int64_t* p = &_partial[(lane * _k + j) * 4];
+        for (std::size_t d = 0; d < D; ++d) _out.sums[j * D + d] += p[d];
+        _out.counts[j] += p[3];
+      }
+    std::fill(_partial.begin(), _partial.end(), 0);
+  }
+
+ private:
+  static constexpr std::size_t lanes = 4;
+  static constexpr std::size_t flush_every = std::size_t{1} << 22;  // a multiple of every tile size
+  const std::int64_t* _g0;
+  const std::int64_t* _g1;
+  const std::int64_t* _g2;
+  std::size_t _k;
+  detail::StepSums& _out;
+  std::vector<std::int64_t> _partial;
+};
+
 }  // namespace
 
 namespace detail {
-
-std::vector<int128_t> accumulate_by_label(const GridPoints& grid, const std::vector<std::int32_t>& labels, std::size_t k,
-                                          std::vector<std::int64_t>& counts) {
-  // `lanes` interleaved copies so consecutive points of one cluster do not wait on each other's
-  // stores; |grid value| < 2^40, so int64 partial sums of 2^22 points cannot overflow.
-  constexpr std::size_t lanes = 4;
-  constexpr std::size_t flush_every = std::size_t{1} << 22;
-  std::vector<int128_t> sums(k * D, 0);
-  counts.assign(k, 0);
-  std::vector<std::int64_t> partial(lanes * k * 4, 0);
-  const auto flush = [&] {
-    for (std::size_t lane = 0; lane < lanes; ++lane)
-      for (std::size_t j = 0; j < k; ++j) {
-        const std::int64_t* p = &partial[(lane * k + j) * 4];
-        for (std::size_t d = 0; d < D; ++d) sums[j * D + d] += p[d];
-        counts[j] += p[3];
-      }
-    std::fill(partial.begin(), partial.end(), 0);
-  };
-  const std::int64_t* g0 = grid.column[0].data();
-  const std::int64_t* g1 = grid.column[1].data();
-  const std::int64_t* g2 = grid.column[2].data();
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    std::int64_t* p = &partial[((i % lanes) * k + static_cast<std::size_t>(labels[i])) * 4];
-    p[0] += g0[i];
-    p[1] += g1[i];
-    p[2] += g2[i];
-    p[3] += 1;
-    if ((i + 1) % flush_every == 0) flush();
-  }
-  flush();
-  return sums;
-}
 
 StepSums assign_and_accumulate_hamerly(const Features& f, const GridPoints& grid, const std::vector<double>& centroids,
                                        const std::vector<double>& movement, int k, std::vector<std::int32_t>& labels,
@@ -482,8 +495,6 @@ StepSums assign_and_accumulate_hamerly(const Features& f, const GridPoints& grid
   const std::size_t n = f.size();
   const auto kk = static_cast<std::size_t>(k);
   StepSums out;
-  out.sums.assign(kk * D, 0);
-  out.counts.assign(kk, 0);
   // Half the distance from each centroid to its nearest other one: a point closer than that to
   // its own centroid cannot be closer to any other.
   std::vector<double> half(kk, infinity);
@@ -494,9 +505,9 @@ StepSums assign_and_accumulate_hamerly(const Features& f, const GridPoints& grid
       half[b] = std::min(half[b], d);
     }
   double max_move = 0;
-  if (bounds.valid)
+  if (bounds.valid) {
     for (double m : movement) max_move = std::max(max_move, m);
-  if (!bounds.valid) {
+  } else {
     bounds.upper.assign(n, 0);
     bounds.lower.assign(n, 0);
   }
@@ -511,23 +522,7 @@ StepSums assign_and_accumulate_hamerly(const Features& f, const GridPoints& grid
   std::uint32_t pending[tile];
   std::int32_t changed = 0;
   std::uint64_t evaluations = 0;
-  // Exact sums as in assign_and_accumulate: int64 partial sums in `lanes` interleaved copies,
-  // flushed into 128-bit sums before they could overflow; accumulated tile by tile (in cache).
-  constexpr std::size_t lanes = 4;
-  constexpr std::size_t flush_every = std::size_t{1} << 22;
-  std::vector<std::int64_t> partial(lanes * kk * 4, 0);
-  const auto flush = [&] {
-    for (std::size_t lane = 0; lane < lanes; ++lane)
-      for (std::size_t j = 0; j < kk; ++j) {
-        const std::int64_t* q = &partial[(lane * kk + j) * 4];
-        for (std::size_t d = 0; d < D; ++d) out.sums[j * D + d] += q[d];
-        out.counts[j] += q[3];
-      }
-    std::fill(partial.begin(), partial.end(), 0);
-  };
-  const std::int64_t* g0 = grid.column[0].data();
-  const std::int64_t* g1 = grid.column[1].data();
-  const std::int64_t* g2 = grid.column[2].data();
+  ClusterSums sums(grid, kk, out);  // accumulated tile by tile, while the tile is in cache
   for (std::size_t start = 0; start < n; start += tile) {
     const std::size_t m = std::min(tile, n - start);
     // Pass 1, branch-free: move the bounds by the centroids' movement and test them. A point
@@ -566,17 +561,10 @@ StepSums assign_and_accumulate_hamerly(const Features& f, const GridPoints& grid
         lower[i] = std::sqrt(second_d[p]);
       }
     }
-    for (std::size_t t = 0; t < m; ++t) {
-      const std::size_t i = start + t;
-      std::int64_t* q = &partial[((t % lanes) * kk + static_cast<std::size_t>(labels[i])) * 4];
-      q[0] += g0[i];
-      q[1] += g1[i];
-      q[2] += g2[i];
-      q[3] += 1;
-    }
-    if ((start + tile) % flush_every == 0) flush();
+    for (std::size_t t = 0; t < m; ++t) sums.add(t, start + t, static_cast<std::size_t>(labels[start + t]));
+    sums.tile_done(start + tile);
   }
-  flush();
+  sums.flush();
   bounds.valid = true;
   out.changed = changed != 0;
   out.distance_evaluations = evaluations;
@@ -598,55 +586,30 @@ StepSums assign_and_accumulate(const Features& f, const GridPoints& grid, const 
   const std::size_t n = f.size();
   const auto kk = static_cast<std::size_t>(k);
   StepSums out;
-  out.sums.assign(kk * D, 0);
-  out.counts.assign(kk, 0);
   const double* x0 = f.column[0].data();
   const double* x1 = f.column[1].data();
   const double* x2 = f.column[2].data();
-  const std::int64_t* g0 = grid.column[0].data();
-  const std::int64_t* g1 = grid.column[1].data();
-  const std::int64_t* g2 = grid.column[2].data();
   // Pass 1 over a fixed-size tile (vectorizable: the cluster loop is outside, the points inside);
-  // pass 2 accumulates into `lanes` interleaved copies of the sums so consecutive points of the
-  // same cluster do not wait on each other's stores. |grid value| < 2^40, so int64 partial sums
-  // of up to 2^22 points cannot overflow; they are flushed into 128-bit sums.
+  // pass 2 adds the points to the exact cluster sums.
   constexpr std::size_t tile = 256;
-  constexpr std::size_t lanes = 4;
-  constexpr std::size_t flush_every = std::size_t{1} << 22;
   alignas(64) double best_d[tile];
   alignas(64) double best[tile];  // label as double: same lane width as the distances, so the
                                   // select below vectorizes (labels < 2^53 are exact)
-  std::vector<std::int64_t> partial(lanes * kk * 4, 0);  // [lane][cluster][x0 x1 x2 count]
+  ClusterSums sums(grid, kk, out);
   std::int32_t changed = 0;
-  const auto flush = [&] {
-    for (std::size_t lane = 0; lane < lanes; ++lane)
-      for (std::size_t j = 0; j < kk; ++j) {
-        const std::int64_t* p = &partial[(lane * kk + j) * 4];
-        for (std::size_t d = 0; d < D; ++d) out.sums[j * D + d] += p[d];
-        out.counts[j] += p[3];
-      }
-    std::fill(partial.begin(), partial.end(), 0);
-  };
   for (std::size_t start = 0; start < n; start += tile) {
     const std::size_t m = std::min(tile, n - start);
-    const double* a0 = x0 + start;
-    const double* a1 = x1 + start;
-    const double* a2 = x2 + start;
-    nearest_in_tile(a0, a1, a2, m, centroids, kk, best_d, best);
+    nearest_in_tile(x0 + start, x1 + start, x2 + start, m, centroids, kk, best_d, best);
     std::int32_t* old = labels.data() + start;
     for (std::size_t i = 0; i < m; ++i) {
       const auto label = static_cast<std::int32_t>(best[i]);
       changed |= old[i] ^ label;
       old[i] = label;
-      std::int64_t* p = &partial[((i % lanes) * kk + static_cast<std::size_t>(label)) * 4];
-      p[0] += g0[start + i];
-      p[1] += g1[start + i];
-      p[2] += g2[start + i];
-      p[3] += 1;
+      sums.add(i, start + i, static_cast<std::size_t>(label));
     }
-    if ((start + tile) % flush_every == 0) flush();
+    sums.tile_done(start + tile);
   }
-  flush();
+  sums.flush();
   out.changed = changed != 0;
   out.distance_evaluations = static_cast<std::uint64_t>(n) * kk;
   return out;

@@ -128,10 +128,6 @@ struct HamerlyBounds {
   bool valid = false;
 };
 
-/// Per-cluster sums of the grid coordinates and counts for the given labels (local, exact).
-[[nodiscard]] std::vector<int128_t> accumulate_by_label(const GridPoints& grid, const std::vector<std::int32_t>& labels,
-                                                        std::size_t k, std::vector<std::int64_t>& counts);
-
 /// The Lloyd step with Hamerly's bounds (Hamerly 2010): the same labels as assign_and_accumulate
 /// (ties: lowest index), computing the distances only of points whose bounds leave the nearest
 /// centroid open. `movement[j]` is how far centroid j moved in the previous step.
