@@ -245,6 +245,21 @@ KMeansModel read_fit_model(const h5::File& file, const std::string& prefix, int 
 
 }  // namespace
 
+bool Checkpoints::usable_fit_file(const std::string& path, const char* state) const {
+  // Rank 0 decides; every rank then reads the same small file.
+  std::int32_t usable = 0;
+  if (_comm.is_root() && ::access(path.c_str(), F_OK) == 0) {
+    try {
+      const h5::File file = h5::File::open_read(path);
+      usable = h5::read_string_attribute(file, "fingerprint") == _fingerprint &&
+               h5::read_string_attribute(file, "state") == state;
+    } catch (const std::exception&) {
+      usable = 0;  // unreadable: the fit starts over
+    }
+  }
+  return mpi::allreduce(_comm, usable, mpi::Op::max) != 0;
+}
+
 void Checkpoints::save_progress(const KMeansOptions& options, const KMeansProgress& progress) {
   write_small_file(_comm, fit_path(options.k), [&](const h5::File& file) {
     h5::write_attribute(file, "fingerprint", _fingerprint);
@@ -265,18 +280,7 @@ void Checkpoints::save_progress(const KMeansOptions& options, const KMeansProgre
 std::optional<KMeansProgress> Checkpoints::load_progress(const KMeansOptions& options) {
   if (!_resume) return std::nullopt;
   const std::string path = fit_path(options.k);
-  // Rank 0 decides whether the file is usable; every rank then reads the same small file.
-  std::int32_t usable = 0;
-  if (_comm.is_root() && ::access(path.c_str(), F_OK) == 0) {
-    try {
-      const h5::File file = h5::File::open_read(path);
-      usable = h5::read_string_attribute(file, "fingerprint") == _fingerprint &&
-               h5::read_string_attribute(file, "state") == "running";
-    } catch (const std::exception&) {
-      usable = 0;  // unreadable: the fit starts over
-    }
-  }
-  if (mpi::allreduce(_comm, usable, mpi::Op::max) == 0) return std::nullopt;
+  if (!usable_fit_file(path, "running")) return std::nullopt;
   KMeansProgress progress;
   collectively(_comm, [&] {
     const h5::File file = h5::File::open_read(path);
@@ -309,17 +313,7 @@ void Checkpoints::save_fit(const KMeansOptions& options, const SavedFit& fit) {
 std::optional<SavedFit> Checkpoints::load_fit(const KMeansOptions& options) {
   if (!_resume) return std::nullopt;
   const std::string path = fit_path(options.k);
-  std::int32_t usable = 0;
-  if (_comm.is_root() && ::access(path.c_str(), F_OK) == 0) {
-    try {
-      const h5::File file = h5::File::open_read(path);
-      usable = h5::read_string_attribute(file, "fingerprint") == _fingerprint &&
-               h5::read_string_attribute(file, "state") == "done";
-    } catch (const std::exception&) {
-      usable = 0;
-    }
-  }
-  if (mpi::allreduce(_comm, usable, mpi::Op::max) == 0) return std::nullopt;
+  if (!usable_fit_file(path, "done")) return std::nullopt;
   SavedFit fit;
   collectively(_comm, [&] {
     const h5::File file = h5::File::open_read(path);

@@ -67,6 +67,8 @@ class Checkpoints final : public KMeansCheckpoints {
 
  private:
   [[nodiscard]] std::string fit_path(int k) const;
+  /// Collective: `path` exists, matches the fingerprint and holds a fit in `state` ("running", "done").
+  [[nodiscard]] bool usable_fit_file(const std::string& path, const char* state) const;
   void note_resumed(const std::string& what);
 
   const mpi::Comm& _comm;
