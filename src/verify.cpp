@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <set>
 
 #include "rfmseg/h5.hpp"
@@ -35,7 +36,10 @@ class Checker {
   VerifyReport& _report;
 };
 
-void check_checksums(const h5::File& file, VerifyReport& report, Checker& check) {
+// Dataset path -> shape, as read by check_checksums (which reads every dataset once).
+using Shapes = std::map<std::string, std::vector<std::uint64_t>>;
+
+void check_checksums(const h5::File& file, VerifyReport& report, Checker& check, Shapes& shapes) {
   const auto names = h5::list_datasets(file);
   report.datasets = names.size();
   for (const auto& name : names) {
@@ -47,6 +51,7 @@ void check_checksums(const h5::File& file, VerifyReport& report, Checker& check)
       }
       const std::string stored = h5::read_string_attribute(object, h5::checksum_attribute);
       const auto raw = h5::read_raw(file, name);
+      shapes[name] = raw.shape;
       const std::string actual =
           h5::format_checksum(h5::row_checksum(raw.bytes.data(), raw.rows(), raw.row_bytes(), 0));
       if (stored == actual) ++report.checksums;
@@ -62,7 +67,11 @@ bool all_within(const std::vector<T>& values, T lo, T hi) {
   return std::all_of(values.begin(), values.end(), [&](T v) { return v >= lo && v <= hi; });
 }
 
-void check_schema(const h5::File& file, VerifyReport& report, Checker& check) {
+void check_schema(const h5::File& file, const Shapes& shapes, VerifyReport& report, Checker& check) {
+  const auto shape_of = [&](const std::string& name) {
+    const auto found = shapes.find(name);
+    return found == shapes.end() ? std::vector<std::uint64_t>{} : found->second;
+  };
   bool complete = true;
   for (const char* column : customer_columns)
     if (!file.has(std::string("customers/") + column)) {
@@ -91,15 +100,13 @@ void check_schema(const h5::File& file, VerifyReport& report, Checker& check) {
   report.customers = n;
   const auto rows = static_cast<std::uint64_t>(n);
   for (const char* column : customer_columns) {
-    std::vector<std::uint64_t> shape;
-    (void)h5::read_raw(file, std::string("customers/") + column).shape.swap(shape);
+    const auto shape = shape_of(std::string("customers/") + column);
     check.expect(!shape.empty() && shape[0] == rows, std::string("customers/") + column + " does not have " +
                                                          std::to_string(n) + " rows (/run customers)");
   }
-  std::vector<std::uint64_t> shape;
-  (void)h5::read<double>(file, "customers/features", &shape);
-  check.expect(shape.size() == 2 && shape[1] == 3, "customers/features is not [n, 3]");
-  (void)h5::read<double>(file, "model/centroids", &shape);
+  const auto features = shape_of("customers/features");
+  check.expect(features.size() == 2 && features[1] == 3, "customers/features is not [n, 3]");
+  const auto shape = shape_of("model/centroids");
   check.expect(shape.size() == 2 && shape[0] == static_cast<std::uint64_t>(k) && shape[1] == 3,
                "model/centroids is not [k, 3] with k = /run k");
   check.expect(h5::read<std::int64_t>(file, "model/k").at(0) == k, "model/k differs from /run k");
@@ -139,8 +146,9 @@ VerifyReport verify_result(const std::string& path) {
   Checker check(report);
   try {
     const h5::File file = h5::File::open_read(path);
-    check_checksums(file, report, check);
-    check_schema(file, report, check);
+    Shapes shapes;
+    check_checksums(file, report, check, shapes);
+    check_schema(file, shapes, report, check);
   } catch (const std::exception& error) {
     check.fail(error.what());
   }
