@@ -12,6 +12,7 @@
 #include "rfmseg/errors.hpp"
 #include "rfmseg/h5.hpp"
 #include "rfmseg/hash.hpp"
+#include "rfmseg/integrity.hpp"
 #include "rfmseg/output.hpp"
 #include "rfmseg/pipeline.hpp"
 
@@ -26,7 +27,7 @@ constexpr const char* customers_file = "customers.h5";
 // Options that do not change the result: they may differ between the run and its resumption.
 bool result_neutral(const std::string& key) {
   static const char* const neutral[] = {"output", "checkpoint", "resume", "checkpoint-every", "collective-timeout",
-                                        "quiet", "progress", "max-memory-per-rank", "chunk-size", "config"};
+                                        "quiet", "progress", "max-memory-per-rank", "chunk-size", "config", "force"};
   for (const char* name : neutral)
     if (key == name) return true;
   return false;
@@ -45,9 +46,21 @@ void write_small_file(const mpi::Comm& comm, const std::string& path, Fill&& fil
   collectively(comm, [&] {
     if (!comm.is_root()) return;
     const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-    {
-      const h5::File file = h5::File::create_serial(temporary);
+    try {
+      h5::File file = h5::File::create_serial(temporary);
       fill(file);
+      h5::seal_attributes(file);
+      file.close();
+      sync_to_storage(temporary);  // late write errors surface here
+      // Read back and checked before it may replace the previous checkpoint.
+      const mpi::Comm self(MPI_COMM_SELF);
+      const IntegrityReport report = check_integrity(self, temporary);
+      if (!report.ok()) throw h5::Error("read back: " + report.problems.front());
+    } catch (const std::exception& error) {
+      const std::string reason = diagnose_write_failure(path);
+      std::remove(temporary.c_str());
+      throw h5::Error("cannot write checkpoint '" + path + "'" + (reason.empty() ? "" : ": " + reason) + " (" +
+                      error.what() + ")");
     }
     if (std::rename(temporary.c_str(), path.c_str()) != 0) {
       const std::string reason = std::strerror(errno);
@@ -55,6 +68,16 @@ void write_small_file(const mpi::Comm& comm, const std::string& path, Fill&& fil
       throw InputError("cannot rename checkpoint '" + temporary + "' to '" + path + "': " + reason);
     }
   });
+}
+
+// Collective: refuses (exit 1, on every rank) a checkpoint file whose content does not match its
+// checksums, saying what to do, instead of resuming from damaged state.
+void refuse_damaged(const IntegrityReport& report, const std::string& path) {
+  if (report.ok()) return;
+  throw AgreedError("checkpoint '" + path + "' is damaged (" + report.problems.front() +
+                        (report.problems.size() > 1 ? "; " + std::to_string(report.problems.size() - 1) + " more" : "") +
+                        "): delete it (rm '" + path + "') to redo that step, or run without --resume to start over",
+                    1);
 }
 
 bool exists_on_root(const mpi::Comm& comm, const std::string& path) {
@@ -78,6 +101,9 @@ Checkpoints::Checkpoints(const mpi::Comm& comm, const RunConfig& config)
       throw ConfigError("cannot create checkpoint directory '" + _dir + "'" + (error ? ": " + error.message() : ""));
     if (::access(_dir.c_str(), W_OK) != 0) throw ConfigError("checkpoint directory '" + _dir + "' is not writable");
   });
+  // One run per checkpoint directory; with the lock held, files of runs that died are removed.
+  _lock = std::make_unique<OutputLock>(comm, _dir + "/checkpoint", "--checkpoint");
+  if (comm.is_root() && _lock->held()) remove_stale_temporaries(_dir + "/checkpoint", true);
   std::istringstream lines(config.resolved);
   std::string line;
   while (std::getline(lines, line)) {
@@ -111,7 +137,8 @@ void Checkpoints::note_resumed(const std::string& what) {
 // ---------------------------------------------------------------- customers
 
 void Checkpoints::save_customers(const CustomerStage& stage) {
-  ResultFile out(_comm, _dir + "/" + customers_file);
+  // An earlier checkpoint there is replaced (force); a device or directory never is.
+  ResultFile out(_comm, _dir + "/" + customers_file, OutputRules{{}, true, "checkpoint", "--checkpoint"});
   const CustomerTable& t = stage.customers;
   const auto rows = h5::Rows::distributed(_comm, t.size());
   std::uint64_t width = 1;
@@ -123,7 +150,7 @@ void Checkpoints::save_customers(const CustomerStage& stage) {
     lo[i] = static_cast<std::uint64_t>(static_cast<uint128_t>(t.monetary_micros[i]));
     hi[i] = static_cast<std::int64_t>(t.monetary_micros[i] >> 64);
   }
-  {  // every object of the file is closed before commit()
+  out.write([&] {  // a write error on any rank names the OS reason; every object is closed before commit()
     const h5::Group table = out.group("customers");
     h5::write_strings(table, "id", t.id, rows, width);
     h5::write_rows<std::int32_t>(table, "last_day", t.last_day, rows);
@@ -157,7 +184,7 @@ void Checkpoints::save_customers(const CustomerStage& stage) {
     h5::write_replicated<std::int64_t>(report, "bad_file", bad_file, {nb});
     h5::write_replicated<std::int64_t>(report, "bad_line", bad_line, {nb});
     h5::write_strings_replicated(report, "bad_excerpt", bad_excerpt);
-  }
+  });
   out.commit();
 }
 
@@ -168,6 +195,7 @@ bool Checkpoints::load_customers(CustomerStage& stage) {
     if (_comm.is_root()) std::fprintf(stderr, "rfmseg: no checkpoint in '%s' yet: starting from the input\n", _dir.c_str());
     return false;
   }
+  refuse_damaged(check_integrity(_comm, path), path);
   collectively(_comm, [&] {
     const h5::File file = h5::File::open_read(path);
     const h5::Group report = h5::open_object(file, "stage");
@@ -248,14 +276,27 @@ KMeansModel read_fit_model(const h5::File& file, const std::string& prefix, int 
 bool Checkpoints::usable_fit_file(const std::string& path, const char* state) const {
   // Rank 0 decides; every rank then reads the same small file.
   std::int32_t usable = 0;
+  std::string damage;
   if (_comm.is_root() && ::access(path.c_str(), F_OK) == 0) {
-    try {
-      const h5::File file = h5::File::open_read(path);
-      usable = h5::read_string_attribute(file, "fingerprint") == _fingerprint &&
-               h5::read_string_attribute(file, "state") == state;
-    } catch (const std::exception&) {
-      usable = 0;  // unreadable: the fit starts over
+    const mpi::Comm self(MPI_COMM_SELF);
+    const IntegrityReport report = check_integrity(self, path);
+    if (!report.ok()) {
+      damage = report.problems.front();
+    } else {
+      try {
+        const h5::File file = h5::File::open_read(path);
+        usable = h5::read_string_attribute(file, "fingerprint") == _fingerprint &&
+                 h5::read_string_attribute(file, "state") == state;
+      } catch (const std::exception& error) {
+        damage = error.what();
+      }
     }
+  }
+  mpi::broadcast(_comm, damage);
+  if (!damage.empty()) {
+    IntegrityReport report;
+    report.problems.push_back(damage);
+    refuse_damaged(report, path);
   }
   return mpi::allreduce(_comm, usable, mpi::Op::max) != 0;
 }

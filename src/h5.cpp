@@ -1,8 +1,10 @@
 #include "rfmseg/h5.hpp"
+#include "rfmseg/errors.hpp"
 #include "rfmseg/hash.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 
 namespace rfmseg::h5 {
 
@@ -29,6 +31,17 @@ hid_t checked(hid_t id, const std::string& what) {
 
 void checked_status(herr_t status, const std::string& what) {
   if (status < 0) fail(what);
+}
+
+// The path of an object from the root, without the leading '/'.
+std::string path_of(hid_t object) {
+  const ssize_t length = H5Iget_name(object, nullptr, 0);
+  if (length < 0) fail("H5Iget_name");
+  std::string name(static_cast<std::size_t>(length) + 1, '\0');
+  H5Iget_name(object, name.data(), name.size());
+  name.resize(static_cast<std::size_t>(length));
+  if (!name.empty() && name.front() == '/') name.erase(0, 1);
+  return name;
 }
 
 // Silence HDF5's own stack printing once; our exceptions carry the message instead.
@@ -70,9 +83,10 @@ bool location_is_parallel(hid_t loc) {
 
 // Creates `name` with `type` and shape `dims` and writes the hyperslab [first, first+count) of the
 // first dimension from `data` (count == 0: joins with an empty selection).
-void write_slab(hid_t loc, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
+void write_slab(const Location& where, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
                 std::uint64_t first, std::uint64_t count, const void* data, std::uint64_t checksum) {
   quiet();
+  const hid_t loc = where.id();
   const watchdog::Collective scope("parallel HDF5 dataset create/write");
   Id file_space(dims.empty() ? checked(H5Screate(H5S_SCALAR), "H5Screate")
                              : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
@@ -114,15 +128,25 @@ void write_slab(hid_t loc, const std::string& name, hid_t type, const std::vecto
   for (auto d : dims) elements *= d;
   static const std::uint64_t nothing = 0;
   if (data == nullptr) data = &nothing;
-  if (elements > 0)
-    checked_status(H5Dwrite(dataset.get(), type, mem_space.get(), file_space.get(), xfer.get(), data),
-                   "write dataset " + name);
-  const std::string text = format_checksum(checksum);
+  // A failed write (a full disk, a lost file server) may fail on some ranks only: it is noted
+  // here, the collective metadata calls below still run on every rank, and the ranks then agree.
+  std::exception_ptr write_error;
+  if (elements > 0) {
+    try {
+      checked_status(H5Dwrite(dataset.get(), type, mem_space.get(), file_space.get(), xfer.get(), data),
+                     "write dataset " + name);
+    } catch (const Error&) {
+      write_error = std::current_exception();
+    }
+  }
+  const std::string text = format_checksum(checksum, path_of(dataset.get()));
   Id text_type = string_type(text.size());
   Id scalar(checked(H5Screate(H5S_SCALAR), "H5Screate"));
   Id attr(checked(H5Acreate2(dataset.get(), checksum_attribute, text_type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT),
                   "create checksum of " + name));
   checked_status(H5Awrite(attr.get(), text_type.get(), text.data()), "write checksum of " + name);
+  if (where.comm() != nullptr) agree(*where.comm(), write_error);
+  else if (write_error) std::rethrow_exception(write_error);
 }
 
 std::uint64_t row_bytes_of(const std::vector<std::uint64_t>& shape, std::size_t element_bytes) {
@@ -205,7 +229,23 @@ File File::create(const std::string& path, const mpi::Comm& comm) {
     id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
   }
   if (id < 0) fail("cannot create '" + path + "'");
-  File file{Id(id), comm.is_root()};
+  File file{Id(id), comm.is_root(), &comm};
+  file._parallel = true;
+  return file;
+}
+
+File File::open_read(const std::string& path, const mpi::Comm& comm) {
+  quiet();
+  Id fapl(checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(fapl)"));
+  checked_status(H5Pset_fapl_mpio(fapl.get(), comm.native(), MPI_INFO_NULL), "H5Pset_fapl_mpio");
+  checked_status(H5Pset_all_coll_metadata_ops(fapl.get(), true), "H5Pset_all_coll_metadata_ops");
+  hid_t id = H5I_INVALID_HID;
+  {
+    const watchdog::Collective scope("parallel HDF5 file open");
+    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+  }
+  if (id < 0) fail("cannot open '" + path + "'");
+  File file{Id(id), comm.is_root()};  // read-only: no comm, nothing is written
   file._parallel = true;
   return file;
 }
@@ -241,7 +281,7 @@ Group File::create_group(const std::string& path) const {
   const watchdog::Collective scope("parallel HDF5 group create");
   return Group(Id(checked(H5Gcreate2(id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                           "create group " + path)),
-               is_writer());
+               is_writer(), comm());
 }
 
 // ---------------------------------------------------------------- writing
@@ -262,7 +302,7 @@ void write_rows(const Location& where, const std::string& name, std::span<const 
   std::vector<hsize_t> dims{rows.global_rows};
   if (columns != 1) dims.push_back(columns);
   const std::uint64_t sum = distributed_checksum(rows, local.data(), sizeof(T) * columns);
-  write_slab(where.id(), name, native_type<T>(), dims, rows.first_row, rows.local_rows, local.data(), sum);
+  write_slab(where, name, native_type<T>(), dims, rows.first_row, rows.local_rows, local.data(), sum);
 }
 
 void write_strings(const Location& where, const std::string& name, const std::vector<std::string>& local,
@@ -276,7 +316,7 @@ void write_strings(const Location& where, const std::string& name, const std::ve
   }
   Id type = string_type(width);
   const std::uint64_t sum = distributed_checksum(rows, packed.data(), width);
-  write_slab(where.id(), name, type.get(), {rows.global_rows}, rows.first_row, rows.local_rows, packed.data(), sum);
+  write_slab(where, name, type.get(), {rows.global_rows}, rows.first_row, rows.local_rows, packed.data(), sum);
 }
 
 template <class T>
@@ -289,7 +329,7 @@ void write_replicated(const Location& where, const std::string& name, std::span<
   if (values.size() != elements) throw Error("write_replicated(" + name + "): size does not match the shape");
   // Every rank holds the values, so every rank computes the same checksum without communication.
   const std::uint64_t sum = row_checksum(values.data(), rows, row_bytes_of(shape, sizeof(T)), 0);
-  write_slab(where.id(), name, native_type<T>(), to_dims(shape), 0, writer ? rows : 0, values.data(), sum);
+  write_slab(where, name, native_type<T>(), to_dims(shape), 0, writer ? rows : 0, values.data(), sum);
 }
 
 void write_strings_replicated(const Location& where, const std::string& name,
@@ -299,7 +339,7 @@ void write_strings_replicated(const Location& where, const std::string& name,
   std::vector<char> packed(values.size() * width, '\0');
   for (std::size_t i = 0; i < values.size(); ++i) std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
   Id type = string_type(width);
-  write_slab(where.id(), name, type.get(), {values.size()}, 0, where.is_writer() ? values.size() : 0,
+  write_slab(where, name, type.get(), {values.size()}, 0, where.is_writer() ? values.size() : 0,
              packed.data(), row_checksum(packed.data(), values.size(), width, 0));
 }
 
@@ -495,10 +535,85 @@ std::uint64_t row_checksum(const void* data, std::uint64_t rows, std::uint64_t r
   return sum;
 }
 
-std::string format_checksum(std::uint64_t sum) {
+std::string format_checksum(std::uint64_t row_sum, const std::string& path) {
   char text[32];
-  std::snprintf(text, sizeof text, "rowsum64:%016llx", static_cast<unsigned long long>(sum));
+  const std::uint64_t sum = row_sum + hash_bytes(path, 0x70a7b5u);
+  std::snprintf(text, sizeof text, "rowsum64p:%016llx", static_cast<unsigned long long>(sum));
   return text;
+}
+
+std::string format_legacy_checksum(std::uint64_t row_sum) {
+  char text[32];
+  std::snprintf(text, sizeof text, "rowsum64:%016llx", static_cast<unsigned long long>(row_sum));
+  return text;
+}
+
+std::string object_path(const Location& object) { return path_of(object.id()); }
+
+namespace {
+bool is_checksum_attribute(const std::string& name) {
+  return name == checksum_attribute || name == attributes_checksum_attribute;
+}
+}  // namespace
+
+std::string attributes_checksum(const Location& object) {
+  quiet();
+  std::string record;  // per attribute, in name order: name, NUL, class, size, element count, bytes
+  for (const auto& name : list_attributes(object)) {
+    if (is_checksum_attribute(name)) continue;
+    Id attr(checked(H5Aopen(object.id(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+    Id file_type(checked(H5Aget_type(attr.get()), "H5Aget_type"));
+    const H5T_class_t type_class = H5Tget_class(file_type.get());
+    if (type_class == H5T_STRING && H5Tis_variable_str(file_type.get()) > 0) {
+      // rfmseg writes fixed-length strings only: a variable-length one was written by another
+      // tool (h5py's default), and its type alone makes the checksum differ.
+      record += name + std::string(1, '\0') + "variable-length string;";
+      continue;
+    }
+    Id memory_type(type_class == H5T_STRING ? H5Tcopy(file_type.get())
+                                            : checked(H5Tget_native_type(file_type.get(), H5T_DIR_ASCEND),
+                                                      "H5Tget_native_type"));
+    Id space(checked(H5Aget_space(attr.get()), "H5Aget_space"));
+    const hssize_t points = H5Sget_simple_extent_npoints(space.get());
+    const std::size_t size = H5Tget_size(memory_type.get());
+    std::string bytes(static_cast<std::size_t>(std::max<hssize_t>(points, 0)) * size, '\0');
+    if (!bytes.empty()) checked_status(H5Aread(attr.get(), memory_type.get(), bytes.data()), "read attribute " + name);
+    record += name;
+    record += '\0';
+    record += std::to_string(static_cast<int>(type_class)) + ":" + std::to_string(size) + ":" +
+              std::to_string(points) + ":";
+    record += bytes;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "attrsum64:%016llx",
+                static_cast<unsigned long long>(hash_bytes(record, 0xa77e5u)));
+  return text;
+}
+
+namespace {
+herr_t collect_object(hid_t /*root*/, const char* name, const H5O_info_t* info, void* out) {
+  if (info->type == H5O_TYPE_DATASET || info->type == H5O_TYPE_GROUP)
+    static_cast<std::vector<std::string>*>(out)->emplace_back(std::string(name) == "." ? "" : name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> list_objects(const Location& where) {
+  quiet();
+  std::vector<std::string> names;
+  checked_status(H5Ovisit2(where.id(), H5_INDEX_NAME, H5_ITER_INC, &collect_object, &names, H5O_INFO_BASIC),
+                 "H5Ovisit");
+  return names;
+}
+
+void seal_attributes(const File& file) {
+  for (const auto& path : list_objects(file)) {
+    const Group object(Id(checked(H5Oopen(file.id(), path.empty() ? "/" : path.c_str(), H5P_DEFAULT), "open " + path)),
+                       file.is_writer(), file.comm());
+    bool plain = false;
+    for (const auto& name : list_attributes(object)) plain = plain || !is_checksum_attribute(name);
+    if (plain) write_attribute(object, attributes_checksum_attribute, attributes_checksum(object));
+  }
 }
 
 bool has_attribute(const Location& where, const std::string& name) {
@@ -507,6 +622,56 @@ bool has_attribute(const Location& where, const std::string& name) {
 }
 
 std::uint64_t RawDataset::row_bytes() const { return row_bytes_of(shape, element_bytes); }
+
+RawDataset dataset_shape(const Location& where, const std::string& name) {
+  quiet();
+  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Id type(checked(H5Dget_type(dataset.get()), "H5Dget_type"));
+  Id native(checked(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
+  Id space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 0) throw Error("cannot read the shape of " + name);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  RawDataset raw;
+  raw.shape.assign(dims.begin(), dims.end());
+  raw.element_bytes = H5Tget_size(native.get());
+  return raw;
+}
+
+std::vector<unsigned char> read_raw_rows(const Location& where, const std::string& name, std::uint64_t first,
+                                         std::uint64_t count) {
+  quiet();
+  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Id type(checked(H5Dget_type(dataset.get()), "H5Dget_type"));
+  Id native(checked(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
+  Id file_space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
+  const int rank = H5Sget_simple_extent_ndims(file_space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
+  std::uint64_t row_elements = 1;
+  for (std::size_t d = 1; d < dims.size(); ++d) row_elements *= dims[d];
+  const std::size_t element = H5Tget_size(native.get());
+  std::vector<unsigned char> out(count * row_elements * element);
+  if (out.empty()) return out;
+  Id mem_space;
+  if (dims.empty()) {  // a scalar: one "row"
+    if (first != 0 || count != 1) throw Error(name + ": rows beyond its end requested");
+    mem_space = Id(checked(H5Screate(H5S_SCALAR), "H5Screate"));
+  } else {
+    if (first + count > dims[0]) throw Error(name + ": rows beyond its end requested");
+    std::vector<hsize_t> start(dims.size(), 0), block(dims);
+    start[0] = first;
+    block[0] = count;
+    checked_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
+                   "select rows of " + name);
+    hsize_t elements = count * row_elements;
+    mem_space = Id(checked(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
+  }
+  checked_status(H5Dread(dataset.get(), native.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, out.data()),
+                 "read dataset " + name);
+  return out;
+}
 
 RawDataset read_raw(const Location& where, const std::string& name) {
   quiet();

@@ -184,29 +184,6 @@ std::size_t read_at(int fd, char* into, std::size_t length, std::uint64_t offset
   return done;
 }
 
-std::vector<std::string> expand_inputs(const std::vector<std::string>& patterns) {
-  std::vector<std::string> paths;
-  for (const auto& pattern : patterns) {
-    if (pattern.find_first_of("*?[") == std::string::npos) {
-      paths.push_back(pattern);
-      continue;
-    }
-    glob_t matches{};
-    const int rc = ::glob(pattern.c_str(), 0, nullptr, &matches);
-    if (rc == GLOB_NOMATCH) {
-      globfree(&matches);
-      throw InputError("input pattern '" + pattern + "' matches no file");
-    }
-    if (rc != 0) {
-      globfree(&matches);
-      throw InputError("cannot expand input pattern '" + pattern + "'");
-    }
-    for (std::size_t i = 0; i < matches.gl_pathc; ++i) paths.emplace_back(matches.gl_pathv[i]);
-    globfree(&matches);
-  }
-  return paths;
-}
-
 // Plain-data form of the plan for broadcasting: one line per file.
 std::string serialize(const std::vector<InputFile>& files) {
   std::string text;
@@ -249,6 +226,29 @@ HeaderInfo read_header(const std::string& path, std::uint64_t size, bool has_hea
 }
 
 }  // namespace
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& patterns) {
+  std::vector<std::string> paths;
+  for (const auto& pattern : patterns) {
+    if (pattern.find_first_of("*?[") == std::string::npos) {
+      paths.push_back(pattern);
+      continue;
+    }
+    glob_t matches{};
+    const int rc = ::glob(pattern.c_str(), 0, nullptr, &matches);
+    if (rc == GLOB_NOMATCH) {
+      globfree(&matches);
+      throw InputError("input pattern '" + pattern + "' matches no file");
+    }
+    if (rc != 0) {
+      globfree(&matches);
+      throw InputError("cannot expand input pattern '" + pattern + "'");
+    }
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) paths.emplace_back(matches.gl_pathv[i]);
+    globfree(&matches);
+  }
+  return paths;
+}
 
 InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
   std::string error;

@@ -1,5 +1,6 @@
 #include "rfmseg/output.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,44 +9,14 @@
 #include <cstring>
 
 #include "rfmseg/errors.hpp"
+#include "rfmseg/integrity.hpp"
 #include "rfmseg/pipeline.hpp"
 
 namespace rfmseg {
 
-namespace {
-std::string directory_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-}  // namespace
-
-void check_output_path(const mpi::Comm& comm, const std::string& final_path) {
-  collectively(comm, [&] {
-    if (!comm.is_root()) return;
-    if (final_path.empty()) throw ConfigError("no output given: use --output RESULT.h5");
-    const std::string dir = directory_of(final_path);
-    struct stat st{};
-    if (::stat(dir.c_str(), &st) != 0) throw ConfigError("output directory '" + dir + "' does not exist");
-    if (!S_ISDIR(st.st_mode)) throw ConfigError("output directory '" + dir + "' is not a directory");
-    if (::access(dir.c_str(), W_OK) != 0) throw ConfigError("output directory '" + dir + "' is not writable");
-    if (::stat(final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-      throw ConfigError("output '" + final_path + "' is a directory");
-    // access(W_OK) says yes to root everywhere (even /proc) and knows nothing of read-only or full
-    // file systems: create and remove a probe file beside the result instead, before any work.
-    const std::string probe = final_path + ".probe-" + std::to_string(::getpid());
-    std::FILE* file = std::fopen(probe.c_str(), "wb");
-    if (file == nullptr || std::fputc('\n', file) == EOF || std::fclose(file) != 0) {
-      const std::string reason = std::strerror(errno);
-      std::remove(probe.c_str());
-      throw ConfigError("cannot write in output directory '" + dir + "': " + reason);
-    }
-    std::remove(probe.c_str());
-  });
-}
-
-ResultFile::ResultFile(const mpi::Comm& comm, std::string final_path) : _comm(comm), _final(std::move(final_path)) {
-  check_output_path(comm, _final);
+ResultFile::ResultFile(const mpi::Comm& comm, std::string final_path, OutputRules rules)
+    : _comm(comm), _final(std::move(final_path)), _rules(std::move(rules)) {
+  check_output_path(comm, _final, _rules);
   if (comm.is_root()) _temporary = _final + ".tmp-" + std::to_string(::getpid());
   mpi::broadcast(comm, _temporary);
   collectively(comm, [&] { _file = std::make_unique<h5::File>(h5::File::create(_temporary, comm)); });
@@ -58,12 +29,53 @@ ResultFile::~ResultFile() {
   if (_comm.is_root()) std::remove(_temporary.c_str());
 }
 
+AgreedError ResultFile::write_failure(const std::string& what) const {
+  // The temporary file still takes its space: the probe sees the file system as the writes did.
+  std::string reason;
+  if (_comm.is_root()) reason = diagnose_write_failure(_final);
+  mpi::broadcast(_comm, reason);
+  return AgreedError("cannot write '" + _final + "'" + (reason.empty() ? "" : ": " + reason) + " (" + what +
+                         "); the temporary file '" + _temporary + "' is removed and '" + _final + "' is untouched",
+                     2);
+}
+
+void ResultFile::write(const std::function<void()>& work) {
+  try {
+    collectively(_comm, work);
+  } catch (const AgreedError& error) {
+    if (error.exit_code() != 2) throw;
+    throw write_failure(error.what());
+  }
+}
+
 void ResultFile::commit() {
-  _file->close();
-  _comm.barrier();  // every rank has closed the file
+  // Every object of the file is closed by now; attribute checksums are the last thing written.
+  write([&] {
+    h5::seal_attributes(*_file);
+    _file->close();
+  });
+  write([&] { sync_to_storage(_temporary); });  // every rank: late write errors of its own writes surface here
+  // Read everything back, in parallel, and compare with the checksums: a write that an MPI-IO
+  // layer reported only on its console (or not at all) is caught here, before the rename.
+  const IntegrityReport report = check_integrity(_comm, _temporary);
+  if (!report.ok()) {
+    std::string problems;
+    for (std::size_t i = 0; i < report.problems.size() && i < 3; ++i) problems += (i ? "; " : "") + report.problems[i];
+    if (report.problems.size() > 3) problems += "; ... (" + std::to_string(report.problems.size()) + " problems)";
+    throw write_failure("read back: " + problems);
+  }
+  check_output_path(_comm, _final, _rules);  // nothing appeared there meanwhile that must not be replaced
   collectively(_comm, [&] {
-    if (_comm.is_root() && std::rename(_temporary.c_str(), _final.c_str()) != 0)
+    if (!_comm.is_root()) return;
+    if (std::rename(_temporary.c_str(), _final.c_str()) != 0)
       throw InputError("cannot rename '" + _temporary + "' to '" + _final + "': " + std::strerror(errno));
+    // The rename itself is durable once the directory is synced.
+    const std::string dir = _final.find('/') == std::string::npos ? "." : _final.substr(0, _final.find_last_of('/') + 1);
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
   });
   _committed = true;
 }

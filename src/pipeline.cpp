@@ -210,7 +210,13 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
 int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   PhaseTimes times(comm);
   const bool talk = comm.is_root() && !config.quiet;
-  check_output_path(comm, config.output);
+  // Data safety before any work: what may be replaced, and nobody else writing it.
+  // The lock first: with it held, temporary files of dead runs are removed before the directory
+  // is probed (a dead run's temporary file may be what filled the disk).
+  const OutputRules output_rules{config.input.paths, config.force, "output", "--output"};
+  const OutputLock output_lock(comm, config.output);
+  if (comm.is_root() && output_lock.held()) remove_stale_temporaries(config.output);
+  check_output_path(comm, config.output, output_rules);
   std::optional<Checkpoints> checkpoints;
   if (!config.reliability.checkpoint_dir.empty()) checkpoints.emplace(comm, config);
   CustomerStage stage;
@@ -242,7 +248,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
 
   // ---- output
   {
-    ResultFile result(comm, config.output);
+    ResultFile result(comm, config.output, output_rules);
+    result.write([&] {
     write_customers(result, comm, customers);
     write_model(result, comm, seg);
     times.lap("output");
@@ -292,6 +299,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       h5::write_attribute(run, "time_total", times.total());
       h5::write_attribute(run, "resumed", checkpoints ? checkpoints->resumed() : std::string());
     }
+    });
     result.commit();
   }
   if (checkpoints) checkpoints->remove_all();  // the result exists: nothing left to resume

@@ -15,6 +15,7 @@
 // table is read back in even blocks, and every later stage gives the same result for any
 // distribution of the rows. On success the job removes its checkpoint files.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "rfmseg/kmeans.hpp"
 #include "rfmseg/metrics.hpp"
 #include "rfmseg/mpi.hpp"
+#include "rfmseg/output_guard.hpp"
 
 namespace rfmseg {
 
@@ -73,6 +75,7 @@ class Checkpoints final : public KMeansCheckpoints {
 
   const mpi::Comm& _comm;
   std::string _dir;
+  std::unique_ptr<OutputLock> _lock;  ///< DIR/checkpoint.lock: one run per checkpoint directory
   bool _resume;
   int _every;
   std::string _options_text;  ///< the resolved options that change the result

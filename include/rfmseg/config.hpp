@@ -89,6 +89,7 @@ struct RunConfig {
   RfmConfig rfm;
   ModelConfig model;
   std::string output;
+  bool force = false;    ///< replace a file at `output` that is not an rfmseg result
   bool quiet = false;
   bool progress = false;
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)

@@ -50,15 +50,20 @@ class Id {
 /// A file or group location that datasets and attributes hang off.
 class Location {
  public:
-  explicit Location(Id id, bool is_writer = true) : _id(std::move(id)), _is_writer(is_writer) {}
+  explicit Location(Id id, bool is_writer = true, const mpi::Comm* comm = nullptr)
+      : _id(std::move(id)), _is_writer(is_writer), _comm(comm) {}
   [[nodiscard]] hid_t id() const { return _id.get(); }
   [[nodiscard]] bool has(const std::string& path) const;
   /// The rank that writes replicated data (rank 0 of a parallel file; always true when serial).
   [[nodiscard]] bool is_writer() const { return _is_writer; }
+  /// The communicator of a parallel file being written (nullptr when serial): a write that fails
+  /// on some ranks is agreed over it, so every rank throws the same AgreedError.
+  [[nodiscard]] const mpi::Comm* comm() const { return _comm; }
 
  protected:
   Id _id;
   bool _is_writer = true;
+  const mpi::Comm* _comm = nullptr;
 };
 
 class Group : public Location {
@@ -73,12 +78,16 @@ class File : public Location {
   static File create(const std::string& path, const mpi::Comm& comm);
   /// Opens `path` read-only, serially (not collective).
   static File open_read(const std::string& path);
+  /// Collectively opens `path` read-only with the MPI-IO driver (for reading back in parallel).
+  static File open_read(const std::string& path, const mpi::Comm& comm);
   /// Creates (truncates) `path` serially, for one writer (small replicated state such as a
   /// K-means checkpoint written by rank 0).
   static File create_serial(const std::string& path);
   /// Collective close: every rank must call it (or let the destructor do it on every rank).
   /// Throws when an object of the file is still open: the MPI-IO driver would then keep the file
   /// open (unflushed) until the process exits, and a rename after "close" would publish it early.
+  /// (No H5Fflush: its MPI_File_sync is collective, and a rank whose metadata write failed skips
+  /// it and deadlocks the others. Callers fsync(2) the closed file instead; see sync_to_storage.)
   void close();
   /// Drops the handle without a (collective) close; see Id::release.
   void abandon() { (void)_id.release(); }
@@ -93,19 +102,38 @@ class File : public Location {
 
 // ---------------------------------------------------------------- checksums
 //
-// Every dataset rfmseg writes carries a `checksum` attribute, "rowsum64:<16 hex digits>": the sum
-// modulo 2^64 of hash_bytes(row bytes, seed = global row index) over all rows. A sum of position-
-// keyed hashes can be computed by each rank on its own rows and added with one allreduce, so it is
-// the same for any rank count; reading the file back and recomputing it detects changed, lost,
-// swapped or truncated rows.
+// Every dataset rfmseg writes carries a `checksum` attribute, "rowsum64p:<16 hex digits>": the sum
+// modulo 2^64 of hash_bytes(row bytes, seed = global row index) over all rows, plus a hash of the
+// dataset's path. A sum of position-keyed hashes can be computed by each rank on its own rows and
+// added with one allreduce, so it is the same for any rank count; reading the file back and
+// recomputing it detects changed, lost, swapped or truncated rows, and datasets moved or swapped
+// together with their checksums. Files of rfmseg 0.1 carry "rowsum64:" (no path): still checked.
+//
+// Every object with other attributes (/run, /selection, /model/transform, checkpoint state)
+// carries `attributes_checksum`, "attrsum64:<hex>": a hash of all its other attributes (name,
+// type, bytes) in name order, so an edited /run counter or version is detected too.
 
 inline constexpr const char* checksum_attribute = "checksum";
+inline constexpr const char* attributes_checksum_attribute = "attributes_checksum";
 
 /// Sum of hash_bytes(row i, seed = first_row + i) over `rows` rows of `row_bytes` bytes each.
 [[nodiscard]] std::uint64_t row_checksum(const void* data, std::uint64_t rows, std::uint64_t row_bytes,
                                          std::uint64_t first_row) noexcept;
-/// "rowsum64:0123456789abcdef".
-[[nodiscard]] std::string format_checksum(std::uint64_t sum);
+/// The stored text of a dataset's checksum: "rowsum64p:<hex>" of the row sum bound to `path`
+/// (the dataset's path from the root, without the leading '/').
+[[nodiscard]] std::string format_checksum(std::uint64_t row_sum, const std::string& path);
+/// The legacy text (rfmseg 0.1, no path): "rowsum64:<hex>".
+[[nodiscard]] std::string format_legacy_checksum(std::uint64_t row_sum);
+/// The path of an object from the root, without the leading '/' ("customers/recency").
+[[nodiscard]] std::string object_path(const Location& object);
+
+/// "attrsum64:<hex>" over every attribute of `object` except the two checksum attributes.
+[[nodiscard]] std::string attributes_checksum(const Location& object);
+/// Writes `attributes_checksum` on every object of `file` that has other attributes. Collective
+/// on a parallel file; call once, after the last attribute was written.
+void seal_attributes(const File& file);
+/// Paths (from the root, without '/'; "" = the root group) of every group and dataset.
+[[nodiscard]] std::vector<std::string> list_objects(const Location& where);
 
 // ---------------------------------------------------------------- writing (collective)
 
@@ -175,6 +203,11 @@ struct RawDataset {
   [[nodiscard]] std::uint64_t row_bytes() const;
 };
 [[nodiscard]] RawDataset read_raw(const Location& where, const std::string& name);
+/// Shape and element size of a dataset (no data read).
+[[nodiscard]] RawDataset dataset_shape(const Location& where, const std::string& name);
+/// Rows [first, first + count) of a dataset's first dimension as stored bytes (independent read).
+[[nodiscard]] std::vector<unsigned char> read_raw_rows(const Location& where, const std::string& name,
+                                                       std::uint64_t first, std::uint64_t count);
 
 /// Paths (relative to `where`, e.g. "customers/recency") of every dataset below `where`.
 [[nodiscard]] std::vector<std::string> list_datasets(const Location& where);

@@ -76,6 +76,10 @@ struct InputPlan {
 /// Throws InputError / ConfigError on every rank when the inputs are unusable.
 [[nodiscard]] InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config);
 
+/// The paths named by `--input` values: plain paths as given, globs expanded (sorted). Throws
+/// InputError for a glob that matches nothing.
+[[nodiscard]] std::vector<std::string> expand_inputs(const std::vector<std::string>& patterns);
+
 /// Dedup key of a line: the hash of its bytes (line end excluded) with the parsed quantity and
 /// price folded in. Two lines of one customer, invoice and day are duplicates when their keys are
 /// equal: byte-identical lines always are (up to 64-bit hash collisions, as before combining).

@@ -1,23 +1,27 @@
 #pragma once
 // Stage 9 — output. One parallel HDF5 file, written collectively, under a temporary name that is
-// renamed to the final name only when everything was written and closed on every rank. A run
-// that fails never leaves a half-written file under the final name, and never truncates an
-// existing result.
+// renamed to the final name only when everything was written, flushed to storage, closed on every
+// rank, and read back and checked against its checksums. A run that fails never leaves a
+// half-written file under the final name, and never truncates an existing result; a write error
+// on any rank (a full disk) ends the job on every rank with the operating system's reason.
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "rfmseg/errors.hpp"
 #include "rfmseg/h5.hpp"
 #include "rfmseg/mpi.hpp"
+#include "rfmseg/output_guard.hpp"
 #include "rfmseg/rfm.hpp"
 
 namespace rfmseg {
 
 class ResultFile {
  public:
-  /// Collective: checks that the output directory exists and is writable (agreed), then creates
-  /// "<final>.tmp-<id>" beside it.
-  ResultFile(const mpi::Comm& comm, std::string final_path);
+  /// Collective: checks that `final_path` may be written under `rules` (agreed), then creates
+  /// "<final>.tmp-<pid>" beside it.
+  ResultFile(const mpi::Comm& comm, std::string final_path, OutputRules rules = {});
   /// Without commit(): the temporary file is removed (rank 0); no collective call is made.
   ~ResultFile();
   ResultFile(const ResultFile&) = delete;
@@ -27,21 +31,24 @@ class ResultFile {
   [[nodiscard]] h5::Group group(const std::string& path) const { return _file->create_group(path); }
   [[nodiscard]] const std::string& temporary_path() const { return _temporary; }
 
-  /// Collective: closes the file on every rank, then rank 0 renames it to the final name.
+  /// Collective: runs `work` (the writes); a failure on any rank ends every rank with an
+  /// AgreedError that names the file and, for write errors (exit 2), the operating system's reason.
+  void write(const std::function<void()>& work);
+
+  /// Collective: seals the attributes, flushes and closes the file on every rank, reads it back
+  /// and checks every checksum, and only then renames it to the final name (rank 0).
   void commit();
 
  private:
+  [[nodiscard]] AgreedError write_failure(const std::string& what) const;
+
   const mpi::Comm& _comm;
   std::string _final;
+  OutputRules _rules;
   std::string _temporary;
   std::unique_ptr<h5::File> _file;
   bool _committed = false;
 };
-
-/// Collective: checks on rank 0 (agreed) that `final_path` can be written: its directory exists
-/// and is writable and it is not a directory. Called before the work starts, so a long job does not
-/// fail at its very end; ResultFile checks again.
-void check_output_path(const mpi::Comm& comm, const std::string& final_path);
 
 struct Segmentation;
 

@@ -12,6 +12,7 @@ struct VerifyReport {
   std::vector<std::string> problems;  ///< empty: the file is complete and intact
   std::size_t datasets = 0;           ///< datasets found
   std::size_t checksums = 0;          ///< checksums recomputed and matching
+  std::size_t legacy_checksums = 0;   ///< of those, rfmseg 0.1 checksums (no path binding)
   std::int64_t customers = 0;
   [[nodiscard]] bool ok() const { return problems.empty(); }
 };

@@ -29,7 +29,7 @@ def sums(path):
     return out
 a, b = sums(sys.argv[1]), sums(sys.argv[2])
 assert a == b and len(a) > 40, (len(a), len(b))
-assert all(v.startswith(b"rowsum64:") for v in a.values())
+assert all(v.startswith(b"rowsum64p:") for v in a.values())
 PY
 
 # damaged COPY_NAME PYTHON_SNIPPET EXPECTED_TEXT: damage a copy, expect exit 1 naming the damage.
@@ -57,6 +57,16 @@ damaged missing_dataset "del f['model/centroids']" "missing dataset model/centro
 damaged missing_checksum "del f['customers/cluster'].attrs['checksum']" "customers/cluster: no checksum attribute"
 damaged bad_cluster "d = f['customers/cluster']; d[0] = 99; d.attrs['checksum'] = np.bytes_(b'rowsum64:0000000000000000')" \
   "customers/cluster has a value outside 0..k-1"
+# Issue 12.13: checksums are bound to the dataset's path, and attributes are covered too.
+damaged swapped_datasets "f.move('customers/r_score', 'customers/tmp'); f.move('customers/f_score', 'customers/r_score')
+f.move('customers/tmp', 'customers/f_score')" "customers/f_score: checksum mismatch"
+damaged edited_run_counter "f['run'].attrs.modify('count_kept', f['run'].attrs['count_kept'] + 1)" \
+  "run: attributes changed"
+damaged edited_run_version "f['run'].attrs['version'] = '9.9.9'" "run: attributes changed"
+damaged added_run_attribute "f['run'].attrs.create('customers_note', np.int64(1))" "run: attributes changed"
+damaged edited_selection_rule "f['selection'].attrs.modify('chosen_k', 2 if f['selection'].attrs['chosen_k'] != 2 else 3)" \
+  "selection: attributes changed"
+damaged removed_seal "del f['run'].attrs['attributes_checksum']" "run: attributes without an attribute checksum"
 
 step "truncated and foreign files fail"
 head -c 20000 "$WORK/t.np3.h5" > "$WORK/truncated.h5"

@@ -1,0 +1,66 @@
+#pragma once
+// What rfmseg may replace, and who may write it. Before any work the job checks every path it
+// will write (the result, the rejects file): a path may be replaced only when nothing is there or
+// an earlier rfmseg result is (an HDF5 file with /run); anything else needs --force; an input, a
+// device, a FIFO, a socket or a directory is never replaced. While the job runs, rank 0 holds a
+// lock beside the result (RESULT.lock, flock(2): released by the kernel when the process dies), so
+// a second run writing the same result refuses at start and names the first; with the lock held,
+// temporary files of earlier runs that died are removed.
+
+#include <string>
+#include <vector>
+
+#include "rfmseg/mpi.hpp"
+
+namespace rfmseg {
+
+struct OutputRules {
+  std::vector<std::string> inputs;  ///< input paths or globs: the output must be none of them
+  bool force = false;               ///< replace a regular file that is not an rfmseg result
+  const char* what = "output";      ///< how messages name the path ("output", "rejects file")
+  const char* option = "--output";  ///< the option that sets it
+};
+
+/// Collective: checks on rank 0 (agreed) that `path` may be written: its directory exists and is
+/// writable, and what is at `path` may be replaced under `rules`. Called before the work starts,
+/// so a long job does not fail at its very end; ResultFile checks again before it commits.
+void check_output_path(const mpi::Comm& comm, const std::string& path, const OutputRules& rules = {});
+
+/// True when `path` is a regular HDF5 file with rfmseg's /run group (a result rfmseg wrote).
+[[nodiscard]] bool is_rfmseg_result(const std::string& path);
+
+/// Held by rank 0 from construction to destruction: "<path>.lock" beside the result. Collective
+/// construction; throws AgreedError (exit 1) naming the holder when another live run has it.
+/// On file systems without flock(2) the job warns and runs unlocked.
+class OutputLock {
+ public:
+  /// `option` is what a user changes to avoid the other run ("--output", "--checkpoint").
+  OutputLock(const mpi::Comm& comm, const std::string& path, const char* option = "--output");
+  ~OutputLock();
+  /// Rank 0: the lock is held (false where the file system has no flock, or the lock file cannot
+  /// be created: a missing or unwritable directory is then reported by check_output_path).
+  [[nodiscard]] bool held() const { return _fd >= 0; }
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+ private:
+  std::string _lock_path;
+  int _fd = -1;
+};
+
+/// Rank 0, with the lock held: removes "<path>.tmp-<pid>" and "<path>.probe-<pid>" files left by
+/// runs that died, with a warning each (`any_name`: every "*.tmp-<pid>" and "*.probe-<pid>" in the
+/// directory of `path`, for a checkpoint directory). Returns how many were removed.
+int remove_stale_temporaries(const std::string& path, bool any_name = false);
+
+/// Local: fsync(2)s the closed file `path` (and nothing else), so late write errors of this
+/// process's writes (full disk, NFS, Lustre) show before the file is trusted. Throws h5-independent
+/// std::runtime_error with the OS reason.
+void sync_to_storage(const std::string& path);
+
+/// Rank 0, after a failed write: the operating system's reason, found by writing and syncing a
+/// probe file in the directory of `path` ("No space left on device (ENOSPC): 0 bytes free on the
+/// file system of '/data'"), or "" when the probe succeeds.
+[[nodiscard]] std::string diagnose_write_failure(const std::string& path);
+
+}  // namespace rfmseg
