@@ -25,8 +25,9 @@ constexpr const char* customers_file = "customers.h5";
 
 // Options that do not change the result: they may differ between the run and its resumption.
 bool result_neutral(const std::string& key) {
-  static const char* const neutral[] = {"output", "checkpoint", "resume", "checkpoint-every", "collective-timeout",
-                                        "quiet", "progress", "max-memory-per-rank", "chunk-size", "config"};
+  static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
+                                        "checkpoint-every",    "collective-timeout", "quiet",
+                                        "progress", "max-memory-per-rank", "chunk-size", "config"};
   for (const char* name : neutral)
     if (key == name) return true;
   return false;

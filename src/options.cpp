@@ -22,6 +22,7 @@ po::options_description describe() {
     ("config", po::value<std::string>(), "INI file with any of these options as keys ([section] key = value, sections free); the command line overrides it")
     ("input,i", po::value<std::vector<std::string>>()->composing(), "input file or glob; repeat for several (quote globs in the shell)")
     ("output,o", po::value<std::string>(), "HDF5 result file; written under a temporary name and renamed on success")
+    ("rejects", po::value<std::string>()->default_value(""), "CSV file of every unusable line (file, line, reason, raw text; reasons as the count_<fate> counters); written like the result: under a temporary name, renamed on success")
     ("quiet,q", po::bool_switch(), "no console report on rank 0")
     ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
 
@@ -214,6 +215,7 @@ Parsed parse(const std::vector<std::string>& args) {
   RunConfig& c = result.config;
   if (vm.count("input")) c.input.paths = get<std::vector<std::string>>(vm, "input");
   if (vm.count("output")) c.output = get<std::string>(vm, "output");
+  c.rejects = get<std::string>(vm, "rejects");
   c.quiet = get<bool>(vm, "quiet");
   c.progress = get<bool>(vm, "progress");
 

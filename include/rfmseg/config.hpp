@@ -89,6 +89,7 @@ struct RunConfig {
   RfmConfig rfm;
   ModelConfig model;
   std::string output;
+  std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
   bool quiet = false;
   bool progress = false;
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)
