@@ -60,6 +60,8 @@ std::uint64_t memory_limit_bytes(std::uint64_t budget_bytes) {
 namespace {
 // A long record is quoted and buffered in pieces of this size, so memory stays near the limit.
 constexpr std::size_t text_piece_bytes = 64u << 10;
+// Each collective write moves at least this much per rank (one agreement per piece).
+constexpr std::uint64_t write_piece_min_bytes = 64u << 10;
 }  // namespace
 
 RejectRows::RejectRows(std::vector<std::string> file_paths, std::string spill_path, std::uint64_t memory_limit_bytes,
@@ -182,7 +184,7 @@ std::uint64_t RejectsFile::write() {
   const std::uint64_t mine = rows.bytes();
   const std::uint64_t offset = mpi::exscan_sum(_comm, mine);
   const std::vector<std::uint64_t> totals = mpi::allreduce(_comm, std::vector<std::uint64_t>{mine, rows.rows()}, mpi::Op::sum);
-  const std::uint64_t piece = rows.memory_limit();
+  const std::uint64_t piece = std::max<std::uint64_t>(rows.memory_limit(), write_piece_min_bytes);
   const std::uint64_t rounds = mpi::allreduce(_comm, (mine + piece - 1) / piece, mpi::Op::max);
   mpi::File file;
   collectively(_comm, [&] { file = mpi::File::create(_comm, _temporary); });
