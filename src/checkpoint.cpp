@@ -26,8 +26,9 @@ constexpr const char* customers_file = "customers.h5";
 
 // Options that do not change the result: they may differ between the run and its resumption.
 bool result_neutral(const std::string& key) {
-  static const char* const neutral[] = {"output", "checkpoint", "resume", "checkpoint-every", "collective-timeout",
-                                        "quiet", "progress", "max-memory-per-rank", "chunk-size", "config", "force"};
+  static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
+                                        "checkpoint-every",    "collective-timeout", "quiet",
+                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force"};
   for (const char* name : neutral)
     if (key == name) return true;
   return false;
@@ -78,6 +79,15 @@ void refuse_damaged(const IntegrityReport& report, const std::string& path) {
                         (report.problems.size() > 1 ? "; " + std::to_string(report.problems.size() - 1) + " more" : "") +
                         "): delete it (rm '" + path + "') to redo that step, or run without --resume to start over",
                     1);
+}
+
+// An earlier checkpoint there is replaced (force); a device or directory never is.
+OutputRules checkpoint_rules() {
+  OutputRules rules;
+  rules.force = true;
+  rules.what = "checkpoint";
+  rules.option = "--checkpoint";
+  return rules;
 }
 
 bool exists_on_root(const mpi::Comm& comm, const std::string& path) {
@@ -138,7 +148,7 @@ void Checkpoints::note_resumed(const std::string& what) {
 
 void Checkpoints::save_customers(const CustomerStage& stage) {
   // An earlier checkpoint there is replaced (force); a device or directory never is.
-  ResultFile out(_comm, _dir + "/" + customers_file, OutputRules{{}, true, "checkpoint", "--checkpoint"});
+  ResultFile out(_comm, _dir + "/" + customers_file, checkpoint_rules());
   const CustomerTable& t = stage.customers;
   const auto rows = h5::Rows::distributed(_comm, t.size());
   std::uint64_t width = 1;

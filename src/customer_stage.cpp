@@ -10,6 +10,7 @@
 #include "rfmseg/ingest.hpp"
 #include "rfmseg/memory.hpp"
 #include "rfmseg/partition.hpp"
+#include "rfmseg/rejects.hpp"
 #include "rfmseg/rfm.hpp"
 #include "rfmseg/sort.hpp"
 
@@ -75,7 +76,8 @@ constexpr std::uint64_t sort_bytes_per_customer = 256;
 
 }  // namespace
 
-CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times) {
+CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times,
+                                   RejectsFile* rejects) {
   CustomerStage stage;
   // ---- ingest + partition, in bounded rounds
   collectively(comm, [&] { stage.plan = plan_inputs(comm, config.input); });
@@ -93,6 +95,10 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   std::optional<Reader> reader;
   collectively(comm, [&] { reader.emplace(comm, stage.plan, input); });
   reader->start(comm);
+  if (rejects != nullptr) {
+    rejects->start(stage.plan, rejects::memory_limit_bytes(budget.limited() ? budget.budget() : 0));
+    reader->set_reject_sink(&rejects->sink());
+  }
 
   const bool net = config.rfm.cancellations == CancellationPolicy::net;
   CombinedBatch batch(net);
@@ -122,7 +128,8 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
     received = {};
     budget.observe(chunk, working);
     held = std::max(owned.memory_bytes() + owned.customers() * table_bytes_per_customer,
-                    owned.customers() * sort_bytes_per_customer);
+                    owned.customers() * sort_bytes_per_customer) +
+           (rejects != nullptr ? rejects->memory_bytes() : 0);
     // One agreement per round: more input anywhere? over the budget anywhere (and by how much)?
     const std::uint64_t done = reader->range_bytes() - reader->bytes_left();
     const bool over = !budget.fits(held);
@@ -140,6 +147,7 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   }
   batch.release();
   send = {};
+  if (rejects != nullptr) stage.rejected_rows = rejects->write();
   times.lap("ingest");
 
   // ---- rfm

@@ -560,8 +560,13 @@ std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at
   return pos;
 }
 
-void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
+void Reader::reject(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
   ++_counters[fate];
+  if (_rejects != nullptr) _rejects->reject(segment.file, line, fate, record);
+}
+
+void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
+  reject(fate, segment, line, record);
   auto& reported = _reported[static_cast<std::size_t>(fate)];
   if (reported >= _config.max_reported_lines) return;
   ++reported;
@@ -617,7 +622,7 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
     return;
   }
   if (customer.empty()) {
-    ++_counters[Fate::missing_customer];
+    reject(Fate::missing_customer, segment, line, record);
     return;
   }
   std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};

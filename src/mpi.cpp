@@ -84,6 +84,73 @@ ScopedDatatype::~ScopedDatatype() {
   }
 }
 
+// ---------------------------------------------------------------- MPI-IO
+
+namespace {
+MPI_Offset checked_offset(std::uint64_t value, const std::string& path) {
+  if (value > static_cast<std::uint64_t>(std::numeric_limits<MPI_Offset>::max()))
+    throw Error("offset " + std::to_string(value) + " in '" + path + "' exceeds MPI_Offset");
+  return static_cast<MPI_Offset>(value);
+}
+
+// A collective MPI-IO call under the watchdog (`what` a string literal); errors name the file.
+template <class Call>
+void file_call(const char* what, const std::string& path, Call&& call) {
+  int rc = MPI_SUCCESS;
+  {
+    const watchdog::Collective scope(what);
+    rc = call();
+  }
+  check(rc, (std::string(what) + " on '" + path + "'").c_str());
+}
+}  // namespace
+
+File File::create(const Comm& comm, const std::string& path) {
+  File file;
+  file._path = path;
+  file_call("MPI_File_open", path, [&] {
+    return MPI_File_open(comm.native(), path.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &file._file);
+  });
+  return file;
+}
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    _file = other._file;  // a handle still open here is dropped, as in the destructor
+    _path = std::move(other._path);
+    other._file = MPI_FILE_NULL;
+  }
+  return *this;
+}
+
+void File::write_at_all(std::uint64_t offset, std::span<const char> bytes) {
+  const int count = checked_int(bytes.size(), "MPI_File_write_at_all count");
+  const MPI_Offset at = checked_offset(offset, _path);
+  (void)checked_offset(offset + bytes.size(), _path);
+  MPI_Status status{};
+  file_call("MPI_File_write_at_all", _path,
+            [&] { return MPI_File_write_at_all(_file, at, bytes.data(), count, MPI_BYTE, &status); });
+  int written = 0;
+  check(MPI_Get_count(&status, MPI_BYTE, &written), "MPI_Get_count");
+  if (written != count)
+    throw Error("MPI_File_write_at_all on '" + _path + "' wrote " + std::to_string(written) + " of " +
+                std::to_string(count) + " bytes");
+}
+
+void File::set_size(std::uint64_t bytes) {
+  const MPI_Offset size = checked_offset(bytes, _path);
+  file_call("MPI_File_set_size", _path, [&] { return MPI_File_set_size(_file, size); });
+}
+
+void File::sync() {
+  file_call("MPI_File_sync", _path, [&] { return MPI_File_sync(_file); });
+}
+
+void File::close() {
+  file_call("MPI_File_close", _path, [&] { return MPI_File_close(&_file); });
+  _file = MPI_FILE_NULL;
+}
+
 MPI_Op native_op(Op op) {
   switch (op) {
     case Op::sum: return MPI_SUM;

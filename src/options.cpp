@@ -23,6 +23,7 @@ po::options_description describe() {
     ("input,i", po::value<std::vector<std::string>>()->composing(), "input file or glob; repeat for several (quote globs in the shell)")
     ("output,o", po::value<std::string>(), "HDF5 result file; written under a temporary name, read back and verified, renamed on success. An existing file there is replaced only when it is an rfmseg result (see --force)")
     ("force", po::bool_switch(), "replace an existing file at --output that is not an rfmseg result (never an input, never a device, FIFO or directory)")
+    ("rejects", po::value<std::string>()->default_value(""), "CSV file of every unusable line (file, line, reason, raw text; reasons as the count_<fate> counters); written like the result: under a temporary name, renamed on success")
     ("quiet,q", po::bool_switch(), "no console report on rank 0")
     ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
 
@@ -215,6 +216,7 @@ Parsed parse(const std::vector<std::string>& args) {
   RunConfig& c = result.config;
   if (vm.count("input")) c.input.paths = get<std::vector<std::string>>(vm, "input");
   if (vm.count("output")) c.output = get<std::string>(vm, "output");
+  c.rejects = get<std::string>(vm, "rejects");
   c.quiet = get<bool>(vm, "quiet");
   c.force = get<bool>(vm, "force");
   c.progress = get<bool>(vm, "progress");

@@ -10,6 +10,8 @@
 #include <hdf5.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -62,6 +64,15 @@ std::string human_bytes(double bytes) {
   return text;
 }
 
+// The path with its directory resolved (symbolic links, "..", "."), the last name as given, and
+// that name followed too when it is a link: what a rename onto `path` would replace.
+std::string resolved_path(const std::string& path) {
+  char buffer[PATH_MAX];
+  if (::realpath(path.c_str(), buffer) != nullptr) return buffer;
+  if (::realpath(directory_of(path).c_str(), buffer) != nullptr) return std::string(buffer) + "/" + base_name(path);
+  return path;
+}
+
 // Rank 0: the checks of check_output_path; throws ConfigError.
 void check_on_root(const std::string& path, const OutputRules& rules) {
   const std::string what = rules.what;
@@ -71,6 +82,12 @@ void check_on_root(const std::string& path, const OutputRules& rules) {
   if (::stat(dir.c_str(), &st) != 0) throw ConfigError(what + " directory '" + dir + "' does not exist");
   if (!S_ISDIR(st.st_mode)) throw ConfigError(what + " directory '" + dir + "' is not a directory");
   if (::access(dir.c_str(), W_OK) != 0) throw ConfigError(what + " directory '" + dir + "' is not writable");
+
+  // Never another output of this run: compared by resolved directory and name (the files may
+  // not exist yet).
+  for (const auto& other : rules.other_outputs)
+    if (!other.empty() && resolved_path(other) == resolved_path(path))
+      throw ConfigError(what + " '" + path + "' is the same file as '" + other + "'; give it a name of its own");
 
   struct stat link{};
   if (::lstat(path.c_str(), &link) == 0) {
@@ -100,10 +117,9 @@ void check_on_root(const std::string& path, const OutputRules& rules) {
       throw ConfigError(what + " '" + path +
                         "' is a symbolic link: the result would replace the link, not the file it points to; give "
                         "the file's own path, or --force to replace the link");
-    if (!S_ISLNK(link.st_mode) && !rules.force && !is_rfmseg_result(path))
-      throw ConfigError(what + " '" + path +
-                        "' exists and is not an rfmseg result (no HDF5 /run group): refusing to replace it; choose "
-                        "another " + rules.option + " or add --force");
+    if (!S_ISLNK(link.st_mode) && !rules.force && !rules.replaceable(path))
+      throw ConfigError(what + " '" + path + "' exists and is not " + rules.replaceable_what +
+                        ": refusing to replace it; choose another " + rules.option + " or add --force");
   }
   // access(W_OK) says yes to root everywhere (even /proc) and knows nothing of read-only or full
   // file systems: create and remove a probe file beside the result instead, before any work.
@@ -137,6 +153,18 @@ bool is_rfmseg_result(const std::string& path) {
   H5Fclose(file);
   H5Eclear2(H5E_DEFAULT);
   return result;
+}
+
+bool is_rfmseg_rejects(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  static constexpr char header[] = "file,line,reason,text\n";
+  char start[sizeof header] = {};
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  const std::size_t got = std::fread(start, 1, sizeof header - 1, file);
+  std::fclose(file);
+  return got == sizeof header - 1 && std::memcmp(start, header, sizeof header - 1) == 0;
 }
 
 void check_output_path(const mpi::Comm& comm, const std::string& path, const OutputRules& rules) {

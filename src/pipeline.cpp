@@ -18,6 +18,7 @@
 #include "rfmseg/ingest.hpp"
 #include "rfmseg/output.hpp"
 #include "rfmseg/partition.hpp"
+#include "rfmseg/rejects.hpp"
 #include "rfmseg/rfm.hpp"
 #include "rfmseg/sort.hpp"
 #include "rfmseg/version.hpp"
@@ -213,22 +214,28 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   // Data safety before any work: what may be replaced, and nobody else writing it.
   // The lock first: with it held, temporary files of dead runs are removed before the directory
   // is probed (a dead run's temporary file may be what filled the disk).
-  const OutputRules output_rules{config.input.paths, config.force, "output", "--output"};
+  OutputRules output_rules;
+  output_rules.inputs = config.input.paths;
+  output_rules.force = config.force;
   const OutputLock output_lock(comm, config.output);
   if (comm.is_root() && output_lock.held()) remove_stale_temporaries(config.output);
   check_output_path(comm, config.output, output_rules);
+  std::optional<RejectsFile> rejects;
+  if (!config.rejects.empty()) rejects.emplace(comm, config.rejects, output_rules, config.output);
   std::optional<Checkpoints> checkpoints;
   if (!config.reliability.checkpoint_dir.empty()) checkpoints.emplace(comm, config);
   CustomerStage stage;
   bool resumed = false;
-  if (checkpoints && config.reliability.resume) {
+  if (checkpoints && config.reliability.resume && rejects && talk)
+    std::fprintf(stderr, "rfmseg: --rejects: reading the input again (checkpoints hold no rejected lines)\n");
+  if (checkpoints && config.reliability.resume && !rejects) {
     collectively(comm, [&] { stage.plan = plan_inputs(comm, config.input); });
     checkpoints->set_fingerprint(stage.plan);
     resumed = checkpoints->load_customers(stage);
     if (resumed) times.lap("load_checkpoint");
   }
   if (!resumed) {
-    stage = build_customer_table(comm, config, times);
+    stage = build_customer_table(comm, config, times, rejects ? &*rejects : nullptr);
     if (checkpoints) {
       checkpoints->set_fingerprint(stage.plan);
       checkpoints->save_customers(stage);
@@ -291,6 +298,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       for (std::size_t f = 0; f < fate_count; ++f)
         h5::write_attribute(run, std::string("count_") + fate_name(static_cast<Fate>(f)), counters.fates[f]);
       h5::write_attribute(run, "bad_line_examples", bad_text);
+      h5::write_attribute(run, "rejects_file", config.rejects);
       h5::write_attribute(run, "bytes_read", static_cast<std::int64_t>(bytes_read));
       h5::write_attribute(run, "bytes_shuffled", static_cast<std::int64_t>(stage.bytes_shuffled));
       h5::write_attribute(run, "shuffle_rounds", static_cast<std::int64_t>(stage.shuffle_rounds));
@@ -302,6 +310,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     });
     result.commit();
   }
+  if (rejects) rejects->commit();  // only once the result itself is in place
   if (checkpoints) checkpoints->remove_all();  // the result exists: nothing left to resume
 
   if (talk) {
@@ -315,6 +324,9 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     if (counters.blank_lines) std::printf(", blank %lld", static_cast<long long>(counters.blank_lines));
     std::printf("\n");
     if (!bad_text.empty()) std::printf("first unusable lines:\n%s", bad_text.c_str());
+    if (rejects)
+      std::printf("rejects: %llu unusable line(s) in %s\n", static_cast<unsigned long long>(stage.rejected_rows),
+                  rejects->path().c_str());
     std::printf("customers %llu, snapshot %s, frequency = %s\n", static_cast<unsigned long long>(total_customers),
                 format_day(snapshot).c_str(), frequency_name(frequency));
     std::printf("time:");

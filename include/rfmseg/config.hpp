@@ -90,6 +90,7 @@ struct RunConfig {
   ModelConfig model;
   std::string output;
   bool force = false;    ///< replace a file at `output` that is not an rfmseg result
+  std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
   bool quiet = false;
   bool progress = false;
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)

@@ -58,6 +58,15 @@ struct BadLine {
   std::string excerpt;
 };
 
+/// Receives every line whose fate the reader decides (the reader fates: it cannot be used), with
+/// its input file index, physical line number (its first, for a record spanning lines) and raw
+/// bytes (line end excluded), in input order. Lines that reach the owner never come here.
+class RejectSink {
+ public:
+  virtual ~RejectSink() = default;
+  virtual void reject(std::uint32_t file, std::uint64_t line, Fate fate, std::string_view record) = 0;
+};
+
 struct InputFile {
   std::string path;
   std::uint64_t size = 0;
@@ -223,6 +232,8 @@ class Reader {
   [[nodiscard]] const CleaningCounters& counters() const { return _counters; }
   [[nodiscard]] const std::vector<BadLine>& bad_lines() const { return _bad_lines; }
   [[nodiscard]] std::uint64_t bytes_read() const { return _bytes_read; }
+  /// Every line with a reader fate also goes to `sink` (nullptr: none; not owned).
+  void set_reject_sink(RejectSink* sink) { _rejects = sink; }
 
  private:
   struct Segment {
@@ -241,6 +252,8 @@ class Reader {
   void interpret(const Segment& segment, std::string_view record, const std::string_view* fields,
                  std::size_t field_total, std::uint64_t line, CombinedBatch& out);
   void report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record);
+  /// Counts a line with a reader fate and hands it to the reject sink (report() calls it).
+  void reject(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record);
 
   const InputPlan& _plan;
   InputConfig _config;
@@ -258,6 +271,7 @@ class Reader {
   std::vector<std::uint64_t> _counts;          ///< [quotes per file..., newlines per file...]
   std::vector<std::uint32_t> _delimiters;      ///< delimiter offsets of the current plain record
   CachedDateParser _dates;
+  RejectSink* _rejects = nullptr;
 };
 
 }  // namespace rfmseg

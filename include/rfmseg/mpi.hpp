@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace rfmseg::mpi {
@@ -73,6 +74,40 @@ class Comm {
   MPI_Comm _comm = MPI_COMM_NULL;
   int _rank = 0;
   int _size = 1;
+};
+
+// ---------------------------------------------------------------- MPI-IO
+
+/// A file opened with MPI-IO on every rank of a communicator, for writing at explicit offsets.
+/// Move-only. Errors come back as mpi::Error with MPI_Error_string (MPI-IO returns them by
+/// default). Open, collective writes, sync and close are collective: call them on every rank.
+/// Without close() the destructor drops the handle without closing it (a collective close on an
+/// error path could block; Open MPI closes it at MPI_Finalize), like h5::File::abandon.
+class File {
+ public:
+  File() = default;
+  /// Collective: creates (or opens) `path` write-only.
+  static File create(const Comm& comm, const std::string& path);
+  ~File() = default;
+  File(File&& other) noexcept : _file(other._file), _path(std::move(other._path)) { other._file = MPI_FILE_NULL; }
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  [[nodiscard]] bool is_open() const { return _file != MPI_FILE_NULL; }
+  /// Collective: writes `bytes` at byte `offset` (a rank may pass none); throws unless all of
+  /// them were written.
+  void write_at_all(std::uint64_t offset, std::span<const char> bytes);
+  /// Collective: sets the file's size (truncates or extends).
+  void set_size(std::uint64_t bytes);
+  /// Collective: flushes to storage.
+  void sync();
+  /// Collective: closes the file.
+  void close();
+
+ private:
+  MPI_File _file = MPI_FILE_NULL;
+  std::string _path;
 };
 
 // ---------------------------------------------------------------- datatypes

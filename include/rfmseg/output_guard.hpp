@@ -14,20 +14,25 @@
 
 namespace rfmseg {
 
+/// True when `path` is a regular HDF5 file with rfmseg's /run group (a result rfmseg wrote).
+[[nodiscard]] bool is_rfmseg_result(const std::string& path);
+/// True when `path` is a regular file starting with rfmseg's rejects header "file,line,reason,text".
+[[nodiscard]] bool is_rfmseg_rejects(const std::string& path);
+
 struct OutputRules {
   std::vector<std::string> inputs;  ///< input paths or globs: the output must be none of them
-  bool force = false;               ///< replace a regular file that is not an rfmseg result
+  bool force = false;               ///< replace a regular file that `replaceable` does not accept
   const char* what = "output";      ///< how messages name the path ("output", "rejects file")
   const char* option = "--output";  ///< the option that sets it
+  bool (*replaceable)(const std::string&) = &is_rfmseg_result;  ///< what may be replaced without --force
+  const char* replaceable_what = "an rfmseg result (no HDF5 /run group)";  ///< for the message
+  std::vector<std::string> other_outputs;  ///< further paths of this run it must differ from
 };
 
 /// Collective: checks on rank 0 (agreed) that `path` may be written: its directory exists and is
 /// writable, and what is at `path` may be replaced under `rules`. Called before the work starts,
 /// so a long job does not fail at its very end; ResultFile checks again before it commits.
 void check_output_path(const mpi::Comm& comm, const std::string& path, const OutputRules& rules = {});
-
-/// True when `path` is a regular HDF5 file with rfmseg's /run group (a result rfmseg wrote).
-[[nodiscard]] bool is_rfmseg_result(const std::string& path);
 
 /// Held by rank 0 from construction to destruction: "<path>.lock" beside the result. Collective
 /// construction; throws AgreedError (exit 1) naming the holder when another live run has it.

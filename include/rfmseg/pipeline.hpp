@@ -47,10 +47,15 @@ struct CustomerStage {
   FrequencyMode frequency = FrequencyMode::automatic;
   std::uint64_t bytes_read = 0, bytes_shuffled = 0, shuffle_rounds = 0;  ///< global
   std::uint64_t memory_budget_per_rank = 0;  ///< resolved --max-memory-per-rank (smallest over ranks; 0 = no limit)
+  std::uint64_t rejected_rows = 0;           ///< rows written to the --rejects file (global)
 };
 
-/// Collective: input → one exact RFM row per customer, sorted by id across ranks.
-[[nodiscard]] CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times);
+class RejectsFile;
+
+/// Collective: input → one exact RFM row per customer, sorted by id across ranks. With `rejects`,
+/// every line with a reader fate is written to its temporary file (not yet committed).
+[[nodiscard]] CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times,
+                                                 RejectsFile* rejects = nullptr);
 
 /// The elbow sweep: one K-means fit per k of --k-range, with its quality metrics.
 struct Sweep {
