@@ -86,6 +86,7 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
     throw_over_budget(budget.minimum_working_bytes(), smallest);
   }
   InputConfig input = config.input;
+  input.snapshot_day = config.rfm.snapshot_day;  // the result is as of the snapshot
   stage.memory_budget_per_rank =
       mpi::allreduce<std::uint64_t>(comm, budget.limited() ? budget.budget() : UINT64_MAX, mpi::Op::min);
   if (stage.memory_budget_per_rank == UINT64_MAX) stage.memory_budget_per_rank = 0;  // no rank is limited

@@ -25,6 +25,7 @@ const char* fate_name(Fate fate) {
     case Fate::bad_number: return "bad_number";
     case Fate::bad_date: return "bad_date";
     case Fate::missing_customer: return "missing_customer";
+    case Fate::after_snapshot: return "after_snapshot";
     case Fate::duplicate: return "duplicate";
     case Fate::cancellation: return "cancellation";
     case Fate::zero_quantity: return "zero_quantity";
@@ -351,7 +352,10 @@ constexpr std::uint64_t read_block_bytes = 2u << 20;
 }  // namespace
 
 Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& config)
-    : _plan(plan), _config(config), _dates(config.date_format, config.day_first) {
+    : _plan(plan),
+      _config(config),
+      _dates(config.date_format, config.day_first),
+      _last_day(config.snapshot_day.value_or(INT32_MAX)) {
   // Rank r owns records that start in [r*B/P, (r+1)*B/P) of the concatenated data regions.
   const std::uint64_t total = plan.data_bytes;
   const auto p = static_cast<std::uint64_t>(comm.size());
@@ -618,6 +622,10 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   }
   if (customer.empty()) {
     ++_counters[Fate::missing_customer];
+    return;
+  }
+  if (day > _last_day) {
+    ++_counters[Fate::after_snapshot];
     return;
   }
   std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};

@@ -32,6 +32,8 @@ struct InputConfig {
   DateFormat date_format = DateFormat::automatic;
   bool day_first = false;
   bool decimal_comma = false;
+  /// --snapshot: lines dated after it are counted as after_snapshot and not used (as of that day).
+  std::optional<std::int32_t> snapshot_day;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
   int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
   /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle

@@ -28,13 +28,14 @@ enum class Fate : std::uint8_t {
   bad_number,         ///< quantity, price or amount is not a number in range
   bad_date,           ///< not a date in an accepted layout, or not a real day
   missing_customer,   ///< empty customer id
+  after_snapshot,     ///< dated after --snapshot (the result is as of that day)
   duplicate,          ///< byte-identical to an earlier line
   cancellation,       ///< invoice starting with C, or negative quantity
   zero_quantity,
   nonpositive_price,
   kept,
 };
-inline constexpr std::size_t fate_count = 10;
+inline constexpr std::size_t fate_count = 11;
 [[nodiscard]] const char* fate_name(Fate fate);
 
 inline constexpr std::size_t max_customer_id_bytes = 256;
@@ -254,6 +255,7 @@ class Reader {
   std::vector<std::uint64_t> _counts;          ///< [quotes per file..., newlines per file...]
   std::vector<std::uint32_t> _delimiters;      ///< delimiter offsets of the current plain record
   CachedDateParser _dates;
+  std::int32_t _last_day;                      ///< lines dated later are after_snapshot
 };
 
 }  // namespace rfmseg

@@ -33,8 +33,8 @@ import time
 import h5py
 import numpy as np
 
-FATES = ["bad_field_count", "bad_customer_id", "bad_number", "bad_date", "missing_customer", "duplicate",
-         "cancellation", "zero_quantity", "nonpositive_price", "kept"]
+FATES = ["bad_field_count", "bad_customer_id", "bad_number", "bad_date", "missing_customer", "after_snapshot",
+         "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
 COUNTERS = ["lines", "blank_lines"] + FATES
 RANKS = (1, 3)
 NOBODY = 65534
