@@ -141,6 +141,7 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   }
   batch.release();
   send = {};
+  collectively(comm, [&] { recheck_input_sizes(comm, stage.plan); });
   times.lap("ingest");
 
   // ---- rfm

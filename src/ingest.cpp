@@ -185,6 +185,17 @@ std::size_t read_at(int fd, char* into, std::size_t length, std::uint64_t offset
   return done;
 }
 
+// Reads exactly `length` bytes at `offset`, all of them inside the size the plan saw: a short
+// read means the file shrank while it was read (a truncating writer, a rotated log).
+void read_planned(int fd, char* into, std::size_t length, std::uint64_t offset, const std::string& path,
+                  std::uint64_t planned_size) {
+  if (read_at(fd, into, length, offset, path) == length) return;
+  struct stat st{};
+  const std::uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  throw InputError("input '" + path + "' shrank from " + std::to_string(planned_size) + " to " + std::to_string(size) +
+                   " bytes while being read");
+}
+
 std::vector<std::string> expand_inputs(const std::vector<std::string>& patterns) {
   std::vector<std::string> paths;
   for (const auto& pattern : patterns) {
@@ -231,7 +242,8 @@ HeaderInfo read_header(const std::string& path, std::uint64_t size, bool has_hea
   std::size_t want = 1 << 16;
   while (true) {
     buffer.resize(std::min<std::uint64_t>(want, size));
-    const std::size_t got = read_at(file.fd(), buffer.data(), buffer.size(), 0, path);
+    read_planned(file.fd(), buffer.data(), buffer.size(), 0, path, size);
+    const std::size_t got = buffer.size();
     const std::string_view text(buffer.data(), got);
     std::size_t end = csv::find_record_end(text, 0, quote);
     if (end == std::string_view::npos && got == size) end = got;  // single record without newline
@@ -342,6 +354,32 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
   return plan;
 }
 
+void recheck_input_sizes(const mpi::Comm& comm, const InputPlan& plan) {
+  std::string error, warnings;
+  if (comm.is_root()) {
+    for (const auto& file : plan.files) {
+      struct stat st{};
+      if (::stat(file.path.c_str(), &st) != 0) {
+        error = "input '" + file.path + "' disappeared while being read: " + std::strerror(errno);
+        break;
+      }
+      const auto size = static_cast<std::uint64_t>(st.st_size);
+      if (size < file.size) {
+        error = "input '" + file.path + "' shrank from " + std::to_string(file.size) + " to " + std::to_string(size) +
+                " bytes while being read";
+        break;
+      }
+      if (size > file.size)
+        warnings += "rfmseg: warning: input '" + file.path + "' grew from " + std::to_string(file.size) + " to " +
+                    std::to_string(size) + " bytes while being read; the " + std::to_string(size - file.size) +
+                    " bytes appended were ignored\n";
+    }
+  }
+  mpi::broadcast(comm, error);
+  if (!error.empty()) throw InputError(error);
+  if (comm.is_root()) std::fputs(warnings.c_str(), stderr);
+}
+
 // ---------------------------------------------------------------- Reader
 
 namespace {
@@ -394,8 +432,8 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
     FileHandle handle(file.path);
     for (std::uint64_t pos = segment.begin; pos < segment.end;) {
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), segment.end - pos));
-      const std::size_t got = read_at(handle.fd(), buffer.data(), want, pos, file.path);
-      if (got == 0) break;
+      read_planned(handle.fd(), buffer.data(), want, pos, file.path, file.size);
+      const std::size_t got = want;
       std::uint64_t quotes = 0, newlines = 0;
       csv::count_two({buffer.data(), got}, config.quote, '\n', quotes, newlines);
       counts[segment.file] += quotes;
@@ -431,14 +469,15 @@ void Reader::align(Segment& segment, int fd) {
   const auto& file = _plan.files[segment.file];
   if (segment.begin == file.data_begin) return;  // first record of the data region
   char previous = 0;
-  read_at(fd, &previous, 1, segment.begin - 1, file.path);
+  read_planned(fd, &previous, 1, segment.begin - 1, file.path, file.size);
   if (previous == '\n' && !segment.quoted_at_begin) return;
   // Skip to just after the first newline outside quotes.
   bool in_quotes = segment.quoted_at_begin;
   std::vector<char> buffer(1 << 16);
   std::uint64_t pos = segment.begin;
   while (pos < file.size) {
-    const std::size_t got = read_at(fd, buffer.data(), buffer.size(), pos, file.path);
+    const auto got = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), file.size - pos));
+    read_planned(fd, buffer.data(), got, pos, file.path, file.size);
     for (std::size_t i = 0; i < got; ++i) {
       const char c = buffer[i];
       if (c == _config.quote) in_quotes = !in_quotes;
@@ -478,7 +517,8 @@ bool Reader::next(CombinedBatch& out, std::uint64_t chunk_bytes) {
         _buffer.shrink_to_fit();
         _buffer.resize(want);
       }
-      const std::size_t got = read_at(handle.fd(), _buffer.data(), want, segment.cursor, file.path);
+      read_planned(handle.fd(), _buffer.data(), want, segment.cursor, file.path, file.size);
+      const std::size_t got = want;
       const bool at_eof = segment.cursor + got >= file.size;
       consumed = parse_block(segment, {_buffer.data(), got}, at_eof, out);
       if (consumed > 0 || at_eof) break;

@@ -77,6 +77,11 @@ struct InputPlan {
 /// Throws InputError / ConfigError on every rank when the inputs are unusable.
 [[nodiscard]] InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config);
 
+/// Collective, after the input was read: a file that is now smaller than planned shrank while it
+/// was read (InputError on every rank: what was read may be torn); one that grew had data appended
+/// after the start, which the run ignored (a warning on rank 0).
+void recheck_input_sizes(const mpi::Comm& comm, const InputPlan& plan);
+
 /// Dedup key of a line: the hash of its bytes (line end excluded) with the parsed quantity and
 /// price folded in. Two lines of one customer, invoice and day are duplicates when their keys are
 /// equal: byte-identical lines always are (up to 64-bit hash collisions, as before combining).
