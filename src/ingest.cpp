@@ -10,9 +10,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "rfmseg/date.hpp"
 #include "rfmseg/errors.hpp"
+#include "rfmseg/excerpt.hpp"
 #include "rfmseg/hash.hpp"
 #include "rfmseg/number.hpp"
 
@@ -35,13 +37,117 @@ const char* fate_name(Fate fate) {
   return "?";
 }
 
+std::int64_t CleaningCounters::unparseable() const {
+  std::int64_t sum = 0;
+  for (std::size_t f = 0; f < fate_count; ++f)
+    if (is_unparseable(static_cast<Fate>(f))) sum += fates[f];
+  return sum;
+}
+
 void CleaningCounters::reduce(const mpi::Comm& comm) {
   std::vector<std::int64_t> all{lines, blank_lines};
   all.insert(all.end(), fates.begin(), fates.end());
+  all.insert(all.end(), evidence.begin(), evidence.end());
   all = mpi::allreduce(comm, std::move(all), mpi::Op::sum);
   lines = all[0];
   blank_lines = all[1];
-  std::copy(all.begin() + 2, all.end(), fates.begin());
+  std::copy(all.begin() + 2, all.begin() + 2 + fate_count, fates.begin());
+  std::copy(all.begin() + 2 + fate_count, all.end(), evidence.begin());
+}
+
+std::string format_counters(const CleaningCounters& counters) {
+  std::string text = "lines " + std::to_string(counters.lines) + ": kept " + std::to_string(counters[Fate::kept]);
+  for (std::size_t f = 0; f < fate_count; ++f)
+    if (counters.fates[f] != 0 && static_cast<Fate>(f) != Fate::kept)
+      text += std::string(", ") + fate_name(static_cast<Fate>(f)) + " " + std::to_string(counters.fates[f]);
+  if (counters.blank_lines != 0) text += ", blank " + std::to_string(counters.blank_lines);
+  return text;
+}
+
+std::string describe_bad_line(const BadLine& bad, const InputPlan& plan) {
+  return plan.files[bad.file].path + ":" + std::to_string(bad.line) + ": " + fate_name(bad.fate) + ": " + bad.excerpt;
+}
+
+std::vector<std::string> dropped_line_hints(const CleaningCounters& counters, const InputConfig& config,
+                                            bool all_dropped) {
+  // The kinds worth a sentence: at least a tenth of the lines in question, most frequent first.
+  const std::int64_t unparseable = counters.unparseable();
+  std::vector<Fate> kinds;
+  for (std::size_t f = 0; f < fate_count; ++f) {
+    const auto fate = static_cast<Fate>(f);
+    const std::int64_t n = counters[fate];
+    if (n == 0) continue;
+    if (is_unparseable(fate) ? 10 * n >= unparseable
+                             : all_dropped && (fate == Fate::missing_customer || fate == Fate::after_snapshot) &&
+                                   10 * n >= counters.lines)
+      kinds.push_back(fate);
+  }
+  std::stable_sort(kinds.begin(), kinds.end(), [&](Fate a, Fate b) { return counters[a] > counters[b]; });
+  const auto share = [&](Evidence e, Fate fate) {  // "N of the M <fate> lines"
+    return std::to_string(counters[e]) + " of the " + std::to_string(counters[fate]) + " " + fate_name(fate) + " lines";
+  };
+  const auto most = [&](Fate fate, std::initializer_list<Evidence> candidates) {  // best evidence for a majority
+    Evidence best = *candidates.begin();
+    for (const Evidence e : candidates)
+      if (counters[e] > counters[best]) best = e;
+    return 2 * counters[best] >= counters[fate] ? std::optional<Evidence>(best) : std::nullopt;
+  };
+  std::vector<std::string> hints;
+  for (const Fate fate : kinds) {
+    switch (fate) {
+      case Fate::bad_number:
+        if (!config.decimal_comma && most(fate, {Evidence::decimal_comma}))
+          hints.push_back(share(Evidence::decimal_comma, fate) +
+                          " hold numbers with ',' as the decimal separator: add --decimal-comma");
+        else if (config.decimal_comma && most(fate, {Evidence::decimal_point}))
+          hints.push_back(share(Evidence::decimal_point, fate) +
+                          " hold numbers with '.' as the decimal separator: drop --decimal-comma");
+        else
+          hints.push_back("bad_number: check the number columns (--col-quantity, --col-price or --col-amount) and "
+                          "--decimal-comma; numbers are [+-]digits[.digits], without exponents or thousands separators");
+        break;
+      case Fate::bad_field_count:
+        if (const auto e = most(fate, {Evidence::semicolon, Evidence::tab, Evidence::comma, Evidence::pipe})) {
+          static constexpr const char* names[] = {"';'", "tabs", "','", "'|'"};
+          static constexpr const char* options[] = {"semicolon", "tab", "comma", "'|'"};
+          const auto i = static_cast<std::size_t>(*e) - static_cast<std::size_t>(Evidence::semicolon);
+          hints.push_back(share(*e, fate) + " contain " + names[i] + ": the file may be separated by them: set --delimiter " +
+                          options[i]);
+        } else {
+          hints.push_back("bad_field_count: lines have another number of fields than the header: check --delimiter "
+                          "and the quoting (an unclosed quote joins the lines after it)");
+        }
+        break;
+      case Fate::bad_date:
+        if (const auto e = most(fate, {Evidence::iso, Evidence::mdy, Evidence::dmy, Evidence::yyyymmdd, Evidence::dd_mon_yy})) {
+          static constexpr const char* formats[] = {"iso", "mdy", "dmy", "yyyymmdd", "dd-mon-yy"};
+          const auto i = static_cast<std::size_t>(*e) - static_cast<std::size_t>(Evidence::iso);
+          hints.push_back(share(*e, fate) + " hold dates in the " + formats[i] + " layout: set --date-format " +
+                          formats[i] + (*e == Evidence::dmy ? " (or --day-first)" : ""));
+        } else {
+          hints.push_back("bad_date: check --date-format and --day-first, and the date column (--col-date); README "
+                          "Dates lists the accepted layouts");
+        }
+        break;
+      case Fate::bad_customer_id:
+        if (most(fate, {Evidence::control_id}))
+          hints.push_back(share(Evidence::control_id, fate) +
+                          " have control bytes (tab, NUL, ESC, ...) in the customer id: check --col-customer and "
+                          "--delimiter");
+        else
+          hints.push_back("bad_customer_id: customer ids longer than " + std::to_string(max_customer_id_bytes) +
+                          " bytes: check the customer column (--col-customer)");
+        break;
+      case Fate::missing_customer:
+        hints.push_back("missing_customer: the customer id column is empty: check --col-customer");
+        break;
+      case Fate::after_snapshot:
+        hints.push_back("after_snapshot: the lines are dated after --snapshot: choose a later snapshot");
+        break;
+      default: break;
+    }
+  }
+  return hints;
 }
 
 bool InputPlan::all_have_invoice() const {
@@ -333,7 +439,7 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
     if (!splitter.split(csv::strip_line_end(header), fields))
       throw InputError(file.path + ":1: the header has an unclosed quote");
     if (config.has_header && fields.size() <= 1 && !dialect.whitespace && config.columns.customer.empty())
-      throw InputError(file.path + ": the header [" + std::string(csv::strip_line_end(header)) +
+      throw InputError(file.path + ": the header [" + printable_excerpt(csv::strip_line_end(header), 1024) +
                        "] has a single column; set --delimiter or map the columns");
     file.layout = resolve_layout(config, dialect, fields, file.path);
     // Without a header, the first record fixes the field count of the file.
@@ -596,6 +702,7 @@ std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at
     }
     if (!_splitters[segment.file].split(record, _fields)) {
       ++_counters.lines;
+      gather_evidence(Fate::bad_field_count, segment, record, nullptr);
       report(Fate::bad_field_count, segment, line, record);
       continue;
     }
@@ -609,11 +716,52 @@ void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::
   auto& reported = _reported[static_cast<std::size_t>(fate)];
   if (reported >= _config.max_reported_lines) return;
   ++reported;
-  std::string excerpt(record.substr(0, 120));
-  for (auto& c : excerpt)
-    if (c == '\n' || c == '\r') c = ' ';
-  if (record.size() > 120) excerpt += "...";
-  _bad_lines.push_back({fate, segment.file, line, std::move(excerpt)});
+  _bad_lines.push_back({fate, segment.file, line, printable_excerpt(record)});
+}
+
+void Reader::gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
+                             std::string_view customer) {
+  const Layout& layout = _plan.files[segment.file].layout;
+  const auto field = [&](int column) { return fields[static_cast<std::size_t>(column)]; };
+  switch (fate) {
+    case Fate::bad_number: {
+      // Would the other decimal separator have read every number of the line?
+      const bool comma = !_config.decimal_comma;
+      std::int64_t quantity = 0, micros = 0;
+      const bool read = layout.has_amount() ? parse_micros(field(layout.amount), micros, comma)
+                                            : parse_quantity(field(layout.quantity), quantity) &&
+                                                  parse_micros(field(layout.price), micros, comma);
+      if (read) ++_counters[comma ? Evidence::decimal_comma : Evidence::decimal_point];
+      break;
+    }
+    case Fate::bad_field_count: {
+      const char delimiter = layout.dialect.whitespace ? '\t' : layout.dialect.delimiter;
+      const std::pair<char, Evidence> candidates[] = {
+          {';', Evidence::semicolon}, {'\t', Evidence::tab}, {',', Evidence::comma}, {'|', Evidence::pipe}};
+      for (const auto& [c, evidence] : candidates)
+        if (c != delimiter && record.find(c) != std::string_view::npos) ++_counters[evidence];
+      break;
+    }
+    case Fate::bad_date: {
+      const std::string_view text = field(layout.date);
+      const std::pair<DateParser, Evidence> layouts[] = {
+          {DateParser(DateFormat::iso), Evidence::iso},           {DateParser(DateFormat::slash, false), Evidence::mdy},
+          {DateParser(DateFormat::slash, true), Evidence::dmy},    {DateParser(DateFormat::yyyymmdd), Evidence::yyyymmdd},
+          {DateParser(DateFormat::dd_mon_yy), Evidence::dd_mon_yy}};
+      for (const auto& [parser, evidence] : layouts) {
+        std::int32_t day = 0;
+        if (parser.parse(text, day) == DateStatus::ok) {
+          ++_counters[evidence];
+          break;
+        }
+      }
+      break;
+    }
+    case Fate::bad_customer_id:
+      if (has_control_byte(customer)) ++_counters[Evidence::control_id];
+      break;
+    default: break;
+  }
 }
 
 void Reader::interpret(const Segment& segment, std::string_view record, const std::string_view* fields,
@@ -627,6 +775,7 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   ++_counters.lines;
   if (fields == nullptr ||
       (layout.field_count != 0 ? field_total != layout.field_count : field_total < layout.min_fields)) {
+    gather_evidence(Fate::bad_field_count, segment, record, fields);
     report(Fate::bad_field_count, segment, line, record);
     return;
   }
@@ -634,11 +783,13 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   std::int64_t quantity = 1, price_micros = 0;
   if (layout.has_amount()) {
     if (!parse_micros(field(layout.amount), price_micros, _config.decimal_comma)) {
+      gather_evidence(Fate::bad_number, segment, record, fields);
       report(Fate::bad_number, segment, line, record);
       return;
     }
   } else if (!parse_quantity(field(layout.quantity), quantity) ||
              !parse_micros(field(layout.price), price_micros, _config.decimal_comma)) {
+    gather_evidence(Fate::bad_number, segment, record, fields);
     report(Fate::bad_number, segment, line, record);
     return;
   }
@@ -646,17 +797,21 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   std::int32_t day = 0;
   switch (_dates.parse(date_text, day)) {
     case DateStatus::ok: break;
-    case DateStatus::bad: report(Fate::bad_date, segment, line, record); return;
+    case DateStatus::bad:
+      gather_evidence(Fate::bad_date, segment, record, fields);
+      report(Fate::bad_date, segment, line, record);
+      return;
     case DateStatus::order_conflict:
       throw InputError(_plan.files[segment.file].path + ":" + std::to_string(line) + ": date '" +
-                       std::string(date_text) + "' has a month above 12 in the " +
+                       printable_excerpt(date_text) + "' has a month above 12 in the " +
                        (_config.day_first ? "day-first" : "month-first") +
                        " order; the file's dates are in the other order: " +
                        (_config.day_first ? "drop --day-first" : "set --day-first") + " (or --date-format " +
                        (_config.day_first ? "mdy" : "dmy") + ")");
   }
   const std::string_view customer = normalize_customer_id(field(layout.customer));
-  if (customer.size() > max_customer_id_bytes) {
+  if (customer.size() > max_customer_id_bytes || has_control_byte(customer)) {
+    gather_evidence(Fate::bad_customer_id, segment, record, fields, customer);
     report(Fate::bad_customer_id, segment, line, record);
     return;
   }

@@ -36,6 +36,8 @@ struct InputConfig {
   std::optional<std::int32_t> snapshot_day;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
   int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
+  /// The job fails when more than this share of the data lines is unparseable (is_unparseable).
+  double max_bad_fraction = 0.05;
   /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle
   /// rounds; a run that cannot fit ends with a clear error instead of the OOM killer.
   std::uint64_t max_memory_per_rank = 0;
