@@ -1,6 +1,7 @@
 #include "rfmseg/pipeline.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <optional>
 #include <sstream>
@@ -68,6 +69,43 @@ std::vector<BadLine> gather_bad_lines(const mpi::Comm& comm, const std::vector<B
 constexpr std::uint64_t table_bytes_per_customer = 80;
 constexpr std::uint64_t sort_bytes_per_customer = 256;
 
+// The counters, the first unparseable lines and hints, as the indented lines that follow an error.
+std::string dropped_line_details(const CustomerStage& stage, const InputConfig& config, bool all_dropped) {
+  constexpr int examples_per_kind = 3;
+  std::string text = "\n  " + format_counters(stage.counters);
+  std::array<int, fate_count> shown{};
+  std::string examples;
+  for (const auto& bad : stage.bad_lines)
+    if (shown[static_cast<std::size_t>(bad.fate)]++ < examples_per_kind)
+      examples += "\n    " + describe_bad_line(bad, stage.plan);
+  if (!examples.empty()) text += "\n  first unusable lines:" + examples;
+  for (const auto& hint : dropped_line_hints(stage.counters, config, all_dropped)) text += "\n  hint: " + hint;
+  return text;
+}
+
+// Fails (every rank alike: the counters are global) when nothing is usable, or when more than
+// --max-bad-fraction of the data lines cannot be parsed.
+void check_dropped_lines(const CustomerStage& stage, const InputConfig& config) {
+  const CleaningCounters& counters = stage.counters;
+  if (stage.total_customers == 0) {
+    throw AgreedError("no usable transactions: all " + std::to_string(counters.lines) +
+                          " data lines were dropped (check the column mapping and the cleaning counters)" +
+                          dropped_line_details(stage, config, true),
+                      1);
+  }
+  const std::int64_t bad = counters.unparseable();
+  if (static_cast<long double>(bad) > static_cast<long double>(config.max_bad_fraction) * counters.lines) {
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f %%", 100.0 * static_cast<double>(bad) / static_cast<double>(counters.lines));
+    std::ostringstream limit;
+    limit << config.max_bad_fraction;
+    throw AgreedError(std::to_string(bad) + " of " + std::to_string(counters.lines) + " data lines (" + share +
+                          ") cannot be parsed, more than --max-bad-fraction " + limit.str() + " allows" +
+                          dropped_line_details(stage, config, false),
+                      1);
+  }
+}
+
 [[noreturn]] void throw_over_budget(std::uint64_t need, std::uint64_t budget) {
   throw AgreedError("the input needs ~" + format_bytes(need) + " of memory per rank, more than the budget of " +
                         format_bytes(budget) + " (--max-memory-per-rank): use more ranks or raise --max-memory-per-rank",
@@ -88,6 +126,7 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
     throw_over_budget(budget.minimum_working_bytes(), smallest);
   }
   InputConfig input = config.input;
+  input.snapshot_day = config.rfm.snapshot_day;  // the result is as of the snapshot
   stage.memory_budget_per_rank =
       mpi::allreduce<std::uint64_t>(comm, budget.limited() ? budget.budget() : UINT64_MAX, mpi::Op::min);
   if (stage.memory_budget_per_rank == UINT64_MAX) stage.memory_budget_per_rank = 0;  // no rank is limited
@@ -147,6 +186,7 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   }
   batch.release();
   send = {};
+  collectively(comm, [&] { recheck_input_sizes(comm, stage.plan); });
   if (rejects != nullptr) stage.rejected_rows = rejects->write();
   times.lap("ingest");
 
@@ -157,20 +197,15 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   for (std::size_t f = 0; f < fate_count; ++f) stage.counters.fates[f] += owner_counters.fates[f];
   stage.customers = owned.finish(stage.frequency);
   stage.counters.reduce(comm);
+  stage.bad_lines = gather_bad_lines(comm, reader->bad_lines(), config.input.max_reported_lines);
   stage.snapshot = snapshot_day(comm, stage.customers, config.rfm);
   set_recency(stage.customers, stage.snapshot);
   times.lap("rfm");
   stage.total_customers = mpi::allreduce<std::uint64_t>(comm, stage.customers.size(), mpi::Op::sum);
-  if (stage.total_customers == 0) {
-    throw AgreedError("no usable transactions: all " + std::to_string(stage.counters.lines) +
-                          " data lines were dropped (check the column mapping and the cleaning counters)",
-                      1);
-  }
+  check_dropped_lines(stage, config.input);
 
   sort_by_customer_id(comm, stage.customers);
   times.lap("sort");
-
-  stage.bad_lines = gather_bad_lines(comm, reader->bad_lines(), config.input.max_reported_lines);
   stage.bytes_shuffled = mpi::allreduce(comm, shuffle.bytes_sent, mpi::Op::sum);
   stage.bytes_read = mpi::allreduce(comm, reader->bytes_read(), mpi::Op::sum);
   stage.shuffle_rounds = shuffle.rounds;

@@ -10,9 +10,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "rfmseg/date.hpp"
 #include "rfmseg/errors.hpp"
+#include "rfmseg/excerpt.hpp"
 #include "rfmseg/hash.hpp"
 #include "rfmseg/number.hpp"
 
@@ -25,6 +27,7 @@ const char* fate_name(Fate fate) {
     case Fate::bad_number: return "bad_number";
     case Fate::bad_date: return "bad_date";
     case Fate::missing_customer: return "missing_customer";
+    case Fate::after_snapshot: return "after_snapshot";
     case Fate::duplicate: return "duplicate";
     case Fate::cancellation: return "cancellation";
     case Fate::zero_quantity: return "zero_quantity";
@@ -34,13 +37,117 @@ const char* fate_name(Fate fate) {
   return "?";
 }
 
+std::int64_t CleaningCounters::unparseable() const {
+  std::int64_t sum = 0;
+  for (std::size_t f = 0; f < fate_count; ++f)
+    if (is_unparseable(static_cast<Fate>(f))) sum += fates[f];
+  return sum;
+}
+
 void CleaningCounters::reduce(const mpi::Comm& comm) {
   std::vector<std::int64_t> all{lines, blank_lines};
   all.insert(all.end(), fates.begin(), fates.end());
+  all.insert(all.end(), evidence.begin(), evidence.end());
   all = mpi::allreduce(comm, std::move(all), mpi::Op::sum);
   lines = all[0];
   blank_lines = all[1];
-  std::copy(all.begin() + 2, all.end(), fates.begin());
+  std::copy(all.begin() + 2, all.begin() + 2 + fate_count, fates.begin());
+  std::copy(all.begin() + 2 + fate_count, all.end(), evidence.begin());
+}
+
+std::string format_counters(const CleaningCounters& counters) {
+  std::string text = "lines " + std::to_string(counters.lines) + ": kept " + std::to_string(counters[Fate::kept]);
+  for (std::size_t f = 0; f < fate_count; ++f)
+    if (counters.fates[f] != 0 && static_cast<Fate>(f) != Fate::kept)
+      text += std::string(", ") + fate_name(static_cast<Fate>(f)) + " " + std::to_string(counters.fates[f]);
+  if (counters.blank_lines != 0) text += ", blank " + std::to_string(counters.blank_lines);
+  return text;
+}
+
+std::string describe_bad_line(const BadLine& bad, const InputPlan& plan) {
+  return plan.files[bad.file].path + ":" + std::to_string(bad.line) + ": " + fate_name(bad.fate) + ": " + bad.excerpt;
+}
+
+std::vector<std::string> dropped_line_hints(const CleaningCounters& counters, const InputConfig& config,
+                                            bool all_dropped) {
+  // The kinds worth a sentence: at least a tenth of the lines in question, most frequent first.
+  const std::int64_t unparseable = counters.unparseable();
+  std::vector<Fate> kinds;
+  for (std::size_t f = 0; f < fate_count; ++f) {
+    const auto fate = static_cast<Fate>(f);
+    const std::int64_t n = counters[fate];
+    if (n == 0) continue;
+    if (is_unparseable(fate) ? 10 * n >= unparseable
+                             : all_dropped && (fate == Fate::missing_customer || fate == Fate::after_snapshot) &&
+                                   10 * n >= counters.lines)
+      kinds.push_back(fate);
+  }
+  std::stable_sort(kinds.begin(), kinds.end(), [&](Fate a, Fate b) { return counters[a] > counters[b]; });
+  const auto share = [&](Evidence e, Fate fate) {  // "N of the M <fate> lines"
+    return std::to_string(counters[e]) + " of the " + std::to_string(counters[fate]) + " " + fate_name(fate) + " lines";
+  };
+  const auto most = [&](Fate fate, std::initializer_list<Evidence> candidates) {  // best evidence for a majority
+    Evidence best = *candidates.begin();
+    for (const Evidence e : candidates)
+      if (counters[e] > counters[best]) best = e;
+    return 2 * counters[best] >= counters[fate] ? std::optional<Evidence>(best) : std::nullopt;
+  };
+  std::vector<std::string> hints;
+  for (const Fate fate : kinds) {
+    switch (fate) {
+      case Fate::bad_number:
+        if (!config.decimal_comma && most(fate, {Evidence::decimal_comma}))
+          hints.push_back(share(Evidence::decimal_comma, fate) +
+                          " hold numbers with ',' as the decimal separator: add --decimal-comma");
+        else if (config.decimal_comma && most(fate, {Evidence::decimal_point}))
+          hints.push_back(share(Evidence::decimal_point, fate) +
+                          " hold numbers with '.' as the decimal separator: drop --decimal-comma");
+        else
+          hints.push_back("bad_number: check the number columns (--col-quantity, --col-price or --col-amount) and "
+                          "--decimal-comma; numbers are [+-]digits[.digits], without exponents or thousands separators");
+        break;
+      case Fate::bad_field_count:
+        if (const auto e = most(fate, {Evidence::semicolon, Evidence::tab, Evidence::comma, Evidence::pipe})) {
+          static constexpr const char* names[] = {"';'", "tabs", "','", "'|'"};
+          static constexpr const char* options[] = {"semicolon", "tab", "comma", "'|'"};
+          const auto i = static_cast<std::size_t>(*e) - static_cast<std::size_t>(Evidence::semicolon);
+          hints.push_back(share(*e, fate) + " contain " + names[i] + ": the file may be separated by them: set --delimiter " +
+                          options[i]);
+        } else {
+          hints.push_back("bad_field_count: lines have another number of fields than the header: check --delimiter "
+                          "and the quoting (an unclosed quote joins the lines after it)");
+        }
+        break;
+      case Fate::bad_date:
+        if (const auto e = most(fate, {Evidence::iso, Evidence::mdy, Evidence::dmy, Evidence::yyyymmdd, Evidence::dd_mon_yy})) {
+          static constexpr const char* formats[] = {"iso", "mdy", "dmy", "yyyymmdd", "dd-mon-yy"};
+          const auto i = static_cast<std::size_t>(*e) - static_cast<std::size_t>(Evidence::iso);
+          hints.push_back(share(*e, fate) + " hold dates in the " + formats[i] + " layout: set --date-format " +
+                          formats[i] + (*e == Evidence::dmy ? " (or --day-first)" : ""));
+        } else {
+          hints.push_back("bad_date: check --date-format and --day-first, and the date column (--col-date); README "
+                          "Dates lists the accepted layouts");
+        }
+        break;
+      case Fate::bad_customer_id:
+        if (most(fate, {Evidence::control_id}))
+          hints.push_back(share(Evidence::control_id, fate) +
+                          " have control bytes (tab, NUL, ESC, ...) in the customer id: check --col-customer and "
+                          "--delimiter");
+        else
+          hints.push_back("bad_customer_id: customer ids longer than " + std::to_string(max_customer_id_bytes) +
+                          " bytes: check the customer column (--col-customer)");
+        break;
+      case Fate::missing_customer:
+        hints.push_back("missing_customer: the customer id column is empty: check --col-customer");
+        break;
+      case Fate::after_snapshot:
+        hints.push_back("after_snapshot: the lines are dated after --snapshot: choose a later snapshot");
+        break;
+      default: break;
+    }
+  }
+  return hints;
 }
 
 bool InputPlan::all_have_invoice() const {
@@ -184,6 +291,17 @@ std::size_t read_at(int fd, char* into, std::size_t length, std::uint64_t offset
   return done;
 }
 
+// Reads exactly `length` bytes at `offset`, all of them inside the size the plan saw: a short
+// read means the file shrank while it was read (a truncating writer, a rotated log).
+void read_planned(int fd, char* into, std::size_t length, std::uint64_t offset, const std::string& path,
+                  std::uint64_t planned_size) {
+  if (read_at(fd, into, length, offset, path) == length) return;
+  struct stat st{};
+  const std::uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  throw InputError("input '" + path + "' shrank from " + std::to_string(planned_size) + " to " + std::to_string(size) +
+                   " bytes while being read");
+}
+
 // Plain-data form of the plan for broadcasting: one line per file.
 std::string serialize(const std::vector<InputFile>& files) {
   std::string text;
@@ -207,7 +325,8 @@ HeaderInfo read_header(const std::string& path, std::uint64_t size, bool has_hea
   std::size_t want = 1 << 16;
   while (true) {
     buffer.resize(std::min<std::uint64_t>(want, size));
-    const std::size_t got = read_at(file.fd(), buffer.data(), buffer.size(), 0, path);
+    read_planned(file.fd(), buffer.data(), buffer.size(), 0, path, size);
+    const std::size_t got = buffer.size();
     const std::string_view text(buffer.data(), got);
     std::size_t end = csv::find_record_end(text, 0, quote);
     if (end == std::string_view::npos && got == size) end = got;  // single record without newline
@@ -320,7 +439,7 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
     if (!splitter.split(csv::strip_line_end(header), fields))
       throw InputError(file.path + ":1: the header has an unclosed quote");
     if (config.has_header && fields.size() <= 1 && !dialect.whitespace && config.columns.customer.empty())
-      throw InputError(file.path + ": the header [" + std::string(csv::strip_line_end(header)) +
+      throw InputError(file.path + ": the header [" + printable_excerpt(csv::strip_line_end(header), 1024) +
                        "] has a single column; set --delimiter or map the columns");
     file.layout = resolve_layout(config, dialect, fields, file.path);
     // Without a header, the first record fixes the field count of the file.
@@ -341,6 +460,32 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
   return plan;
 }
 
+void recheck_input_sizes(const mpi::Comm& comm, const InputPlan& plan) {
+  std::string error, warnings;
+  if (comm.is_root()) {
+    for (const auto& file : plan.files) {
+      struct stat st{};
+      if (::stat(file.path.c_str(), &st) != 0) {
+        error = "input '" + file.path + "' disappeared while being read: " + std::strerror(errno);
+        break;
+      }
+      const auto size = static_cast<std::uint64_t>(st.st_size);
+      if (size < file.size) {
+        error = "input '" + file.path + "' shrank from " + std::to_string(file.size) + " to " + std::to_string(size) +
+                " bytes while being read";
+        break;
+      }
+      if (size > file.size)
+        warnings += "rfmseg: warning: input '" + file.path + "' grew from " + std::to_string(file.size) + " to " +
+                    std::to_string(size) + " bytes while being read; the " + std::to_string(size - file.size) +
+                    " bytes appended were ignored\n";
+    }
+  }
+  mpi::broadcast(comm, error);
+  if (!error.empty()) throw InputError(error);
+  if (comm.is_root()) std::fputs(warnings.c_str(), stderr);
+}
+
 // ---------------------------------------------------------------- Reader
 
 namespace {
@@ -351,7 +496,10 @@ constexpr std::uint64_t read_block_bytes = 2u << 20;
 }  // namespace
 
 Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& config)
-    : _plan(plan), _config(config), _dates(config.date_format, config.day_first) {
+    : _plan(plan),
+      _config(config),
+      _dates(config.date_format, config.day_first),
+      _last_day(config.snapshot_day.value_or(INT32_MAX)) {
   // Rank r owns records that start in [r*B/P, (r+1)*B/P) of the concatenated data regions.
   const std::uint64_t total = plan.data_bytes;
   const auto p = static_cast<std::uint64_t>(comm.size());
@@ -390,8 +538,8 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
     FileHandle handle(file.path);
     for (std::uint64_t pos = segment.begin; pos < segment.end;) {
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), segment.end - pos));
-      const std::size_t got = read_at(handle.fd(), buffer.data(), want, pos, file.path);
-      if (got == 0) break;
+      read_planned(handle.fd(), buffer.data(), want, pos, file.path, file.size);
+      const std::size_t got = want;
       std::uint64_t quotes = 0, newlines = 0;
       csv::count_two({buffer.data(), got}, config.quote, '\n', quotes, newlines);
       counts[segment.file] += quotes;
@@ -427,14 +575,15 @@ void Reader::align(Segment& segment, int fd) {
   const auto& file = _plan.files[segment.file];
   if (segment.begin == file.data_begin) return;  // first record of the data region
   char previous = 0;
-  read_at(fd, &previous, 1, segment.begin - 1, file.path);
+  read_planned(fd, &previous, 1, segment.begin - 1, file.path, file.size);
   if (previous == '\n' && !segment.quoted_at_begin) return;
   // Skip to just after the first newline outside quotes.
   bool in_quotes = segment.quoted_at_begin;
   std::vector<char> buffer(1 << 16);
   std::uint64_t pos = segment.begin;
   while (pos < file.size) {
-    const std::size_t got = read_at(fd, buffer.data(), buffer.size(), pos, file.path);
+    const auto got = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), file.size - pos));
+    read_planned(fd, buffer.data(), got, pos, file.path, file.size);
     for (std::size_t i = 0; i < got; ++i) {
       const char c = buffer[i];
       if (c == _config.quote) in_quotes = !in_quotes;
@@ -474,7 +623,8 @@ bool Reader::next(CombinedBatch& out, std::uint64_t chunk_bytes) {
         _buffer.shrink_to_fit();
         _buffer.resize(want);
       }
-      const std::size_t got = read_at(handle.fd(), _buffer.data(), want, segment.cursor, file.path);
+      read_planned(handle.fd(), _buffer.data(), want, segment.cursor, file.path, file.size);
+      const std::size_t got = want;
       const bool at_eof = segment.cursor + got >= file.size;
       consumed = parse_block(segment, {_buffer.data(), got}, at_eof, out);
       if (consumed > 0 || at_eof) break;
@@ -552,6 +702,7 @@ std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at
     }
     if (!_splitters[segment.file].split(record, _fields)) {
       ++_counters.lines;
+      gather_evidence(Fate::bad_field_count, segment, record, nullptr);
       report(Fate::bad_field_count, segment, line, record);
       continue;
     }
@@ -570,11 +721,52 @@ void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::
   auto& reported = _reported[static_cast<std::size_t>(fate)];
   if (reported >= _config.max_reported_lines) return;
   ++reported;
-  std::string excerpt(record.substr(0, 120));
-  for (auto& c : excerpt)
-    if (c == '\n' || c == '\r') c = ' ';
-  if (record.size() > 120) excerpt += "...";
-  _bad_lines.push_back({fate, segment.file, line, std::move(excerpt)});
+  _bad_lines.push_back({fate, segment.file, line, printable_excerpt(record)});
+}
+
+void Reader::gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
+                             std::string_view customer) {
+  const Layout& layout = _plan.files[segment.file].layout;
+  const auto field = [&](int column) { return fields[static_cast<std::size_t>(column)]; };
+  switch (fate) {
+    case Fate::bad_number: {
+      // Would the other decimal separator have read every number of the line?
+      const bool comma = !_config.decimal_comma;
+      std::int64_t quantity = 0, micros = 0;
+      const bool read = layout.has_amount() ? parse_micros(field(layout.amount), micros, comma)
+                                            : parse_quantity(field(layout.quantity), quantity) &&
+                                                  parse_micros(field(layout.price), micros, comma);
+      if (read) ++_counters[comma ? Evidence::decimal_comma : Evidence::decimal_point];
+      break;
+    }
+    case Fate::bad_field_count: {
+      const char delimiter = layout.dialect.whitespace ? '\t' : layout.dialect.delimiter;
+      const std::pair<char, Evidence> candidates[] = {
+          {';', Evidence::semicolon}, {'\t', Evidence::tab}, {',', Evidence::comma}, {'|', Evidence::pipe}};
+      for (const auto& [c, evidence] : candidates)
+        if (c != delimiter && record.find(c) != std::string_view::npos) ++_counters[evidence];
+      break;
+    }
+    case Fate::bad_date: {
+      const std::string_view text = field(layout.date);
+      const std::pair<DateParser, Evidence> layouts[] = {
+          {DateParser(DateFormat::iso), Evidence::iso},           {DateParser(DateFormat::slash, false), Evidence::mdy},
+          {DateParser(DateFormat::slash, true), Evidence::dmy},    {DateParser(DateFormat::yyyymmdd), Evidence::yyyymmdd},
+          {DateParser(DateFormat::dd_mon_yy), Evidence::dd_mon_yy}};
+      for (const auto& [parser, evidence] : layouts) {
+        std::int32_t day = 0;
+        if (parser.parse(text, day) == DateStatus::ok) {
+          ++_counters[evidence];
+          break;
+        }
+      }
+      break;
+    }
+    case Fate::bad_customer_id:
+      if (has_control_byte(customer)) ++_counters[Evidence::control_id];
+      break;
+    default: break;
+  }
 }
 
 void Reader::interpret(const Segment& segment, std::string_view record, const std::string_view* fields,
@@ -588,6 +780,7 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   ++_counters.lines;
   if (fields == nullptr ||
       (layout.field_count != 0 ? field_total != layout.field_count : field_total < layout.min_fields)) {
+    gather_evidence(Fate::bad_field_count, segment, record, fields);
     report(Fate::bad_field_count, segment, line, record);
     return;
   }
@@ -595,11 +788,13 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   std::int64_t quantity = 1, price_micros = 0;
   if (layout.has_amount()) {
     if (!parse_micros(field(layout.amount), price_micros, _config.decimal_comma)) {
+      gather_evidence(Fate::bad_number, segment, record, fields);
       report(Fate::bad_number, segment, line, record);
       return;
     }
   } else if (!parse_quantity(field(layout.quantity), quantity) ||
              !parse_micros(field(layout.price), price_micros, _config.decimal_comma)) {
+    gather_evidence(Fate::bad_number, segment, record, fields);
     report(Fate::bad_number, segment, line, record);
     return;
   }
@@ -607,22 +802,30 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   std::int32_t day = 0;
   switch (_dates.parse(date_text, day)) {
     case DateStatus::ok: break;
-    case DateStatus::bad: report(Fate::bad_date, segment, line, record); return;
+    case DateStatus::bad:
+      gather_evidence(Fate::bad_date, segment, record, fields);
+      report(Fate::bad_date, segment, line, record);
+      return;
     case DateStatus::order_conflict:
       throw InputError(_plan.files[segment.file].path + ":" + std::to_string(line) + ": date '" +
-                       std::string(date_text) + "' has a month above 12 in the " +
+                       printable_excerpt(date_text) + "' has a month above 12 in the " +
                        (_config.day_first ? "day-first" : "month-first") +
                        " order; the file's dates are in the other order: " +
                        (_config.day_first ? "drop --day-first" : "set --day-first") + " (or --date-format " +
                        (_config.day_first ? "mdy" : "dmy") + ")");
   }
   const std::string_view customer = normalize_customer_id(field(layout.customer));
-  if (customer.size() > max_customer_id_bytes) {
+  if (customer.size() > max_customer_id_bytes || has_control_byte(customer)) {
+    gather_evidence(Fate::bad_customer_id, segment, record, fields, customer);
     report(Fate::bad_customer_id, segment, line, record);
     return;
   }
   if (customer.empty()) {
     reject(Fate::missing_customer, segment, line, record);
+    return;
+  }
+  if (day > _last_day) {
+    reject(Fate::after_snapshot, segment, line, record);  // counted, and in --rejects
     return;
   }
   std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};

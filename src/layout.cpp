@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "rfmseg/errors.hpp"
+#include "rfmseg/excerpt.hpp"
 
 namespace rfmseg {
 
@@ -43,7 +44,7 @@ std::string header_text(const std::vector<std::string_view>& header) {
     if (i) text += ", ";
     text += std::string(header[i]);
   }
-  return text;
+  return printable_excerpt(text, 1024);  // bounded and escaped: a "header" may be a whole file of binary junk
 }
 
 bool all_digits(const std::string& text) {

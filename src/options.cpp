@@ -50,7 +50,8 @@ po::options_description describe() {
     ("day-first", po::bool_switch(), "slash dates are D/M/Y (default M/D/Y)")
     ("decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")
     ("chunk-size", po::value<std::string>()->default_value("64"), "MiB each rank parses per shuffle round (bounds memory)")
-    ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind");
+    ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind")
+    ("max-bad-fraction", po::value<double>()->default_value(0.05), "fail when more than this share of the data lines cannot be parsed (bad_field_count, bad_number, bad_date, bad_customer_id); 1 = never");
 
   po::options_description rfm("RFM", 110, 55);
   rfm.add_options()
@@ -252,6 +253,10 @@ Parsed parse(const std::vector<std::string>& args) {
   if (!(r.collective_timeout >= 0) || !std::isfinite(r.collective_timeout))
     throw ConfigError("--collective-timeout must be a number of seconds >= 0 (0 = no deadline)");
   if (c.input.max_reported_lines < 0) throw ConfigError("--report-lines must be >= 0");
+  c.input.max_bad_fraction = get<double>(vm, "max-bad-fraction");
+  if (!(c.input.max_bad_fraction >= 0 && c.input.max_bad_fraction <= 1))
+    throw ConfigError("--max-bad-fraction must be a share between 0 and 1 (e.g. 0.05), not " +
+                      to_text(vm["max-bad-fraction"]));
 
   const auto snapshot = get<std::string>(vm, "snapshot");
   if (!snapshot.empty()) {

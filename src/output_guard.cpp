@@ -87,7 +87,8 @@ void check_on_root(const std::string& path, const OutputRules& rules) {
   // not exist yet).
   for (const auto& other : rules.other_outputs)
     if (!other.empty() && resolved_path(other) == resolved_path(path))
-      throw ConfigError(what + " '" + path + "' is the same file as '" + other + "'; give it a name of its own");
+      throw ConfigError(what + " '" + path + "' is the same file as '" + other + "'; give " + rules.option +
+                        " a name of its own");
 
   struct stat link{};
   if (::lstat(path.c_str(), &link) == 0) {

@@ -70,8 +70,7 @@ const char* frequency_name(FrequencyMode mode) {
 
 std::string describe_bad_lines(const std::vector<BadLine>& bad, const InputPlan& plan) {
   std::string text;
-  for (const auto& b : bad)
-    text += plan.files[b.file].path + ":" + std::to_string(b.line) + ": " + fate_name(b.fate) + ": " + b.excerpt + "\n";
+  for (const auto& b : bad) text += describe_bad_line(b, plan) + "\n";
   return text;
 }
 
@@ -316,13 +315,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   if (talk) {
     std::printf("rfmseg %s: %d ranks, %zu input file(s), %.1f MB\n", version_string, comm.size(), plan.files.size(),
                 static_cast<double>(bytes_read) / 1e6);
-    std::printf("lines %lld: kept %lld", static_cast<long long>(counters.lines),
-                static_cast<long long>(counters[Fate::kept]));
-    for (std::size_t f = 0; f + 1 < fate_count; ++f)
-      if (counters.fates[f] != 0)
-        std::printf(", %s %lld", fate_name(static_cast<Fate>(f)), static_cast<long long>(counters.fates[f]));
-    if (counters.blank_lines) std::printf(", blank %lld", static_cast<long long>(counters.blank_lines));
-    std::printf("\n");
+    std::printf("%s\n", format_counters(counters).c_str());
     if (!bad_text.empty()) std::printf("first unusable lines:\n%s", bad_text.c_str());
     if (rejects)
       std::printf("rejects: %llu unusable line(s) in %s\n", static_cast<unsigned long long>(stage.rejected_rows),

@@ -37,6 +37,7 @@ RunConfig config_for(const std::string& path, std::uint64_t chunk_bytes) {
   RunConfig config;
   config.input.paths = {path};
   config.input.chunk_bytes = chunk_bytes;
+  config.input.max_bad_fraction = 1;  // the fixtures hold unparseable lines on purpose
   config.quiet = true;
   return config;
 }
@@ -204,4 +205,16 @@ TEST(IngestMpi, errors_are_agreed_on_every_rank) {
   }
   dates += "c99,13/5/2011,1\n";
   expect_agreed(config_for(dir.write("dayfirst.csv", dates), 16), "dayfirst.csv:42: date '13/5/2011'", 1);
+  // More than --max-bad-fraction unparseable (from the global counters, whichever rank read what).
+  std::string commas = "customer_id,date,amount\n";
+  for (int i = 0; i < 40; ++i) {
+    commas += 'c';
+    commas += std::to_string(i);
+    commas += i % 4 == 0 ? ",2011-05-01,1\n" : ",2011-05-01,1,5\n";  // "1,5": a third field too many
+  }
+  RunConfig strict = config_for(dir.write("commas.csv", commas), 16);
+  strict.input.max_bad_fraction = 0.05;
+  expect_agreed(strict, "30 of 40 data lines (75.0 %) cannot be parsed", 1);
+  strict.input.max_bad_fraction = 0.75;  // not more than 75 %: usable
+  EXPECT_EQ(run_stage(comm, strict).total_customers, 10u);
 }

@@ -135,6 +135,7 @@ TEST(RejectsMpi, ingest_writes_every_reader_fate) {
     RunConfig config;
     config.input.paths = {path};
     config.input.chunk_bytes = chunk;
+    config.input.max_bad_fraction = 1;  // the fixture is mostly bad on purpose
     config.quiet = true;
     const std::string final_path = dir.path() + "/rejects.csv";
     {

@@ -32,8 +32,12 @@ struct InputConfig {
   DateFormat date_format = DateFormat::automatic;
   bool day_first = false;
   bool decimal_comma = false;
+  /// --snapshot: lines dated after it are counted as after_snapshot and not used (as of that day).
+  std::optional<std::int32_t> snapshot_day;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
   int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
+  /// The job fails when more than this share of the data lines is unparseable (is_unparseable).
+  double max_bad_fraction = 0.05;
   /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle
   /// rounds; a run that cannot fit ends with a clear error instead of the OOM killer.
   std::uint64_t max_memory_per_rank = 0;

@@ -24,31 +24,84 @@ namespace rfmseg {
 /// What became of an input line. Reader fates come first; the owner decides the rest.
 enum class Fate : std::uint8_t {
   bad_field_count,    ///< wrong number of fields, unclosed quote
-  bad_customer_id,    ///< customer id longer than max_customer_id_bytes
+  bad_customer_id,    ///< customer id longer than max_customer_id_bytes, or with a control byte
   bad_number,         ///< quantity, price or amount is not a number in range
   bad_date,           ///< not a date in an accepted layout, or not a real day
   missing_customer,   ///< empty customer id
+  after_snapshot,     ///< dated after --snapshot (the result is as of that day)
   duplicate,          ///< byte-identical to an earlier line
   cancellation,       ///< invoice starting with C, or negative quantity
   zero_quantity,
   nonpositive_price,
   kept,
 };
-inline constexpr std::size_t fate_count = 10;
+inline constexpr std::size_t fate_count = 11;
 [[nodiscard]] const char* fate_name(Fate fate);
 
 inline constexpr std::size_t max_customer_id_bytes = 256;
+
+/// Whether `id` holds a control byte (0x00-0x1F, 0x7F): such an id is `bad_customer_id` (a NUL
+/// would make "a" and "a\0" one name in HDF5's fixed-length strings; ESC would reach terminals).
+/// Eight bytes per step (SWAR): ids are short and this runs once per line.
+[[nodiscard]] inline bool has_control_byte(std::string_view id) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  const auto control_in = [](std::uint64_t w) {
+    const std::uint64_t below_space = (w - 0x20 * ones) & ~w & highs;  // some byte < 0x20 (exact for any)
+    const std::uint64_t del = w ^ (0x7F * ones);
+    return (below_space | ((del - ones) & ~del & highs)) != 0;         // ... or some byte == 0x7F
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= id.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, id.data() + i, 8);
+    if (control_in(w)) return true;
+  }
+  std::uint64_t w = 0x4141414141414141ULL;  // the tail, padded with 'A'
+  if (i < id.size()) std::memcpy(&w, id.data() + i, id.size() - i);
+  return control_in(w);
+}
+
+/// Unparseable lines: what --max-bad-fraction limits (the cleaning fates after them do not count).
+[[nodiscard]] constexpr bool is_unparseable(Fate fate) noexcept {
+  return fate == Fate::bad_field_count || fate == Fate::bad_customer_id || fate == Fate::bad_number ||
+         fate == Fate::bad_date;
+}
+
+/// Evidence for the hint of a run that failed on unparseable lines: how many of them another
+/// setting would have read. Gathered only on the bad path.
+enum class Evidence : std::uint8_t {
+  decimal_comma,   ///< bad_number lines whose numbers read with --decimal-comma
+  decimal_point,   ///< bad_number lines (under --decimal-comma) whose numbers read without it
+  semicolon,       ///< bad_field_count lines holding ';' (when it is not the delimiter)
+  tab,             ///< ... a tab
+  comma,           ///< ... ','
+  pipe,            ///< ... '|'
+  iso,             ///< bad_date lines whose date reads as YYYY-MM-DD
+  mdy,             ///< ... as M/D/Y
+  dmy,             ///< ... as D/M/Y
+  yyyymmdd,        ///< ... as YYYYMMDD
+  dd_mon_yy,       ///< ... as DD-Mon-YY
+  control_id,      ///< bad_customer_id lines whose id holds a control byte
+};
+inline constexpr std::size_t evidence_count = 12;
 
 /// Every line's fate, counted. `lines` counts data records; `blank_lines` empty ones (skipped).
 struct CleaningCounters {
   std::int64_t lines = 0;
   std::int64_t blank_lines = 0;
   std::array<std::int64_t, fate_count> fates{};
+  std::array<std::int64_t, evidence_count> evidence{};
   std::int64_t& operator[](Fate fate) { return fates[static_cast<std::size_t>(fate)]; }
   std::int64_t operator[](Fate fate) const { return fates[static_cast<std::size_t>(fate)]; }
+  std::int64_t& operator[](Evidence e) { return evidence[static_cast<std::size_t>(e)]; }
+  std::int64_t operator[](Evidence e) const { return evidence[static_cast<std::size_t>(e)]; }
+  [[nodiscard]] std::int64_t unparseable() const;
   /// Sums over all ranks (collective).
   void reduce(const mpi::Comm& comm);
 };
+
+/// "lines N: kept K, <fate> n, ..., blank B" (the fates that occurred): the console's counter line.
+[[nodiscard]] std::string format_counters(const CleaningCounters& counters);
 
 /// A line that could not be used, for the report ("file:line: reason").
 struct BadLine {
@@ -81,6 +134,15 @@ struct InputPlan {
   [[nodiscard]] bool all_have_invoice() const;
 };
 
+/// "file:line: fate: excerpt" of a reported line.
+[[nodiscard]] std::string describe_bad_line(const BadLine& bad, const InputPlan& plan);
+
+/// What to try when many lines were dropped, from the global counters and their evidence: one
+/// sentence per kind of unparseable line that makes up at least a tenth of them (most frequent
+/// first); with `all_dropped` also for missing_customer and after_snapshot.
+[[nodiscard]] std::vector<std::string> dropped_line_hints(const CleaningCounters& counters, const InputConfig& config,
+                                                          bool all_dropped);
+
 /// Collective: rank 0 expands globs, checks files and reads headers; every rank gets the plan.
 /// Throws InputError / ConfigError on every rank when the inputs are unusable.
 [[nodiscard]] InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config);
@@ -88,6 +150,11 @@ struct InputPlan {
 /// The paths named by `--input` values: plain paths as given, globs expanded (sorted). Throws
 /// InputError for a glob that matches nothing.
 [[nodiscard]] std::vector<std::string> expand_inputs(const std::vector<std::string>& patterns);
+
+/// Collective, after the input was read: a file that is now smaller than planned shrank while it
+/// was read (InputError on every rank: what was read may be torn); one that grew had data appended
+/// after the start, which the run ignored (a warning on rank 0).
+void recheck_input_sizes(const mpi::Comm& comm, const InputPlan& plan);
 
 /// Dedup key of a line: the hash of its bytes (line end excluded) with the parsed quantity and
 /// price folded in. Two lines of one customer, invoice and day are duplicates when their keys are
@@ -254,6 +321,9 @@ class Reader {
   void report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record);
   /// Counts a line with a reader fate and hands it to the reject sink (report() calls it).
   void reject(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record);
+  /// Counts what another setting would have made of an unparseable line (Evidence); bad path only.
+  void gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
+                       std::string_view customer = {});
 
   const InputPlan& _plan;
   InputConfig _config;
@@ -272,6 +342,7 @@ class Reader {
   std::vector<std::uint32_t> _delimiters;      ///< delimiter offsets of the current plain record
   CachedDateParser _dates;
   RejectSink* _rejects = nullptr;
+  std::int32_t _last_day;                      ///< lines dated later are after_snapshot
 };
 
 }  // namespace rfmseg

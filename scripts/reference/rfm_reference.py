@@ -18,8 +18,9 @@ the full list):
 * The first record of each file is the header (unless --no-header).  Records that are empty
   after trimming ASCII whitespace are blank: skipped and counted as `blank_lines`.
 * Every data line gets exactly one fate, in this order:
-  bad_field_count, bad_number, bad_date, bad_customer_id, missing_customer, duplicate,
-  cancellation, zero_quantity, nonpositive_price, kept.
+  bad_field_count, bad_number, bad_date, bad_customer_id (longer than 256 bytes, or a control
+  byte 0x00-0x1F / 0x7F in the id), missing_customer, after_snapshot (dated after --snapshot:
+  the result is as of that day), duplicate, cancellation, zero_quantity, nonpositive_price, kept.
 * Monetary is summed exactly in integer micro-units and converted once to the correctly
   rounded float64 of total / 10**6.
 """
@@ -39,6 +40,7 @@ FATES = [
     "bad_date",
     "bad_customer_id",
     "missing_customer",
+    "after_snapshot",
     "duplicate",
     "cancellation",
     "zero_quantity",
@@ -56,6 +58,7 @@ MICRO = 10**6
 MAX_ABS_MICRO = 10**18      # |price| or |amount| <= 10**12 currency units
 MAX_ABS_QUANTITY = 10**12
 MAX_CUSTOMER_ID_BYTES = 256
+CONTROL_RE = re.compile("[\x00-\x1f\x7f]")  # ids are latin-1 decoded: one char per byte
 MIN_YEAR, MAX_YEAR = 1900, 2199
 
 # --- layouts ---------------------------------------------------------------------------------
@@ -490,6 +493,13 @@ class Customer:
 
 
 def compute(args, log=sys.stderr):
+    given_snap = None  # --snapshot: lines dated after it are after_snapshot
+    if args.snapshot:
+        m = ISO_RE.fullmatch(args.snapshot)
+        if m and len(args.snapshot) == 10 and valid_time(m, 4):
+            given_snap = day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if given_snap is None:
+            raise FatalInput("--snapshot %r: expected a date YYYY-MM-DD" % args.snapshot)
     counts = {f: 0 for f in FATES}
     examples = {f: [] for f in FATES}
     blank = 0
@@ -558,11 +568,14 @@ def compute(args, log=sys.stderr):
                 fate("bad_date")
                 continue
             cust = normalize_id(fields[cols["customer"]])
-            if len(cust) > MAX_CUSTOMER_ID_BYTES:
+            if len(cust) > MAX_CUSTOMER_ID_BYTES or CONTROL_RE.search(cust):
                 fate("bad_customer_id")
                 continue
             if cust == "":
                 fate("missing_customer")
+                continue
+            if given_snap is not None and day > given_snap:
+                fate("after_snapshot")
                 continue
             inv = fields[cols["invoice"]].strip(WS) if cols["invoice"] is not None else None
             # Duplicate: same record text (line end excluded) and, so with several layouts,
@@ -606,13 +619,8 @@ def compute(args, log=sys.stderr):
     if freq == "invoices" and not have_invoice_all:
         raise FatalInput("--frequency invoices needs an invoice column in every input")
 
-    if args.snapshot:
-        m = ISO_RE.fullmatch(args.snapshot)
-        snap = None
-        if m and len(args.snapshot) == 10 and valid_time(m, 4):
-            snap = day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if snap is None:
-            raise FatalInput("--snapshot %r: expected a date YYYY-MM-DD" % args.snapshot)
+    if given_snap is not None:
+        snap = given_snap
     elif customers:
         snap = max(c.last_day for c in customers.values()) + 1
     else:

@@ -378,24 +378,28 @@ def adhoc_checks(tmp):
     eq((rc, got), (0, "customer_id,recency,frequency,monetary\nA,2,2,4.0\nB,1,1,3.0\n"),
        "adhoc: gzip + auto amount + empty file (%s)" % err)
     check("warning" in err, "adhoc: empty file warns: " + err)
-    # --col-* by header name on an unknown layout; --snapshot before purchases
-    rc, got, err = run([b"who,when,qty,each\nx,2020-01-05,2,1.25\n"], "--col-customer", "who",
-                       "--col-date", "WHEN", "--col-quantity", "qty", "--col-price", "4",
-                       "--snapshot", "2020-01-01")
-    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nx,-4,1,2.5\n"),
-       "adhoc: --col-* mapping, negative recency (%s)" % err)
+    # --col-* by header name on an unknown layout; --snapshot means "as of": later lines are
+    # after_snapshot (recency is never negative), purchases on the snapshot day count
+    rc, got, err = run([b"who,when,qty,each\nx,2020-01-05,2,1.25\nx,2020-01-01,1,1\ny,2020-01-02,1,1\n"],
+                       "--col-customer", "who", "--col-date", "WHEN", "--col-quantity", "qty",
+                       "--col-price", "4", "--snapshot", "2020-01-01")
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nx,0,1,1.0\n"),
+       "adhoc: --col-* mapping, --snapshot as of (%s)" % err)
+    check("after_snapshot=2" in err, "adhoc: lines after --snapshot are after_snapshot: " + err)
     rc, got, err = run([b"who,when,qty,each\nx,2020-01-05,2,1.25\n"])
     check(rc == 1 and "cannot find" in err, "adhoc: unknown header is fatal: " + err)
     rc, got, err = run([b"a,b\n1,2\n"], "--format", "online-retail")
     check(rc == 1 and "no column" in err, "adhoc: preset column missing is fatal: " + err)
     rc, got, err = run([b"customer_id amount\n"])
     check(rc == 1, "adhoc: header without a date column is fatal: " + err)
-    # ids with every byte value stay byte-exact and sort by bytes
-    ids = [b"\xe9", b"Z", b"a", b"\x7f", b"\xa0x"]
+    # ids with any byte but a control byte stay byte-exact and sort by bytes; a control byte
+    # (0x00-0x1F, 0x7F) makes the line bad_customer_id
+    ids = [b"\xe9", b"Z", b"a", b"\x85", b"\xa0x", b"~"]
     rc, got, err = run([b"customer_id,date,amount\n" +
-                        b"".join(i + b",20200101,1\n" for i in ids)])
+                        b"".join(i + b",20200101,1\n" for i in ids + [b"a\x00", b"b\x7f", b"c\x1b"])])
     eq(got.encode("latin-1").split(b"\n")[1:-1] if got else None,
        [i + b",1,1,1.0" for i in sorted(ids)], "adhoc: byte-order sort of latin-1 ids")
+    check("bad_customer_id=3" in err, "adhoc: control bytes in ids are bad_customer_id: " + err)
     # a lone CR is not a line end: 'A,20200101,1\rB,20200102,2' is one record of 5 fields
     rc, got, err = run([b"customer_id,date,amount\nA,20200101,1\rB,20200102,2\nC,20200103,3\n"])
     eq((rc, got), (0, "customer_id,recency,frequency,monetary\nC,1,1,3.0\n"),

@@ -33,8 +33,8 @@ import time
 import h5py
 import numpy as np
 
-FATES = ["bad_field_count", "bad_customer_id", "bad_number", "bad_date", "missing_customer", "duplicate",
-         "cancellation", "zero_quantity", "nonpositive_price", "kept"]
+FATES = ["bad_field_count", "bad_customer_id", "bad_number", "bad_date", "missing_customer", "after_snapshot",
+         "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
 COUNTERS = ["lines", "blank_lines"] + FATES
 RANKS = (1, 3)
 NOBODY = 65534
@@ -275,10 +275,11 @@ class Driver:
                 rank, line = errors[0]
                 if self.tagged and rank != 0:
                     problems.append(f"np{n}: the error was printed by rank {rank}, expected rank 0")
+                message = error_message(err_lines, errors[0])
                 for text in case.error:
-                    if self.expand(text) not in line:
-                        problems.append(f"np{n}: error line [{line}] lacks [{self.expand(text)}]")
-                summary = ("error", r["rc"], re.sub(r"\[rank \d+\] ", "", line))
+                    if self.expand(text) not in message:
+                        problems.append(f"np{n}: error message [{message}] lacks [{self.expand(text)}]")
+                summary = ("error", r["rc"], re.sub(r"\[rank \d+\] ", "", message))
             problems += self.check_no_result(case, r)
             return problems, summary
         problems += self.check_result(case, r, out_lines)
@@ -397,6 +398,18 @@ class Driver:
                     if key not in ra or key not in rb or text_of(ra[key]) != text_of(rb[key]):
                         problems.append(f"np{n1} and np{n2} differ in /run {key}")
         return problems
+
+
+def error_message(err_lines, error):
+    """The "rfmseg: error:" line and the indented lines that continue it (counters, examples,
+    hints), from the same rank."""
+    start = err_lines.index(error)
+    lines = [error[1]]
+    for rank, line in err_lines[start + 1:]:
+        if rank != error[0] or not line.startswith("  "):
+            break
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def text_of(value):
