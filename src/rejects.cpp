@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "rfmseg/errors.hpp"
+#include "rfmseg/hash.hpp"
 #include "rfmseg/output.hpp"
 
 namespace rfmseg {
@@ -107,7 +108,7 @@ void RejectRows::spill() {
                                static_cast<off_t>(_spilled + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw InputError("cannot write rejects spill file '" + _spill_path + "': " + std::strerror(errno));
+      throw std::runtime_error("cannot write rejects spill file '" + _spill_path + "': " + std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -191,17 +192,87 @@ std::uint64_t RejectsFile::write() {
   collectively(_comm, [&] { file = mpi::File::create(_comm, _temporary); });
   // One collective write per piece; a rank with fewer pieces joins with none. The spill is read
   // apart from the write, so a read error cannot make a rank skip a collective.
+  // Each rank keeps a checksum of what it wrote (a sum of position-keyed piece hashes) and reads
+  // its range back after the sync: an MPI-IO layer that only prints a write error (Open MPI's
+  // OMPIO on a full disk) cannot leave a short or zero-filled rejects file behind an exit 0.
+  std::uint64_t written_sum = 0;
   for (std::uint64_t round = 0; round < rounds; ++round) {
     const std::uint64_t from = std::min(round * piece, mine);
     std::string_view bytes;
     collectively(_comm, [&] { bytes = rows.read(from, static_cast<std::size_t>(std::min(piece, mine - from))); });
-    collectively(_comm, [&] { file.write_at_all(offset + from, {bytes.data(), bytes.size()}); });
+    if (!bytes.empty()) written_sum += hash_bytes(bytes, offset + from);  // ranks out of pieces join empty
+    try {
+      collectively(_comm, [&] { file.write_at_all(offset + from, {bytes.data(), bytes.size()}); });
+    } catch (const AgreedError& error) {
+      throw write_failure(error.what());
+    }
   }
-  collectively(_comm, [&] { file.set_size(totals[0]); });
-  collectively(_comm, [&] { file.sync(); });
-  collectively(_comm, [&] { file.close(); });
+  try {
+    collectively(_comm, [&] { file.set_size(totals[0]); });
+    collectively(_comm, [&] { file.sync(); });
+    collectively(_comm, [&] { file.close(); });
+  } catch (const AgreedError& error) {
+    throw write_failure(error.what());
+  }
+  std::string problem;
+  try {
+    problem = read_back(offset, mine, piece, written_sum, totals[0]);
+  } catch (const std::exception& error) {
+    problem = error.what();
+  }
+  try {
+    collectively(_comm, [&] {
+      if (!problem.empty()) throw std::runtime_error(problem);
+    });
+  } catch (const AgreedError& error) {
+    throw write_failure(std::string("read back: ") + error.what());
+  }
   _rows.reset();
   return totals[1];
+}
+
+std::string RejectsFile::read_back(std::uint64_t offset, std::uint64_t length, std::uint64_t piece,
+                                   std::uint64_t expected_sum, std::uint64_t total_bytes) const {
+  const int fd = ::open(_temporary.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot open '" + _temporary + "': " + std::strerror(errno);
+  struct stat st{};
+  std::string problem;
+  if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != total_bytes) {
+    problem = "'" + _temporary + "' holds " + std::to_string(st.st_size) + " bytes, " + std::to_string(total_bytes) +
+              " were written";
+  } else {
+    std::string buffer;
+    std::uint64_t sum = 0;
+    for (std::uint64_t from = 0; from < length && problem.empty(); from += piece) {
+      buffer.resize(static_cast<std::size_t>(std::min(piece, length - from)));
+      std::size_t done = 0;
+      while (done < buffer.size()) {
+        const ssize_t got = ::pread(fd, buffer.data() + done, buffer.size() - done,
+                                    static_cast<off_t>(offset + from + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+          problem = "reading '" + _temporary + "' back failed: " + (got < 0 ? std::strerror(errno) : "short file");
+          break;
+        }
+        done += static_cast<std::size_t>(got);
+      }
+      sum += hash_bytes(buffer, offset + from);
+    }
+    if (problem.empty() && sum != expected_sum)
+      problem = "'" + _temporary + "' differs from what was written at bytes " + std::to_string(offset) + ".." +
+                std::to_string(offset + length);
+  }
+  ::close(fd);
+  return problem;
+}
+
+AgreedError RejectsFile::write_failure(const std::string& what) const {
+  std::string reason;
+  if (_comm.is_root()) reason = diagnose_write_failure(_final);
+  mpi::broadcast(_comm, reason);
+  return AgreedError("cannot write the rejects file '" + _final + "'" + (reason.empty() ? "" : ": " + reason) + " (" +
+                         what + "); the temporary file is removed and '" + _final + "' is untouched",
+                     2);
 }
 
 void RejectsFile::commit() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rfmseg/ingest.hpp"
+#include "rfmseg/errors.hpp"
 #include "rfmseg/mpi.hpp"
 #include "rfmseg/output_guard.hpp"
 
@@ -109,6 +110,13 @@ class RejectsFile {
   std::string _final;
   std::string _temporary;
   std::unique_ptr<RejectRows> _rows;
+  /// Local: re-reads this rank's `length` bytes at `offset` in pieces of `piece` and compares their
+  /// checksum; "" when they match and the file has `total_bytes`.
+  [[nodiscard]] std::string read_back(std::uint64_t offset, std::uint64_t length, std::uint64_t piece,
+                                      std::uint64_t expected_sum, std::uint64_t total_bytes) const;
+  /// Collective: an exit-2 error naming the file and the OS reason (full disk, ...).
+  [[nodiscard]] AgreedError write_failure(const std::string& what) const;
+
   bool _committed = false;
   std::unique_ptr<OutputLock> _lock;
 };

@@ -161,6 +161,22 @@ for n in 1 3 4; do
 done
 "$R" verify small/r.h5 > /dev/null && pass "the previous result still verifies" || fail "previous result damaged"
 
+step "a full disk under the rejects file: exit 2 naming ENOSPC, no rejects file, nothing left"
+"$RFMSEG_GEN" --output dirty.csv --lines 300000 --dirt 1 --seed 10 > /dev/null  # ~90k rejected lines: ~8 MB
+printf 'file,line,reason,text\n' > small/rejects.csv
+cp small/rejects.csv rejects.keep
+for n in 1 3; do
+  expect "rejects_disk_full_np$n" 2 "No space left on device" "$n" --input dirty.csv --output rj.h5 --k 3 --n-init 1 \
+    --quiet --rejects small/rejects.csv --collective-timeout 120
+  grep -qE "cannot write (the )?rejects (spill )?file 'small/rejects.csv" "rejects_disk_full_np$n.err" \
+    && pass "np$n: the message names the rejects file" || fail "np$n: the message does not name the rejects file"
+  same_file small/rejects.csv rejects.keep "np$n: the previous rejects file is byte-identical"
+  [[ -z $(ls small | grep -v '^rejects.csv$\|^r.h5$') ]] && pass "np$n: nothing else left on the full disk" \
+    || fail "np$n: left on the disk: $(ls small)"
+  [[ ! -e rj.h5 ]] && pass "np$n: no result either" || fail "np$n: a result was committed"
+done
+rm -f small/rejects.csv
+
 step "a full checkpoint directory: exit 2, no checkpoint under its final name"
 rm -f small/r.h5
 for n in 1 3; do
