@@ -1,7 +1,11 @@
 #include "rfmseg/options.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -101,18 +105,52 @@ Format parse_format(const std::string& v) {
 }
 
 // INI files: "[section] key = value" arrives as "section.key"; sections are free, so keep the key.
+// Only a readable regular file is read: a directory reads as empty (the run would silently go
+// without its configuration) and /dev/zero or a FIFO would never end.
 po::parsed_options parse_ini(const std::string& path, const po::options_description& desc) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0)
+    throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw ConfigError("config file '" + path + "' is a directory, not a file");
+  if (!S_ISREG(st.st_mode))
+    throw ConfigError("config file '" + path + "' is not a regular file (a device, FIFO or socket): give an INI file");
   std::ifstream in(path);
-  if (!in) throw ConfigError("cannot read config file '" + path + "'");
+  if (!in) throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
   po::parsed_options parsed = po::parse_config_file(in, desc, true);
   for (auto& option : parsed.options) {
     const auto dot = option.string_key.rfind('.');
     if (dot != std::string::npos) option.string_key = option.string_key.substr(dot + 1);
     if (desc.find_nothrow(option.string_key, false) == nullptr)
       throw ConfigError("unknown option '" + option.string_key + "' in config file '" + path + "' (see --help)");
+    // Command-line only: a config file naming another one would be ignored, and help or version
+    // in a nightly job's file would turn every run into a no-op that exits 0.
+    if (option.string_key == "config" || option.string_key == "help" || option.string_key == "version")
+      throw ConfigError("config file '" + path + "' sets '" + option.string_key + "', which only the command line may (" +
+                        (option.string_key == "config" ? "a config file cannot include another: give one --config"
+                                                       : "remove the key") +
+                        ")");
     option.unregistered = false;
   }
   return parsed;
+}
+
+// Words that belong to no option: `--input a.csv b.csv` (a glob the shell expanded) or a stray
+// word. Boost keeps them as positional tokens and store() ignores them, so they would be lost.
+void refuse_extra_words(const po::parsed_options& command_line) {
+  const auto words = po::collect_unrecognized(command_line.options, po::include_positional);
+  if (words.empty()) return;
+  std::string list;
+  constexpr std::size_t shown = 5;
+  for (std::size_t i = 0; i < words.size() && i < shown; ++i) {
+    std::string word = words[i].substr(0, 80) + (words[i].size() > 80 ? "..." : "");
+    for (auto& c : word)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    list += (list.empty() ? "'" : ", '") + word + "'";
+  }
+  if (words.size() > shown) list += " and " + std::to_string(words.size() - shown) + " more";
+  throw ConfigError("unexpected word" + std::string(words.size() == 1 ? "" : "s") + " on the command line: " + list +
+                    " (each --input takes one path: quote a glob so that rfmseg expands it, --input 'data/*.csv', "
+                    "or repeat --input for each file)");
 }
 
 std::string to_text(const po::variable_value& value) {
@@ -195,6 +233,7 @@ Parsed parse(const std::vector<std::string>& args) {
   try {
     std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
     const auto command_line = po::command_line_parser(tail).options(desc).run();
+    refuse_extra_words(command_line);
     po::store(command_line, vm);
     if (vm.count("config")) po::store(parse_ini(vm["config"].as<std::string>(), desc), vm);
     po::notify(vm);

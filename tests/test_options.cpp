@@ -68,3 +68,53 @@ TEST(Options, help_lists_every_option_with_defaults) {
   }
   EXPECT_NE(p.help_text.find("(=auto)"), std::string::npos);
 }
+
+TEST(Options, words_that_belong_to_no_option_are_errors) {
+  // `--input *.csv` unquoted: the shell expands it, the second file is a stray word.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"rfmseg", "--input", "a.csv", "b.csv", "--output", "r.h5"},
+        std::vector<std::string>{"rfmseg", "--input", "a.csv", "--output", "r.h5", "garbage"},
+        std::vector<std::string>{"rfmseg", "--input", "a.csv", "--", "--output"}}) {
+    try {
+      (void)parse(args);
+      ADD_FAILURE() << "no error for " << args[3];
+    } catch (const ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("unexpected word"), std::string::npos) << message;
+      EXPECT_NE(message.find("quote a glob"), std::string::npos) << message;
+      EXPECT_NE(message.find("repeat --input"), std::string::npos) << message;
+    }
+  }
+  try {
+    (void)parse({"rfmseg", "--input", "a.csv", "b.csv", "c.csv", "d.csv", "e.csv", "f.csv", "g.csv", "h.csv"});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'b.csv', 'c.csv', 'd.csv', 'e.csv', 'f.csv' and 2 more"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Options, config_must_be_a_readable_regular_file_without_command_line_only_keys) {
+  const auto message_of = [](const std::vector<std::string>& args) {
+    try {
+      (void)parse(args);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_NE(message_of({"rfmseg", "--config", testing::TempDir()}).find("is a directory"), std::string::npos);
+  EXPECT_NE(message_of({"rfmseg", "--config", "/dev/zero"}).find("is not a regular file"), std::string::npos);
+  EXPECT_NE(message_of({"rfmseg", "--config", "/nonexistent/x.ini"}).find("No such file"), std::string::npos);
+  const std::string path = testing::TempDir() + "rfmseg_options_nested.ini";
+  for (const char* key : {"config = other.ini", "help = true", "version = 1"}) {
+    {
+      std::ofstream ini(path);
+      ini << "[x]\nk = 3\n" << key << "\n";
+    }
+    const std::string message = message_of({"rfmseg", "--config", path});
+    EXPECT_NE(message.find("sets '" + std::string(key).substr(0, std::string(key).find(' ')) + "'"), std::string::npos)
+        << key << ": " << message;
+  }
+  std::remove(path.c_str());
+}

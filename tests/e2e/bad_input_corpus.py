@@ -195,7 +195,7 @@ class Driver:
         command += [self.o.rfmseg]
         for token in case.inputs:
             command += ["--input", self.input_path(token)]
-        command += case.args + ["--output", output]
+        command += [self.expand(arg) for arg in case.args] + ["--output", output]
         env = dict(os.environ)
         # Open MPI waits ~2 s after a rank exits non-zero before it reaps the others; every rank
         # has already exited by then (rank 0 prints before MPI_Finalize, whose fence the others
