@@ -242,7 +242,14 @@ Parsed parse(const std::vector<std::string>& args) {
   }
   if (vm.count("help")) {
     std::ostringstream text;
-    text << desc << "\nExit status: 0 success, 1 bad input or configuration, 2 internal error.\n";
+    text << desc
+         << "\nExit status:\n"
+            "  0  success: the result is complete\n"
+            "  1  bad input or configuration (one message on stderr, from rank 0)\n"
+            "  2  internal error\n"
+            "  3  a rank or host stopped responding (--collective-timeout): safe to rerun, with --resume when\n"
+            "     checkpointing\n"
+            "  4  reserved: stopped by a signal, resumable with --resume\n";
     result.help = true;
     result.help_text = text.str();
     return result;

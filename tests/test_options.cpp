@@ -118,3 +118,11 @@ TEST(Options, config_must_be_a_readable_regular_file_without_command_line_only_k
   }
   std::remove(path.c_str());
 }
+
+TEST(Options, help_documents_every_exit_status) {
+  const auto p = parse({"rfmseg", "--help"});
+  ASSERT_TRUE(p.help);
+  for (const char* status : {"0  success", "1  bad input or configuration", "2  internal error",
+                             "3  a rank or host stopped responding", "4  reserved: stopped by a signal"})
+    EXPECT_NE(p.help_text.find(status), std::string::npos) << status;
+}

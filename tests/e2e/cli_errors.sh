@@ -157,6 +157,10 @@ if [[ $rc -eq 0 && -s $WORK/help.out ]] && grep -q -- '--input' "$WORK/help.out"
 else
   fail "--help: exit $rc, $(wc -c < "$WORK/help.out") bytes on stdout"
 fi
+for status in "0  success" "1  bad input or configuration" "2  internal error" \
+              "3  a rank or host stopped responding" "4  reserved: stopped by a signal"; do
+  grep -qF -- "$status" "$WORK/help.out" || fail "--help does not document exit status '$status'"
+done
 rc=0
 mpi "$RANKS" "$RFMSEG" --help > "$WORK/help2.out" 2> "$WORK/help2.err" || rc=$?
 if [[ $rc -eq 0 ]] && cmp -s "$WORK/help.out" "$WORK/help2.out"; then
