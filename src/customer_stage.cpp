@@ -148,6 +148,7 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   batch.release();
   send = {};
   if (rejects != nullptr) stage.rejected_rows = rejects->write();
+  stage.duplicates = stage.plan.duplicates_policy();
   times.lap("ingest");
 
   // ---- rfm

@@ -60,7 +60,8 @@ po::options_description describe() {
   rfm.add_options()
     ("snapshot", po::value<std::string>()->default_value(""), "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")
     ("frequency", po::value<std::string>()->default_value("auto"), "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")
-    ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)");
+    ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)")
+    ("duplicates", po::value<std::string>()->default_value("auto"), "exact duplicate lines: auto | drop | keep (auto: drop in files with an invoice column, keep in amount-only logs, where they may be real repeat purchases)");
 
   po::options_description model("Segmentation", 110, 55);
   model.add_options()
@@ -316,6 +317,11 @@ Parsed parse(const std::vector<std::string>& args) {
   if (cancellations == "drop") c.rfm.cancellations = CancellationPolicy::drop;
   else if (cancellations == "net") c.rfm.cancellations = CancellationPolicy::net;
   else throw ConfigError("--cancellations must be drop or net, not '" + cancellations + "'");
+  const auto duplicates = get<std::string>(vm, "duplicates");
+  if (duplicates == "auto") c.input.duplicates = DuplicatePolicy::automatic;
+  else if (duplicates == "drop") c.input.duplicates = DuplicatePolicy::drop;
+  else if (duplicates == "keep") c.input.duplicates = DuplicatePolicy::keep;
+  else throw ConfigError("--duplicates must be auto, drop or keep, not '" + duplicates + "'");
 
   ModelConfig& m = c.model;
   const char* transform_keys[] = {"transform-recency", "transform-frequency", "transform-monetary"};

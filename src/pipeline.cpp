@@ -282,6 +282,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       h5::write_attribute(run, "frequency", std::string(frequency_name(frequency)));
       h5::write_attribute(run, "cancellations",
                           std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
+      h5::write_attribute(run, "duplicates", stage.duplicates);
       h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
       h5::write_attribute(run, "count_nonpositive_monetary_customers", nonpositive_monetary);
       h5::write_attribute(run, "k", static_cast<std::int64_t>(seg.model.k));
@@ -332,8 +333,9 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     if (rejects)
       std::printf("rejects: %llu unusable line(s) in %s\n", static_cast<unsigned long long>(stage.rejected_rows),
                   rejects->path().c_str());
-    std::printf("customers %llu, snapshot %s, frequency = %s\n", static_cast<unsigned long long>(total_customers),
-                format_day(snapshot).c_str(), frequency_name(frequency));
+    std::printf("customers %llu, snapshot %s, frequency = %s, duplicates = %s\n",
+                static_cast<unsigned long long>(total_customers), format_day(snapshot).c_str(),
+                frequency_name(frequency), stage.duplicates.c_str());
     if (nonpositive_monetary != 0)
       std::printf("note: %lld customer%s with Monetary <= 0 (returns netted against purchases): kept, flagged in "
                   "/customers/nonpositive_monetary\n",

@@ -126,3 +126,12 @@ TEST(Options, help_documents_every_exit_status) {
                              "3  a rank or host stopped responding", "4  reserved: stopped by a signal"})
     EXPECT_NE(p.help_text.find(status), std::string::npos) << status;
 }
+
+TEST(Options, duplicates_policy) {
+  EXPECT_EQ(parse({"rfmseg"}).config.input.duplicates, rfmseg::DuplicatePolicy::automatic);
+  EXPECT_EQ(parse({"rfmseg", "--duplicates", "drop"}).config.input.duplicates, rfmseg::DuplicatePolicy::drop);
+  const auto keep = parse({"rfmseg", "--duplicates", "keep"});
+  EXPECT_EQ(keep.config.input.duplicates, rfmseg::DuplicatePolicy::keep);
+  EXPECT_NE(keep.config.resolved.find("duplicates = keep"), std::string::npos);
+  EXPECT_THROW((void)parse({"rfmseg", "--duplicates", "some"}), ConfigError);
+}

@@ -73,12 +73,15 @@ struct InputFile {
   std::uint64_t data_begin = 0;        ///< first byte after the header record
   std::uint64_t header_lines = 0;      ///< physical lines the header occupies
   Layout layout;
+  bool drop_duplicates = true;         ///< --duplicates resolved for this file's layout
 };
 
 struct InputPlan {
   std::vector<InputFile> files;
   std::uint64_t data_bytes = 0;        ///< sum of the data regions
   [[nodiscard]] bool all_have_invoice() const;
+  /// The resolved --duplicates: "drop", "keep", or both with the files they apply to.
+  [[nodiscard]] std::string duplicates_policy() const;
 };
 
 /// Collective: rank 0 expands globs, checks files and reads headers; every rank gets the plan.

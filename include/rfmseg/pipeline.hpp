@@ -48,6 +48,7 @@ struct CustomerStage {
   std::uint64_t bytes_read = 0, bytes_shuffled = 0, shuffle_rounds = 0;  ///< global
   std::uint64_t memory_budget_per_rank = 0;  ///< resolved --max-memory-per-rank (smallest over ranks; 0 = no limit)
   std::uint64_t rejected_rows = 0;           ///< rows written to the --rejects file (global)
+  std::string duplicates;           ///< resolved --duplicates (InputPlan::duplicates_policy)
 };
 
 class RejectsFile;

@@ -44,11 +44,11 @@ NOBODY = 65534
 # refuses to replace anything else), which must stay byte-identical. Made once by probe().
 # /run attributes that must not depend on the rank count (times, paths and traffic may).
 STABLE_ATTRIBUTES = ("customers", "snapshot_date", "bad_line_examples", "input_files", "input_formats", "k",
-                     "frequency", "cancellations")
+                     "frequency", "cancellations", "duplicates", "date_order")
 CRASH = re.compile(r"terminate called|Segmentation|what\(\):|Traceback|rfmseg: fatal:|MPI_ABORT|Aborted")
 TAG = re.compile(r"^\[(\d+),(\d+)\]<(stdout|stderr)>:")
 KEYS = {"input", "args", "output", "user", "exit", "error", "stderr", "stdout", "counts", "customers", "snapshot",
-        "rfm", "examples", "formats", "h5", "known_bug", "note"}
+        "rfm", "examples", "formats", "h5", "run", "known_bug", "note"}
 
 
 class Case:
@@ -88,6 +88,10 @@ class Case:
         for line in lines_of(get("h5", "")):
             path, _, values = line.partition(":")
             self.h5.append((path.strip(), [float(v) for v in values.split()]))
+        self.run = []
+        for line in lines_of(get("run", "")):
+            name, _, value = line.partition(":")
+            self.run.append((name.strip(), value.strip()))
         self.known_bug = " ".join(get("known_bug", "").split())
         if self.exit != 0 and not self.error:
             raise ValueError(f"[{name}] exit {self.exit} needs an 'error' text")
@@ -349,6 +353,10 @@ class Driver:
                 formats = text_of(attrs["input_formats"]).split("\n")
                 if formats != case.formats:
                     problems.append(f"np{n}: input_formats {formats}, expected {case.formats}")
+            for name, value in case.run:
+                got = text_of(attrs[name]) if name in attrs else None
+                if got != self.expand(value):
+                    problems.append(f"np{n}: /run {name} = {got!r}, expected {self.expand(value)!r}")
             for path, values in case.h5:
                 if path not in f:
                     problems.append(f"np{n}: dataset {path} is missing")
