@@ -618,8 +618,16 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   }
   const std::string_view date_text = field(layout.date);
   std::int32_t day = 0;
-  switch (_dates.parse(date_text, day)) {
-    case DateStatus::ok: break;
+  DateOrderEvidence evidence{};
+  switch (_dates.parse(date_text, day, evidence)) {
+    case DateStatus::ok:
+      // Lines come in (file, line) order on each rank: the first confirming one is the earliest.
+      if (evidence == DateOrderEvidence::ambiguous) {
+        _date_order.ambiguous = true;
+      } else if (evidence == DateOrderEvidence::confirmed && !_date_order.confirmed) {
+        _date_order = {_date_order.ambiguous, true, segment.file, line};
+      }
+      break;
     case DateStatus::bad: report(Fate::bad_date, segment, line, record); return;
     case DateStatus::order_conflict:
       throw InputError(_plan.files[segment.file].path + ":" + std::to_string(line) + ": date '" +

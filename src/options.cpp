@@ -51,7 +51,8 @@ po::options_description describe() {
     ("delimiter", po::value<std::string>()->default_value("auto"), "auto | comma | semicolon | tab | whitespace | a single character")
     ("no-header", po::bool_switch(), "the files have no header line (map columns by 1-based index)")
     ("date-format", po::value<std::string>()->default_value("auto"), "auto | iso | mdy | dmy | yyyymmdd | dd-mon-yy")
-    ("day-first", po::bool_switch(), "slash dates are D/M/Y (default M/D/Y)")
+    ("day-first", po::bool_switch(), "slash dates are D/M/Y")
+    ("month-first", po::bool_switch(), "slash dates are M/D/Y, stated (the default order, assumed with a warning when no date shows it)")
     ("decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")
     ("chunk-size", po::value<std::string>()->default_value("64"), "MiB each rank parses per shuffle round (bounds memory)")
     ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind");
@@ -274,12 +275,20 @@ Parsed parse(const std::vector<std::string>& args) {
                      get<std::string>(vm, "col-price"),    get<std::string>(vm, "col-amount")};
   c.input.delimiter = get<std::string>(vm, "delimiter");
   c.input.has_header = !get<bool>(vm, "no-header");
-  c.input.day_first = get<bool>(vm, "day-first");
+  const bool day_first = get<bool>(vm, "day-first");
+  const bool month_first = get<bool>(vm, "month-first");
+  if (day_first && month_first) throw ConfigError("--day-first and --month-first contradict each other: give one");
+  const auto date_format = get<std::string>(vm, "date-format");
+  if ((date_format == "mdy" && day_first) || (date_format == "dmy" && month_first))
+    throw ConfigError("--date-format " + date_format + " contradicts " + (day_first ? "--day-first" : "--month-first") +
+                      ": give one");
+  c.input.day_first = day_first;
   try {
-    c.input.date_format = parse_date_format(get<std::string>(vm, "date-format"), c.input.day_first);
+    c.input.date_format = parse_date_format(date_format, c.input.day_first);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string("--date-format: ") + e.what());
   }
+  c.input.date_order_stated = day_first || month_first || date_format == "mdy" || date_format == "dmy";
   c.input.decimal_comma = get<bool>(vm, "decimal-comma");
   const auto chunk = parse_unsigned(get<std::string>(vm, "chunk-size"), "--chunk-size");
   if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");

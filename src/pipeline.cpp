@@ -250,6 +250,11 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   const auto total_customers = stage.total_customers;
   const auto bytes_read = stage.bytes_read;
   const std::string bad_text = describe_bad_lines(stage.bad_lines, plan);
+  if (stage.date_order_assumed && comm.is_root())
+    std::fprintf(stderr,
+                 "rfmseg: warning: no slash date in the input has a day or month field above 12, so their order cannot "
+                 "be told from the data: read as month-first (M/D/Y); state it with --month-first, or --day-first "
+                 "if the dates are D/M/Y\n");
   // README "RFM": kept in the table and flagged (/customers/nonpositive_monetary).
   std::int64_t nonpositive_monetary = 0;
   for (const auto& micros : customers.monetary_micros) nonpositive_monetary += micros <= 0 ? 1 : 0;
@@ -283,6 +288,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       h5::write_attribute(run, "cancellations",
                           std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
       h5::write_attribute(run, "duplicates", stage.duplicates);
+      h5::write_attribute(run, "date_order", stage.date_order);
       h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
       h5::write_attribute(run, "count_nonpositive_monetary_customers", nonpositive_monetary);
       h5::write_attribute(run, "k", static_cast<std::int64_t>(seg.model.k));

@@ -69,6 +69,14 @@ TEST(Options, help_lists_every_option_with_defaults) {
   EXPECT_NE(p.help_text.find("(=auto)"), std::string::npos);
 }
 
+TEST(Options, help_documents_every_exit_status) {
+  const auto p = parse({"rfmseg", "--help"});
+  ASSERT_TRUE(p.help);
+  for (const char* status : {"0  success", "1  bad input or configuration", "2  internal error",
+                             "3  a rank or host stopped responding", "4  reserved: stopped by a signal"})
+    EXPECT_NE(p.help_text.find(status), std::string::npos) << status;
+}
+
 TEST(Options, words_that_belong_to_no_option_are_errors) {
   // `--input *.csv` unquoted: the shell expands it, the second file is a stray word.
   for (const std::vector<std::string>& args :
@@ -119,12 +127,20 @@ TEST(Options, config_must_be_a_readable_regular_file_without_command_line_only_k
   std::remove(path.c_str());
 }
 
-TEST(Options, help_documents_every_exit_status) {
-  const auto p = parse({"rfmseg", "--help"});
-  ASSERT_TRUE(p.help);
-  for (const char* status : {"0  success", "1  bad input or configuration", "2  internal error",
-                             "3  a rank or host stopped responding", "4  reserved: stopped by a signal"})
-    EXPECT_NE(p.help_text.find(status), std::string::npos) << status;
+TEST(Options, date_order_stated_or_assumed) {
+  EXPECT_FALSE(parse({"rfmseg"}).config.input.date_order_stated);
+  EXPECT_FALSE(parse({"rfmseg"}).config.input.day_first);
+  const auto month = parse({"rfmseg", "--month-first"}).config.input;
+  EXPECT_TRUE(month.date_order_stated);
+  EXPECT_FALSE(month.day_first);
+  const auto day = parse({"rfmseg", "--day-first"}).config.input;
+  EXPECT_TRUE(day.date_order_stated);
+  EXPECT_TRUE(day.day_first);
+  EXPECT_TRUE(parse({"rfmseg", "--date-format", "dmy"}).config.input.date_order_stated);
+  EXPECT_TRUE(parse({"rfmseg", "--date-format", "mdy", "--month-first"}).config.input.date_order_stated);
+  EXPECT_THROW((void)parse({"rfmseg", "--day-first", "--month-first"}), ConfigError);
+  EXPECT_THROW((void)parse({"rfmseg", "--date-format", "mdy", "--day-first"}), ConfigError);
+  EXPECT_THROW((void)parse({"rfmseg", "--date-format", "dmy", "--month-first"}), ConfigError);
 }
 
 TEST(Options, duplicates_policy) {

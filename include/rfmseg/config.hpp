@@ -35,6 +35,7 @@ struct InputConfig {
   bool has_header = true;
   DateFormat date_format = DateFormat::automatic;
   bool day_first = false;
+  bool date_order_stated = false;      ///< --day-first, --month-first or --date-format mdy|dmy (else month-first is assumed)
   bool decimal_comma = false;
   DuplicatePolicy duplicates = DuplicatePolicy::automatic;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
