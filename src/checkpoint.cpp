@@ -178,6 +178,9 @@ void Checkpoints::save_customers(const CustomerStage& stage) {
     h5::write_attribute(report, "bytes_read", static_cast<std::int64_t>(stage.bytes_read));
     h5::write_attribute(report, "bytes_shuffled", static_cast<std::int64_t>(stage.bytes_shuffled));
     h5::write_attribute(report, "shuffle_rounds", static_cast<std::int64_t>(stage.shuffle_rounds));
+    h5::write_attribute(report, "duplicates", stage.duplicates);
+    h5::write_attribute(report, "date_order", stage.date_order);
+    h5::write_attribute(report, "date_order_assumed", static_cast<std::int64_t>(stage.date_order_assumed));
     h5::write_attribute(report, "lines", stage.counters.lines);
     h5::write_attribute(report, "blank_lines", stage.counters.blank_lines);
     h5::write_replicated<std::int64_t>(report, "fates", stage.counters.fates, {fate_count});
@@ -233,6 +236,9 @@ bool Checkpoints::load_customers(CustomerStage& stage) {
     stage.bytes_read = static_cast<std::uint64_t>(h5::read_int_attribute(report, "bytes_read"));
     stage.bytes_shuffled = static_cast<std::uint64_t>(h5::read_int_attribute(report, "bytes_shuffled"));
     stage.shuffle_rounds = static_cast<std::uint64_t>(h5::read_int_attribute(report, "shuffle_rounds"));
+    stage.duplicates = h5::read_string_attribute(report, "duplicates");
+    stage.date_order = h5::read_string_attribute(report, "date_order");
+    stage.date_order_assumed = h5::read_int_attribute(report, "date_order_assumed") != 0;
     stage.counters.lines = h5::read_int_attribute(report, "lines");
     stage.counters.blank_lines = h5::read_int_attribute(report, "blank_lines");
     const auto fates = h5::read<std::int64_t>(file, "stage/fates");

@@ -34,6 +34,29 @@ FrequencyMode resolve_frequency(FrequencyMode requested, const InputPlan& plan) 
   return requested;
 }
 
+// How slash dates were read (/run date_order), from every rank's evidence: the earliest line
+// (file, line) whose day field exceeds 12 wins, so the outcome is the same for any rank count.
+void resolve_date_order(const mpi::Comm& comm, const InputConfig& config, const InputPlan& plan,
+                        const Reader::DateOrderSeen& seen, CustomerStage& stage) {
+  const bool ambiguous = mpi::any_of(comm, seen.ambiguous);
+  const std::uint64_t first_file =
+      mpi::allreduce<std::uint64_t>(comm, seen.confirmed ? seen.file : UINT64_MAX, mpi::Op::min);
+  const std::uint64_t first_line =
+      mpi::allreduce<std::uint64_t>(comm, seen.confirmed && seen.file == first_file ? seen.line : UINT64_MAX, mpi::Op::min);
+  const char* order = config.day_first ? "day-first" : "month-first";
+  if (config.date_order_stated) {
+    stage.date_order = std::string(order) + " (stated)";
+  } else if (first_file != UINT64_MAX) {
+    stage.date_order = std::string(order) + " (evidence: day field > 12 at " + plan.files[first_file].path + ":" +
+                       std::to_string(first_line) + ")";
+  } else if (ambiguous) {
+    stage.date_order = std::string(order) + " (assumed: no evidence)";
+    stage.date_order_assumed = true;
+  } else {
+    stage.date_order = "none (no slash date depends on the order)";
+  }
+}
+
 // Gathers every rank's reported bad lines; sorted by file and line, at most `limit` per kind.
 std::vector<BadLine> gather_bad_lines(const mpi::Comm& comm, const std::vector<BadLine>& local, int limit) {
   std::string packed;
@@ -188,6 +211,8 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
   send = {};
   collectively(comm, [&] { recheck_input_sizes(comm, stage.plan); });
   if (rejects != nullptr) stage.rejected_rows = rejects->write();
+  resolve_date_order(comm, config.input, stage.plan, reader->date_order_seen(), stage);
+  stage.duplicates = stage.plan.duplicates_policy();
   times.lap("ingest");
 
   // ---- rfm

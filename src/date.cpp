@@ -116,7 +116,7 @@ DateStatus parse_iso(std::string_view text, std::int32_t& out) {
   return finish(y, m, d, out);
 }
 
-DateStatus parse_slash(std::string_view text, bool day_first, std::int32_t& out) {
+DateStatus parse_slash(std::string_view text, bool day_first, std::int32_t& out, DateOrderEvidence& evidence) {
   std::size_t pos = 0;
   int a = 0, b = 0, y = 0;
   if (!read_number(text, pos, 1, 2, a) || pos >= text.size() || text[pos] != '/') return DateStatus::bad;
@@ -131,7 +131,10 @@ DateStatus parse_slash(std::string_view text, bool day_first, std::int32_t& out)
   const int day = day_first ? a : b;
   // A month field of 13..31 with a valid month in the day field: the file's order is the other one.
   if (month > 12 && month <= 31 && day >= 1 && day <= 12) return DateStatus::order_conflict;
-  return finish(y, month, day, out);
+  const DateStatus status = finish(y, month, day, out);
+  if (status == DateStatus::ok)
+    evidence = day > 12 ? DateOrderEvidence::confirmed : day != month ? DateOrderEvidence::ambiguous : DateOrderEvidence::none;
+  return status;
 }
 
 DateStatus parse_yyyymmdd(std::string_view text, std::int32_t& out) {
@@ -177,13 +180,14 @@ DateStatus parse_dd_mon_yy(std::string_view text, std::int32_t& out) {
 
 }  // namespace
 
-DateStatus DateParser::parse(std::string_view text, std::int32_t& day) const noexcept {
+DateStatus DateParser::parse(std::string_view text, std::int32_t& day, DateOrderEvidence& evidence) const noexcept {
+  evidence = DateOrderEvidence::none;
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   if (text.empty()) return DateStatus::bad;
   switch (_format) {
     case DateFormat::iso: return parse_iso(text, day);
-    case DateFormat::slash: return parse_slash(text, _day_first, day);
+    case DateFormat::slash: return parse_slash(text, _day_first, day, evidence);
     case DateFormat::yyyymmdd: return parse_yyyymmdd(text, day);
     case DateFormat::dd_mon_yy: return parse_dd_mon_yy(text, day);
     case DateFormat::automatic: break;
@@ -192,7 +196,7 @@ DateStatus DateParser::parse(std::string_view text, std::int32_t& day) const noe
   if (text.size() >= 5 && is_digit(text[0]) && is_digit(text[1]) && is_digit(text[2]) && is_digit(text[3]) &&
       text[4] == '-')
     return parse_iso(text, day);
-  if (text.find('/') != std::string_view::npos) return parse_slash(text, _day_first, day);
+  if (text.find('/') != std::string_view::npos) return parse_slash(text, _day_first, day, evidence);
   if (text.size() == 8 && std::all_of(text.begin(), text.end(), is_digit)) return parse_yyyymmdd(text, day);
   return parse_dd_mon_yy(text, day);
 }

@@ -154,6 +154,17 @@ bool InputPlan::all_have_invoice() const {
   return std::all_of(files.begin(), files.end(), [](const InputFile& f) { return f.layout.has_invoice(); });
 }
 
+std::string InputPlan::duplicates_policy() const {
+  std::string dropped, kept;
+  for (const auto& f : files) {
+    std::string& list = f.drop_duplicates ? dropped : kept;
+    list += (list.empty() ? "" : ", ") + f.path;
+  }
+  if (kept.empty()) return "drop";
+  if (dropped.empty()) return "keep";
+  return "drop (" + dropped + "); keep (" + kept + ")";
+}
+
 // ---------------------------------------------------------------- CombinedBatch
 
 void CombinedBatch::clear() {
@@ -442,6 +453,8 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
       throw InputError(file.path + ": the header [" + printable_excerpt(csv::strip_line_end(header), 1024) +
                        "] has a single column; set --delimiter or map the columns");
     file.layout = resolve_layout(config, dialect, fields, file.path);
+    file.drop_duplicates = config.duplicates == DuplicatePolicy::drop ||
+                           (config.duplicates == DuplicatePolicy::automatic && file.layout.has_invoice());
     // Without a header, the first record fixes the field count of the file.
     if (!config.has_header) {
       file.layout.field_count = fields.size();
@@ -800,8 +813,16 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   }
   const std::string_view date_text = field(layout.date);
   std::int32_t day = 0;
-  switch (_dates.parse(date_text, day)) {
-    case DateStatus::ok: break;
+  DateOrderEvidence evidence{};
+  switch (_dates.parse(date_text, day, evidence)) {
+    case DateStatus::ok:
+      // Lines come in (file, line) order on each rank: the first confirming one is the earliest.
+      if (evidence == DateOrderEvidence::ambiguous) {
+        _date_order.ambiguous = true;
+      } else if (evidence == DateOrderEvidence::confirmed && !_date_order.confirmed) {
+        _date_order = {_date_order.ambiguous, true, segment.file, line};
+      }
+      break;
     case DateStatus::bad:
       gather_evidence(Fate::bad_date, segment, record, fields);
       report(Fate::bad_date, segment, line, record);
@@ -836,7 +857,10 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   if ((!invoice.empty() && invoice.front() == 'C') || quantity < 0) fate = Fate::cancellation;
   else if (quantity == 0) fate = Fate::zero_quantity;
   else if (price_micros <= 0) fate = Fate::nonpositive_price;
-  const std::uint64_t key = line_key(hash_bytes(record, 0x5eed), quantity, price_micros);
+  std::uint64_t key = line_key(hash_bytes(record, 0x5eed), quantity, price_micros);
+  // --duplicates keep: the line's position (file, physical line: the same for any rank count) makes
+  // its key its own, so no line is ever taken for a copy of another.
+  if (!_plan.files[segment.file].drop_duplicates) key = mix64(key ^ mix64(line ^ mix64(segment.file + 0x6b656570ULL)));
   out.add(customer, invoice, day, key, fate, static_cast<int128_t>(quantity) * price_micros);
 }
 

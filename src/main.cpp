@@ -1,5 +1,6 @@
 // rfmseg: the MPI job. Parses options, runs the pipeline, turns failures into the documented exit
-// status: 0 success, 1 bad input or configuration, 2 internal error.
+// status: 0 success, 1 bad input or configuration, 2 internal error, 3 a rank or host stopped
+// responding (the watchdog aborts the job itself), 4 reserved: stopped by a signal.
 
 #include <cstdio>
 #include <string>

@@ -1,7 +1,11 @@
 #include "rfmseg/options.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -47,7 +51,8 @@ po::options_description describe() {
     ("delimiter", po::value<std::string>()->default_value("auto"), "auto | comma | semicolon | tab | whitespace | a single character")
     ("no-header", po::bool_switch(), "the files have no header line (map columns by 1-based index)")
     ("date-format", po::value<std::string>()->default_value("auto"), "auto | iso | mdy | dmy | yyyymmdd | dd-mon-yy")
-    ("day-first", po::bool_switch(), "slash dates are D/M/Y (default M/D/Y)")
+    ("day-first", po::bool_switch(), "slash dates are D/M/Y")
+    ("month-first", po::bool_switch(), "slash dates are M/D/Y, stated (the default order, assumed with a warning when no date shows it)")
     ("decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")
     ("chunk-size", po::value<std::string>()->default_value("64"), "MiB each rank parses per shuffle round (bounds memory)")
     ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind")
@@ -57,7 +62,8 @@ po::options_description describe() {
   rfm.add_options()
     ("snapshot", po::value<std::string>()->default_value(""), "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")
     ("frequency", po::value<std::string>()->default_value("auto"), "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")
-    ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)");
+    ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)")
+    ("duplicates", po::value<std::string>()->default_value("auto"), "exact duplicate lines: auto | drop | keep (auto: drop in files with an invoice column, keep in amount-only logs, where they may be real repeat purchases)");
 
   po::options_description model("Segmentation", 110, 55);
   model.add_options()
@@ -102,18 +108,52 @@ Format parse_format(const std::string& v) {
 }
 
 // INI files: "[section] key = value" arrives as "section.key"; sections are free, so keep the key.
+// Only a readable regular file is read: a directory reads as empty (the run would silently go
+// without its configuration) and /dev/zero or a FIFO would never end.
 po::parsed_options parse_ini(const std::string& path, const po::options_description& desc) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0)
+    throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw ConfigError("config file '" + path + "' is a directory, not a file");
+  if (!S_ISREG(st.st_mode))
+    throw ConfigError("config file '" + path + "' is not a regular file (a device, FIFO or socket): give an INI file");
   std::ifstream in(path);
-  if (!in) throw ConfigError("cannot read config file '" + path + "'");
+  if (!in) throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
   po::parsed_options parsed = po::parse_config_file(in, desc, true);
   for (auto& option : parsed.options) {
     const auto dot = option.string_key.rfind('.');
     if (dot != std::string::npos) option.string_key = option.string_key.substr(dot + 1);
     if (desc.find_nothrow(option.string_key, false) == nullptr)
       throw ConfigError("unknown option '" + option.string_key + "' in config file '" + path + "' (see --help)");
+    // Command-line only: a config file naming another one would be ignored, and help or version
+    // in a nightly job's file would turn every run into a no-op that exits 0.
+    if (option.string_key == "config" || option.string_key == "help" || option.string_key == "version")
+      throw ConfigError("config file '" + path + "' sets '" + option.string_key + "', which only the command line may (" +
+                        (option.string_key == "config" ? "a config file cannot include another: give one --config"
+                                                       : "remove the key") +
+                        ")");
     option.unregistered = false;
   }
   return parsed;
+}
+
+// Words that belong to no option: `--input a.csv b.csv` (a glob the shell expanded) or a stray
+// word. Boost keeps them as positional tokens and store() ignores them, so they would be lost.
+void refuse_extra_words(const po::parsed_options& command_line) {
+  const auto words = po::collect_unrecognized(command_line.options, po::include_positional);
+  if (words.empty()) return;
+  std::string list;
+  constexpr std::size_t shown = 5;
+  for (std::size_t i = 0; i < words.size() && i < shown; ++i) {
+    std::string word = words[i].substr(0, 80) + (words[i].size() > 80 ? "..." : "");
+    for (auto& c : word)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    list += (list.empty() ? "'" : ", '") + word + "'";
+  }
+  if (words.size() > shown) list += " and " + std::to_string(words.size() - shown) + " more";
+  throw ConfigError("unexpected word" + std::string(words.size() == 1 ? "" : "s") + " on the command line: " + list +
+                    " (each --input takes one path: quote a glob so that rfmseg expands it, --input 'data/*.csv', "
+                    "or repeat --input for each file)");
 }
 
 std::string to_text(const po::variable_value& value) {
@@ -196,6 +236,7 @@ Parsed parse(const std::vector<std::string>& args) {
   try {
     std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
     const auto command_line = po::command_line_parser(tail).options(desc).run();
+    refuse_extra_words(command_line);
     po::store(command_line, vm);
     if (vm.count("config")) po::store(parse_ini(vm["config"].as<std::string>(), desc), vm);
     po::notify(vm);
@@ -204,7 +245,14 @@ Parsed parse(const std::vector<std::string>& args) {
   }
   if (vm.count("help")) {
     std::ostringstream text;
-    text << desc << "\nExit status: 0 success, 1 bad input or configuration, 2 internal error.\n";
+    text << desc
+         << "\nExit status:\n"
+            "  0  success: the result is complete\n"
+            "  1  bad input or configuration (one message on stderr, from rank 0)\n"
+            "  2  internal error\n"
+            "  3  a rank or host stopped responding (--collective-timeout): safe to rerun, with --resume when\n"
+            "     checkpointing\n"
+            "  4  reserved: stopped by a signal, resumable with --resume\n";
     result.help = true;
     result.help_text = text.str();
     return result;
@@ -228,12 +276,20 @@ Parsed parse(const std::vector<std::string>& args) {
                      get<std::string>(vm, "col-price"),    get<std::string>(vm, "col-amount")};
   c.input.delimiter = get<std::string>(vm, "delimiter");
   c.input.has_header = !get<bool>(vm, "no-header");
-  c.input.day_first = get<bool>(vm, "day-first");
+  const bool day_first = get<bool>(vm, "day-first");
+  const bool month_first = get<bool>(vm, "month-first");
+  if (day_first && month_first) throw ConfigError("--day-first and --month-first contradict each other: give one");
+  const auto date_format = get<std::string>(vm, "date-format");
+  if ((date_format == "mdy" && day_first) || (date_format == "dmy" && month_first))
+    throw ConfigError("--date-format " + date_format + " contradicts " + (day_first ? "--day-first" : "--month-first") +
+                      ": give one");
+  c.input.day_first = day_first;
   try {
-    c.input.date_format = parse_date_format(get<std::string>(vm, "date-format"), c.input.day_first);
+    c.input.date_format = parse_date_format(date_format, c.input.day_first);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string("--date-format: ") + e.what());
   }
+  c.input.date_order_stated = day_first || month_first || date_format == "mdy" || date_format == "dmy";
   c.input.decimal_comma = get<bool>(vm, "decimal-comma");
   const auto chunk = parse_unsigned(get<std::string>(vm, "chunk-size"), "--chunk-size");
   if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
@@ -275,6 +331,11 @@ Parsed parse(const std::vector<std::string>& args) {
   if (cancellations == "drop") c.rfm.cancellations = CancellationPolicy::drop;
   else if (cancellations == "net") c.rfm.cancellations = CancellationPolicy::net;
   else throw ConfigError("--cancellations must be drop or net, not '" + cancellations + "'");
+  const auto duplicates = get<std::string>(vm, "duplicates");
+  if (duplicates == "auto") c.input.duplicates = DuplicatePolicy::automatic;
+  else if (duplicates == "drop") c.input.duplicates = DuplicatePolicy::drop;
+  else if (duplicates == "keep") c.input.duplicates = DuplicatePolicy::keep;
+  else throw ConfigError("--duplicates must be auto, drop or keep, not '" + duplicates + "'");
 
   ModelConfig& m = c.model;
   const char* transform_keys[] = {"transform-recency", "transform-frequency", "transform-monetary"};

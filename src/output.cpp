@@ -90,6 +90,10 @@ void write_customers(const ResultFile& result, const mpi::Comm& comm, const Cust
   h5::write_rows<std::int32_t>(customers, "recency", table.recency, rows);
   h5::write_rows<std::int64_t>(customers, "frequency", table.frequency, rows);
   h5::write_rows<double>(customers, "monetary", table.monetary, rows);
+  // README "RFM": customers whose Monetary ends <= 0 (returns netted against purchases) are kept, flagged.
+  std::vector<std::int8_t> nonpositive(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) nonpositive[i] = table.monetary_micros[i] <= 0 ? 1 : 0;
+  h5::write_rows<std::int8_t>(customers, "nonpositive_monetary", nonpositive, rows);
 }
 
 void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmentation& seg) {

@@ -249,6 +249,15 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   const auto total_customers = stage.total_customers;
   const auto bytes_read = stage.bytes_read;
   const std::string bad_text = describe_bad_lines(stage.bad_lines, plan);
+  if (stage.date_order_assumed && comm.is_root())
+    std::fprintf(stderr,
+                 "rfmseg: warning: no slash date in the input has a day or month field above 12, so their order cannot "
+                 "be told from the data: read as month-first (M/D/Y); state it with --month-first, or --day-first "
+                 "if the dates are D/M/Y\n");
+  // README "RFM": kept in the table and flagged (/customers/nonpositive_monetary).
+  std::int64_t nonpositive_monetary = 0;
+  for (const auto& micros : customers.monetary_micros) nonpositive_monetary += micros <= 0 ? 1 : 0;
+  nonpositive_monetary = mpi::allreduce(comm, nonpositive_monetary, mpi::Op::sum);
   const Segmentation seg =
       segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr);
 
@@ -277,7 +286,10 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       h5::write_attribute(run, "frequency", std::string(frequency_name(frequency)));
       h5::write_attribute(run, "cancellations",
                           std::string(config.rfm.cancellations == CancellationPolicy::drop ? "drop" : "net"));
+      h5::write_attribute(run, "duplicates", stage.duplicates);
+      h5::write_attribute(run, "date_order", stage.date_order);
       h5::write_attribute(run, "customers", static_cast<std::int64_t>(total_customers));
+      h5::write_attribute(run, "count_nonpositive_monetary_customers", nonpositive_monetary);
       h5::write_attribute(run, "k", static_cast<std::int64_t>(seg.model.k));
       h5::write_attribute(run, "silhouette_sample", seg.metrics.silhouette_sample);  // used; 0 = exact
       h5::write_attribute(run, "n_init", static_cast<std::int64_t>(config.model.n_init));
@@ -320,8 +332,13 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     if (rejects)
       std::printf("rejects: %llu unusable line(s) in %s\n", static_cast<unsigned long long>(stage.rejected_rows),
                   rejects->path().c_str());
-    std::printf("customers %llu, snapshot %s, frequency = %s\n", static_cast<unsigned long long>(total_customers),
-                format_day(snapshot).c_str(), frequency_name(frequency));
+    std::printf("customers %llu, snapshot %s, frequency = %s, duplicates = %s\n",
+                static_cast<unsigned long long>(total_customers), format_day(snapshot).c_str(),
+                frequency_name(frequency), stage.duplicates.c_str());
+    if (nonpositive_monetary != 0)
+      std::printf("note: %lld customer%s with Monetary <= 0 (returns netted against purchases): kept, flagged in "
+                  "/customers/nonpositive_monetary\n",
+                  static_cast<long long>(nonpositive_monetary), nonpositive_monetary == 1 ? "" : "s");
     std::printf("time:");
     for (const auto& [name, seconds] : times.phases()) std::printf(" %s %.3fs", name.c_str(), seconds);
     std::printf(" | total %.3fs, %.1f MB/s\n", times.total(),

@@ -16,7 +16,7 @@ namespace {
 // What every result has (INTERFACE.md); /selection only with --k-range.
 constexpr const char* customer_columns[] = {"customer_id", "recency", "frequency", "monetary", "features",
                                             "cluster", "r_score", "f_score", "m_score", "rfm_sum",
-                                            "rfm_code", "segment", "high_value"};
+                                            "rfm_code", "segment", "high_value", "nonpositive_monetary"};
 constexpr const char* other_datasets[] = {
     "model/k", "model/centroids", "model/init_centroids", "model/centroids_rfm", "model/cluster_size",
     "model/cluster_label", "model/inertia", "model/n_iter", "model/converged", "model/transform/lambda",
@@ -115,6 +115,12 @@ void check_schema(const h5::File& file, const Shapes& shapes, VerifyReport& repo
   const auto frequency = h5::read<std::int64_t>(file, "customers/frequency");
   check.expect(all_within<std::int64_t>(frequency, 1, std::numeric_limits<std::int64_t>::max()),
                "customers/frequency has a value below 1");
+  const auto monetary = h5::read<double>(file, "customers/monetary");
+  const auto nonpositive = h5::read<std::int8_t>(file, "customers/nonpositive_monetary");
+  bool flags_match = nonpositive.size() == monetary.size();
+  for (std::size_t i = 0; flags_match && i < monetary.size(); ++i)
+    flags_match = nonpositive[i] == (monetary[i] <= 0 ? 1 : 0);
+  check.expect(flags_match, "customers/nonpositive_monetary is not 1 exactly where customers/monetary <= 0");
 }
 
 }  // namespace

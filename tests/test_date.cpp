@@ -63,6 +63,28 @@ TEST(Date, contradicting_order_is_reported_as_such) {
   EXPECT_EQ(status_of(DateParser(), "31/5/2011"), DateStatus::order_conflict);
 }
 
+TEST(Date, slash_dates_tell_whether_they_show_the_order) {
+  using rfmseg::DateOrderEvidence;
+  const auto evidence_of = [](const DateParser& parser, std::string_view text) {
+    std::int32_t day = 0;
+    auto evidence = DateOrderEvidence::confirmed;
+    parser.parse(text, day, evidence);
+    return evidence;
+  };
+  const DateParser month_first, day_first(DateFormat::automatic, true), slash(DateFormat::slash);
+  EXPECT_EQ(evidence_of(month_first, "12/1/2010 8:26"), DateOrderEvidence::ambiguous);
+  EXPECT_EQ(evidence_of(month_first, "12/13/2010 8:26"), DateOrderEvidence::confirmed);
+  EXPECT_EQ(evidence_of(slash, "1/31/10"), DateOrderEvidence::confirmed);
+  EXPECT_EQ(evidence_of(month_first, "5/5/2010"), DateOrderEvidence::none);  // both orders: 5 May
+  EXPECT_EQ(evidence_of(day_first, "13/1/2010"), DateOrderEvidence::confirmed);
+  EXPECT_EQ(evidence_of(day_first, "1/12/2010"), DateOrderEvidence::ambiguous);
+  // Not a slash date, not a valid one, or a contradiction: no evidence either way.
+  EXPECT_EQ(evidence_of(month_first, "2010-12-13"), DateOrderEvidence::none);
+  EXPECT_EQ(evidence_of(month_first, "13-Jan-15"), DateOrderEvidence::none);
+  EXPECT_EQ(evidence_of(month_first, "2/30/2010"), DateOrderEvidence::none);
+  EXPECT_EQ(evidence_of(month_first, "13/1/2010"), DateOrderEvidence::none);
+}
+
 TEST(Date, invalid_and_out_of_range_dates_are_bad) {
   const DateParser p;
   for (const char* text : {"", "2011-02-29", "2012-02-30", "2010-13-01", "0/1/2010", "1/0/2010", "32-Jan-10",

@@ -68,3 +68,86 @@ TEST(Options, help_lists_every_option_with_defaults) {
   }
   EXPECT_NE(p.help_text.find("(=auto)"), std::string::npos);
 }
+
+TEST(Options, help_documents_every_exit_status) {
+  const auto p = parse({"rfmseg", "--help"});
+  ASSERT_TRUE(p.help);
+  for (const char* status : {"0  success", "1  bad input or configuration", "2  internal error",
+                             "3  a rank or host stopped responding", "4  reserved: stopped by a signal"})
+    EXPECT_NE(p.help_text.find(status), std::string::npos) << status;
+}
+
+TEST(Options, words_that_belong_to_no_option_are_errors) {
+  // `--input *.csv` unquoted: the shell expands it, the second file is a stray word.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"rfmseg", "--input", "a.csv", "b.csv", "--output", "r.h5"},
+        std::vector<std::string>{"rfmseg", "--input", "a.csv", "--output", "r.h5", "garbage"},
+        std::vector<std::string>{"rfmseg", "--input", "a.csv", "--", "--output"}}) {
+    try {
+      (void)parse(args);
+      ADD_FAILURE() << "no error for " << args[3];
+    } catch (const ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("unexpected word"), std::string::npos) << message;
+      EXPECT_NE(message.find("quote a glob"), std::string::npos) << message;
+      EXPECT_NE(message.find("repeat --input"), std::string::npos) << message;
+    }
+  }
+  try {
+    (void)parse({"rfmseg", "--input", "a.csv", "b.csv", "c.csv", "d.csv", "e.csv", "f.csv", "g.csv", "h.csv"});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'b.csv', 'c.csv', 'd.csv', 'e.csv', 'f.csv' and 2 more"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Options, config_must_be_a_readable_regular_file_without_command_line_only_keys) {
+  const auto message_of = [](const std::vector<std::string>& args) {
+    try {
+      (void)parse(args);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_NE(message_of({"rfmseg", "--config", testing::TempDir()}).find("is a directory"), std::string::npos);
+  EXPECT_NE(message_of({"rfmseg", "--config", "/dev/zero"}).find("is not a regular file"), std::string::npos);
+  EXPECT_NE(message_of({"rfmseg", "--config", "/nonexistent/x.ini"}).find("No such file"), std::string::npos);
+  const std::string path = testing::TempDir() + "rfmseg_options_nested.ini";
+  for (const char* key : {"config = other.ini", "help = true", "version = 1"}) {
+    {
+      std::ofstream ini(path);
+      ini << "[x]\nk = 3\n" << key << "\n";
+    }
+    const std::string message = message_of({"rfmseg", "--config", path});
+    EXPECT_NE(message.find("sets '" + std::string(key).substr(0, std::string(key).find(' ')) + "'"), std::string::npos)
+        << key << ": " << message;
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Options, date_order_stated_or_assumed) {
+  EXPECT_FALSE(parse({"rfmseg"}).config.input.date_order_stated);
+  EXPECT_FALSE(parse({"rfmseg"}).config.input.day_first);
+  const auto month = parse({"rfmseg", "--month-first"}).config.input;
+  EXPECT_TRUE(month.date_order_stated);
+  EXPECT_FALSE(month.day_first);
+  const auto day = parse({"rfmseg", "--day-first"}).config.input;
+  EXPECT_TRUE(day.date_order_stated);
+  EXPECT_TRUE(day.day_first);
+  EXPECT_TRUE(parse({"rfmseg", "--date-format", "dmy"}).config.input.date_order_stated);
+  EXPECT_TRUE(parse({"rfmseg", "--date-format", "mdy", "--month-first"}).config.input.date_order_stated);
+  EXPECT_THROW((void)parse({"rfmseg", "--day-first", "--month-first"}), ConfigError);
+  EXPECT_THROW((void)parse({"rfmseg", "--date-format", "mdy", "--day-first"}), ConfigError);
+  EXPECT_THROW((void)parse({"rfmseg", "--date-format", "dmy", "--month-first"}), ConfigError);
+}
+
+TEST(Options, duplicates_policy) {
+  EXPECT_EQ(parse({"rfmseg"}).config.input.duplicates, rfmseg::DuplicatePolicy::automatic);
+  EXPECT_EQ(parse({"rfmseg", "--duplicates", "drop"}).config.input.duplicates, rfmseg::DuplicatePolicy::drop);
+  const auto keep = parse({"rfmseg", "--duplicates", "keep"});
+  EXPECT_EQ(keep.config.input.duplicates, rfmseg::DuplicatePolicy::keep);
+  EXPECT_NE(keep.config.resolved.find("duplicates = keep"), std::string::npos);
+  EXPECT_THROW((void)parse({"rfmseg", "--duplicates", "some"}), ConfigError);
+}

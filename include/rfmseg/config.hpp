@@ -16,6 +16,10 @@ namespace rfmseg {
 enum class Format { automatic, online_retail, online_retail_ii, amount };
 enum class FrequencyMode { automatic, invoices, lines, days };
 enum class CancellationPolicy { drop, net };
+/// Exact duplicate lines: drop all but the first, keep them as purchases, or (automatic) drop
+/// them in files with an invoice column and keep them in amount-only logs, where two identical
+/// lines may be two real purchases of one customer on one day.
+enum class DuplicatePolicy { automatic, drop, keep };
 
 /// Where each needed field is: a header name, or a 1-based column index (always with --no-header).
 struct ColumnMapping {
@@ -31,9 +35,11 @@ struct InputConfig {
   bool has_header = true;
   DateFormat date_format = DateFormat::automatic;
   bool day_first = false;
+  bool date_order_stated = false;      ///< --day-first, --month-first or --date-format mdy|dmy (else month-first is assumed)
   bool decimal_comma = false;
   /// --snapshot: lines dated after it are counted as after_snapshot and not used (as of that day).
   std::optional<std::int32_t> snapshot_day;
+  DuplicatePolicy duplicates = DuplicatePolicy::automatic;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
   int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
   /// The job fails when more than this share of the data lines is unparseable (is_unparseable).

@@ -50,12 +50,24 @@ enum class DateStatus {
   order_conflict,     ///< a slash date whose month field exceeds 12: the day/month order is wrong
 };
 
+/// What a slash date read in the configured order says about that order.
+enum class DateOrderEvidence : std::uint8_t {
+  none,        ///< not a slash date, not a valid one, or one both orders read alike (5/5/2011)
+  ambiguous,   ///< both fields <= 12: the other order would read it too (as another day)
+  confirmed,   ///< the day field is above 12: only the configured order reads it
+};
+
 class DateParser {
  public:
   DateParser(DateFormat format = DateFormat::automatic, bool day_first = false)
       : _format(format), _day_first(day_first) {}
   /// Parses `text` into a day number. Years outside 1900..2199 are `bad`.
-  DateStatus parse(std::string_view text, std::int32_t& day) const noexcept;
+  DateStatus parse(std::string_view text, std::int32_t& day) const noexcept {
+    DateOrderEvidence ignored{};
+    return parse(text, day, ignored);
+  }
+  /// The same, and for an `ok` slash date whether it shows the day/month order (else `none`).
+  DateStatus parse(std::string_view text, std::int32_t& day, DateOrderEvidence& evidence) const noexcept;
 
  private:
   DateFormat _format;

@@ -126,12 +126,15 @@ struct InputFile {
   std::uint64_t data_begin = 0;        ///< first byte after the header record
   std::uint64_t header_lines = 0;      ///< physical lines the header occupies
   Layout layout;
+  bool drop_duplicates = true;         ///< --duplicates resolved for this file's layout
 };
 
 struct InputPlan {
   std::vector<InputFile> files;
   std::uint64_t data_bytes = 0;        ///< sum of the data regions
   [[nodiscard]] bool all_have_invoice() const;
+  /// The resolved --duplicates: "drop", "keep", or both with the files they apply to.
+  [[nodiscard]] std::string duplicates_policy() const;
 };
 
 /// "file:line: fate: excerpt" of a reported line.
@@ -253,19 +256,25 @@ class CombinedBatch {
 class CachedDateParser {
  public:
   CachedDateParser(DateFormat format = DateFormat::automatic, bool day_first = false) : _parser(format, day_first) {}
-  DateStatus parse(std::string_view text, std::int32_t& day) noexcept {
+  DateStatus parse(std::string_view text, std::int32_t& day, DateOrderEvidence& evidence) noexcept {
     if (text.size() == _length && std::memcmp(text.data(), _text.data(), _length) == 0) {
       day = _day;
+      evidence = _evidence;
       return _status;
     }
-    const DateStatus status = _parser.parse(text, day);
+    const DateStatus status = _parser.parse(text, day, evidence);
     if (text.size() <= _text.size()) {
       std::memcpy(_text.data(), text.data(), text.size());
       _length = text.size();
       _status = status;
       _day = day;
+      _evidence = evidence;
     }
     return status;
+  }
+  DateStatus parse(std::string_view text, std::int32_t& day) noexcept {
+    DateOrderEvidence ignored{};
+    return parse(text, day, ignored);
   }
 
  private:
@@ -274,6 +283,7 @@ class CachedDateParser {
   std::size_t _length = static_cast<std::size_t>(-1);
   DateStatus _status = DateStatus::bad;
   std::int32_t _day = 0;
+  DateOrderEvidence _evidence = DateOrderEvidence::none;
 };
 
 /// Normalises a customer id: blanks trimmed, "17850.0" read as "17850".
@@ -301,6 +311,14 @@ class Reader {
   [[nodiscard]] std::uint64_t bytes_read() const { return _bytes_read; }
   /// Every line with a reader fate also goes to `sink` (nullptr: none; not owned).
   void set_reject_sink(RejectSink* sink) { _rejects = sink; }
+  /// What this rank's slash dates said about the day/month order (README "Dates").
+  struct DateOrderSeen {
+    bool ambiguous = false;                 ///< a date that the other order would read as another day
+    bool confirmed = false;                 ///< a date whose day field is above 12 ...
+    std::uint32_t file = 0;                 ///< ... the first one: its file and physical line
+    std::uint64_t line = 0;
+  };
+  [[nodiscard]] const DateOrderSeen& date_order_seen() const { return _date_order; }
 
  private:
   struct Segment {
@@ -343,6 +361,7 @@ class Reader {
   CachedDateParser _dates;
   RejectSink* _rejects = nullptr;
   std::int32_t _last_day;                      ///< lines dated later are after_snapshot
+  DateOrderSeen _date_order;
 };
 
 }  // namespace rfmseg

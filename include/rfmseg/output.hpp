@@ -52,7 +52,8 @@ class ResultFile {
 
 struct Segmentation;
 
-/// Collective: /customers/{customer_id, recency, frequency, monetary} from the id-sorted table.
+/// Collective: /customers/{customer_id, recency, frequency, monetary, nonpositive_monetary} from the
+/// id-sorted table (nonpositive_monetary: int8 1 where Monetary <= 0, possible with --cancellations net).
 void write_customers(const ResultFile& result, const mpi::Comm& comm, const CustomerTable& table);
 
 /// Collective: /customers/{features, cluster, scores, segment, ...}, /model (centroids, profile,

@@ -48,6 +48,9 @@ struct CustomerStage {
   std::uint64_t bytes_read = 0, bytes_shuffled = 0, shuffle_rounds = 0;  ///< global
   std::uint64_t memory_budget_per_rank = 0;  ///< resolved --max-memory-per-rank (smallest over ranks; 0 = no limit)
   std::uint64_t rejected_rows = 0;           ///< rows written to the --rejects file (global)
+  std::string duplicates;           ///< resolved --duplicates (InputPlan::duplicates_policy)
+  std::string date_order;           ///< how slash dates were read, and why (/run date_order)
+  bool date_order_assumed = false;  ///< month-first without a statement or a date showing it: warn
 };
 
 class RejectsFile;

@@ -188,12 +188,14 @@ FATES = ["bad_field_count", "bad_number", "bad_date", "bad_customer_id", "missin
          "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
 COUNTER_ATTRS = [(f, "count_" + f) for f in FATES] + [
     ("data_lines", "count_lines"), ("blank_lines", "count_blank_lines"),
-    ("customers", "customers")]
+    ("customers", "customers"),
+    ("customers_nonpositive_monetary", "count_nonpositive_monetary_customers")]
 
 
 def check_counters(path, h, problems):
     """Compare rfm_reference.py's counters JSON with rfmseg's /run attributes: count_<fate>
-    for every fate, count_lines, count_blank_lines, customers and snapshot_date."""
+    for every fate, count_lines, count_blank_lines, customers,
+    count_nonpositive_monetary_customers and snapshot_date."""
     with open(path) as f:
         c = json.load(f)
     for key, attr in COUNTER_ATTRS:

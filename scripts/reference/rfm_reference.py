@@ -579,14 +579,18 @@ def compute(args, log=sys.stderr):
                 continue
             inv = fields[cols["invoice"]].strip(WS) if cols["invoice"] is not None else None
             # Duplicate: same record text (line end excluded) and, so with several layouts,
-            # the same parsed line.
+            # the same parsed line.  --duplicates auto drops them only in files with an invoice
+            # column (an amount-only log may hold two real, identical purchases).
+            drop_duplicates = args.duplicates == "drop" or (
+                args.duplicates == "auto" and cols["invoice"] is not None)
             key = (raw, cust, inv, day, qty, price)
             if args.duplicate_scope == "file":
                 key = (path,) + key
-            if key in seen:
-                fate("duplicate")
-                continue
-            seen.add(key)
+            if drop_duplicates:
+                if key in seen:
+                    fate("duplicate")
+                    continue
+                seen.add(key)
             if (inv is not None and inv.startswith("C")) or qty < 0:
                 fate("cancellation")
                 if args.cancellations == "net":
@@ -652,6 +656,7 @@ def compute(args, log=sys.stderr):
         "frequency": freq,
         "cancellations": args.cancellations,
         "duplicate_scope": args.duplicate_scope,
+        "duplicates": args.duplicates,
         "day_first": bool(day_first),
         "files": files_info,
         "examples": examples,
@@ -697,6 +702,9 @@ def build_parser():
     p.add_argument("--duplicate-scope", choices=["all", "file"], default="all",
                    help="duplicates are looked for across all inputs (default, like rfmseg) or "
                         "per file")
+    p.add_argument("--duplicates", choices=["auto", "drop", "keep"], default="auto",
+                   help="exact duplicate lines: drop, keep, or auto (default): drop in files with an "
+                        "invoice column, keep in amount-only logs")
     p.add_argument("--snapshot", default=None, metavar="YYYY-MM-DD",
                    help="reference day (default: latest kept purchase day + 1)")
     p.add_argument("--out-csv", required=True, metavar="OUT.csv",

@@ -247,14 +247,25 @@ CASES = [
     ("online_retail_ii_net", ["--input", F("online_retail_ii.csv"), "--cancellations", "net"],
      "customer_id,recency,frequency,monetary\n13085,2,2,195.0\n16321,1,4,-3.4\n99999,2,1,1e+24\n",
      {"customers_nonpositive_monetary": 1}),
-    # amount.csv: CS1112 14-Jan-15 39 and 02-feb-2015 12.5; CS1113 31-Dec-99 (1999) 10 and
-    # '01 Feb 2015' 2.5; 30-Feb bad_date, 0 and -5 nonpositive_price, empty id, 'abc' and '1e3'
-    # bad_number, dup, 'Foo' month bad_date.  Snapshot 2015-02-03.
+    # amount.csv: CS1112 14-Jan-15 39 (twice: line 10 repeats line 2) and 02-feb-2015 12.5;
+    # CS1113 31-Dec-99 (1999) 10 and '01 Feb 2015' 2.5; 30-Feb bad_date, 0 and -5
+    # nonpositive_price, empty id, 'abc' and '1e3' bad_number, 'Foo' month bad_date.  Snapshot
+    # 2015-02-03.  No invoice column: --duplicates auto keeps the repeated line (a purchase).
     ("amount", ["--input", F("amount.csv")],
+     "customer_id,recency,frequency,monetary\nCS1112,1,3,90.5\nCS1113,2,2,12.5\n",
+     {"bad_number": 2, "bad_date": 2, "missing_customer": 1, "duplicate": 0,
+      "nonpositive_price": 2, "kept": 5, "data_lines": 12, "snapshot": "2015-02-03",
+      "frequency": "lines"}),
+    ("amount_duplicates_drop", ["--input", F("amount.csv"), "--duplicates", "drop"],
      "customer_id,recency,frequency,monetary\nCS1112,1,2,51.5\nCS1113,2,2,12.5\n",
      {"bad_number": 2, "bad_date": 2, "missing_customer": 1, "duplicate": 1,
       "nonpositive_price": 2, "kept": 4, "data_lines": 12, "snapshot": "2015-02-03",
       "frequency": "lines"}),
+    # --duplicates keep on online_retail.csv: lines 7 and 22 are purchases too (17850 +15.30 on
+    # invoice 536365, 14527 +1.00 on 12/5).
+    ("online_retail_duplicates_keep", ["--input", F("online_retail.csv"), "--duplicates", "keep"],
+     OR_CSV.replace("17850,9,2,46.74", "17850,9,2,62.04").replace("14527,1,2,1.370371", "14527,1,2,2.370371"),
+     dict(OR_COUNTS, duplicate=0, kept=12)),
     # cdnow_whitespace.txt (no header, runs of blanks, CRLF): frequency = distinct days.
     ("cdnow_whitespace",
      ["--input", F("cdnow_whitespace.txt"), "--format", "amount", "--no-header", "--delimiter",

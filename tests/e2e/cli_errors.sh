@@ -94,6 +94,40 @@ expect_error col_index_huge "--col-customer" \
   --input "$WORK/good.csv" --col-customer 99999999999 --output "$OUT"
 no_leftovers col_index_huge
 
+# Words that belong to no option: a stray word, and a glob the shell expanded for --input.
+expect_error extra_word "unexpected word on the command line: 'garbage'.*quote a glob" \
+  --input "$WORK/good.csv" garbage --output "$OUT"
+no_leftovers extra_word
+cp "$WORK/good.csv" "$WORK/good2.csv"
+expect_error unquoted_glob "unexpected word on the command line: '$WORK/good2\.csv'.*repeat --input" \
+  --input "$WORK"/good*.csv --output "$OUT"
+no_leftovers unquoted_glob
+rm "$WORK/good2.csv"
+expect_error config_directory "config file '$WORK' is a directory" \
+  --input "$WORK/good.csv" --config "$WORK" --output "$OUT"
+no_leftovers config_directory
+expect_error config_device "config file '/dev/zero' is not a regular file" \
+  --input "$WORK/good.csv" --config /dev/zero --output "$OUT"
+no_leftovers config_device
+
+step "jobs/segment.sbatch: stray words in RFMSEG_ARGS fail the job (no Slurm: mpirun)"
+# The job hands RFMSEG_ARGS to rfmseg word by word (not globbed): rfmseg refuses the stray word,
+# the job exits with its status 1, and neither a result nor `latest` appears.
+rc=0
+env RFMSEG_HOME="$SRC" RFMSEG_BIN="$(dirname "$RFMSEG")" RFMSEG_LAUNCHER=mpirun RFMSEG_NTASKS=$RANKS \
+    RFMSEG_MPIRUN_ARGS="${MPI_PREFLAGS[*]}" RFMSEG_CONFIG=none RFMSEG_INPUT="$WORK/good.csv" \
+    RFMSEG_OUTDIR="$WORK/job" RFMSEG_DATE=2030-01-01 RFMSEG_ARGS="--k 1 stray *.csv" \
+    bash "$SRC/jobs/segment.sbatch" > "$WORK/job.out" 2> "$WORK/job.err" || rc=$?
+if [[ $rc -eq 1 ]] && grep -q "rfmseg: error: .*unexpected words on the command line: 'stray', '\*\.csv'" "$WORK/job.err" &&
+   grep -q 'FAILED (status 1)' "$WORK/job.err"; then
+  pass "job with RFMSEG_ARGS='--k 1 stray *.csv': exit 1, $(grep -m1 'rfmseg: error:' "$WORK/job.err" | cut -c1-90)..."
+else
+  cat "$WORK/job.out" "$WORK/job.err" >&2
+  fail "job with stray words in RFMSEG_ARGS: exit $rc, expected 1 with rfmseg's message"
+fi
+left=$(ls -A "$WORK/job" 2>/dev/null || true)
+[[ -z $left ]] || fail "the failed job left $left in its output directory"
+
 step "a failed run keeps an existing result"
 if mpi "$RANKS" "$RFMSEG" --input "$WORK/good.csv" --output "$OUT" > "$WORK/good.log" 2>&1 &&
    [[ -s $OUT ]]; then
@@ -123,6 +157,10 @@ if [[ $rc -eq 0 && -s $WORK/help.out ]] && grep -q -- '--input' "$WORK/help.out"
 else
   fail "--help: exit $rc, $(wc -c < "$WORK/help.out") bytes on stdout"
 fi
+for status in "0  success" "1  bad input or configuration" "2  internal error" \
+              "3  a rank or host stopped responding" "4  reserved: stopped by a signal"; do
+  grep -qF -- "$status" "$WORK/help.out" || fail "--help does not document exit status '$status'"
+done
 rc=0
 mpi "$RANKS" "$RFMSEG" --help > "$WORK/help2.out" 2> "$WORK/help2.err" || rc=$?
 if [[ $rc -eq 0 ]] && cmp -s "$WORK/help.out" "$WORK/help2.out"; then

@@ -83,6 +83,7 @@ variant() {
 
 variant orii      "--format online-retail-ii"                        ""
 variant amount    "--format amount"                                  ""
+variant amount_drop "--format amount"                                "--duplicates drop"
 variant amount_ymd "--format amount --date-style ymd --id-style padded" "--frequency days"
 variant eu        "--date-style eu"                                  "--day-first"
 variant us2_net   "--date-style us2"                                 "--cancellations net"
