@@ -45,14 +45,19 @@ bool all_within(const std::vector<T>& values, T lo, T hi) {
   return std::all_of(values.begin(), values.end(), [&](T v) { return v >= lo && v <= hi; });
 }
 
-void check_schema(const h5::File& file, const Shapes& shapes, VerifyReport& report, Checker& check) {
+// `legacy`: a result of rfmseg 0.1 (rowsum64 checksums), written before /customers/nonpositive_monetary.
+bool optional_for(bool legacy, const char* column) {
+  return legacy && std::string(column) == "nonpositive_monetary";
+}
+
+void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, VerifyReport& report, Checker& check) {
   const auto shape_of = [&](const std::string& name) {
     const auto found = shapes.find(name);
     return found == shapes.end() ? std::vector<std::uint64_t>{} : found->second;
   };
   bool complete = true;
   for (const char* column : customer_columns)
-    if (!file.has(std::string("customers/") + column)) {
+    if (!optional_for(legacy, column) && !file.has(std::string("customers/") + column)) {
       check.fail(std::string("missing dataset customers/") + column);
       complete = false;
     }
@@ -78,6 +83,7 @@ void check_schema(const h5::File& file, const Shapes& shapes, VerifyReport& repo
   report.customers = n;
   const auto rows = static_cast<std::uint64_t>(n);
   for (const char* column : customer_columns) {
+    if (optional_for(legacy, column)) continue;
     const auto shape = shape_of(std::string("customers/") + column);
     check.expect(!shape.empty() && shape[0] == rows, std::string("customers/") + column + " does not have " +
                                                          std::to_string(n) + " rows (/run customers)");
@@ -115,6 +121,7 @@ void check_schema(const h5::File& file, const Shapes& shapes, VerifyReport& repo
   const auto frequency = h5::read<std::int64_t>(file, "customers/frequency");
   check.expect(all_within<std::int64_t>(frequency, 1, std::numeric_limits<std::int64_t>::max()),
                "customers/frequency has a value below 1");
+  if (legacy) return;
   const auto monetary = h5::read<double>(file, "customers/monetary");
   const auto nonpositive = h5::read<std::int8_t>(file, "customers/nonpositive_monetary");
   bool flags_match = nonpositive.size() == monetary.size();
@@ -138,7 +145,8 @@ VerifyReport verify_result(const std::string& path) {
   if (integrity.datasets == 0 && !integrity.ok()) return report;  // not an HDF5 file at all
   try {
     const h5::File file = h5::File::open_read(path);
-    check_schema(file, integrity.shapes, report, check);
+    const bool legacy = integrity.legacy_checksums > 0 && integrity.legacy_checksums == integrity.checksums;
+    check_schema(file, integrity.shapes, legacy, report, check);
   } catch (const std::exception& error) {
     check.fail(error.what());
   }

@@ -68,6 +68,15 @@ damaged edited_selection_rule "f['selection'].attrs.modify('chosen_k', 2 if f['s
   "selection: attributes changed"
 damaged removed_seal "del f['run'].attrs['attributes_checksum']" "run: attributes without an attribute checksum"
 
+step "a result of rfmseg 0.1 (rowsum64 checksums, no nonpositive_monetary) still verifies"
+out=$("$RFMSEG" verify "$SRC/tests/fixtures/result-0.1.h5") && grep -q "note: checksums of rfmseg 0.1" <<< "$out" \
+  && pass "0.1 result: $(head -1 <<< "$out")" || fail "0.1 result: $out"
+cp "$SRC/tests/fixtures/result-0.1.h5" "$WORK/old.h5"
+"$PY" -c "import h5py; d = h5py.File('$WORK/old.h5', 'r+')['customers/frequency']; d[0] = d[0] + 1"
+rc=0; out=$("$RFMSEG" verify "$WORK/old.h5") || rc=$?
+[[ $rc -eq 1 && $out == *"customers/frequency: checksum mismatch"* ]] && pass "damaged 0.1 result fails" \
+  || fail "damaged 0.1 result: rc=$rc $out"
+
 step "truncated and foreign files fail"
 head -c 20000 "$WORK/t.np3.h5" > "$WORK/truncated.h5"
 rc=0; out=$("$RFMSEG" verify "$WORK/truncated.h5") || rc=$?
