@@ -56,14 +56,14 @@ _launch_srun_plugin() {
   if grep -qw pmix <<<"$(srun --mpi=list 2>&1)"; then echo pmix; else echo pmi2; fi
 }
 
-# srun starts MPI when all tasks join one MPI job: `EXE --version` then prints one line (rank 0
-# only); tasks that came up as singletons would print one each, a wrong plugin fails (or hangs
-# in) MPI_Init.
+# srun starts MPI when all tasks join one MPI job: `EXE --version` then prints its report once
+# (rank 0 only; one "rfmseg X.Y.Z" line); tasks that came up as singletons would print one each, a
+# wrong plugin fails (or hangs in) MPI_Init.
 _launch_srun_works() {  # $1: plugin, $2: executable
   local out
   out=$(timeout -k 10 "${RFMSEG_PROBE_TIMEOUT:-60}" srun --mpi="$1" --kill-on-bad-exit=1 "$2" --version 2>/dev/null) \
     || return 1
-  [[ $(grep -c . <<<"$out") -eq 1 ]]
+  [[ $(grep -c '^rfmseg ' <<<"$out") -eq 1 ]]
 }
 
 launch_choose() {  # $1: an MPI executable that understands --version
