@@ -4,6 +4,8 @@
 #
 #   launch_modules          `module load $RFMSEG_MODULES` when that is set (cron and scrontab jobs
 #                           start without the login shell's modules)
+#   launch_bin_dir HOME     the directory of the rfmseg executables for the job scripts in HOME/jobs
+#   launch_data_home HOME   where data/ and results/ default to
 #   launch_choose EXE       pick the launcher once per job (sets LAUNCHER, printable)
 #   launch N CMD [ARGS...]  run CMD on N ranks with it (filling whole nodes first)
 #
@@ -45,6 +47,26 @@ launch_modules() {
   type module >/dev/null 2>&1 || { echo "RFMSEG_MODULES is set but there is no module command" >&2; return 1; }
   # shellcheck disable=SC2086  # a list of modules
   module load $RFMSEG_MODULES
+}
+
+# HOME is the repository, or <prefix>/share/rfmseg of an installation (`cmake --install`, the .deb,
+# Spack). The executables: RFMSEG_BIN, else the repository's build/src, else <prefix>/bin of the
+# installation these scripts belong to, else $RFMSEG_ROOT/bin (set by the rfmseg module), else the
+# rfmseg on PATH. (When none has one, the repository's build/src: the caller's check names it.)
+launch_installed() { [[ ! -f $1/CMakeLists.txt && $1 -ef $1/../../share/rfmseg ]]; }
+launch_bin_dir() {
+  local found
+  if [[ -n ${RFMSEG_BIN:-} ]]; then echo "$RFMSEG_BIN"; return; fi
+  if [[ -x $1/build/src/rfmseg ]]; then echo "$1/build/src"; return; fi
+  if launch_installed "$1" && [[ -x $1/../../bin/rfmseg ]]; then (cd "$1/../../bin" && pwd); return; fi
+  if [[ -n ${RFMSEG_ROOT:-} && -x $RFMSEG_ROOT/bin/rfmseg ]]; then echo "$RFMSEG_ROOT/bin"; return; fi
+  if found=$(command -v rfmseg 2>/dev/null); then dirname "$found"; return; fi
+  echo "$1/build/src"
+}
+# data/ and results/ live in the repository; an installation's share/ is read-only: there they are
+# in the directory the job was submitted from.
+launch_data_home() {
+  if launch_installed "$1"; then echo "${SLURM_SUBMIT_DIR:-$PWD}"; else echo "$1"; fi
 }
 
 LAUNCHER=""
