@@ -4,6 +4,8 @@
 #
 #   launch_modules          `module load $RFMSEG_MODULES` when that is set (cron and scrontab jobs
 #                           start without the login shell's modules)
+#   launch_bin_dir HOME     the directory of the rfmseg executables for the job scripts in HOME/jobs
+#   launch_data_home HOME   where data/ and results/ default to
 #   launch_choose EXE       pick the launcher once per job (sets LAUNCHER, printable)
 #   launch N CMD [ARGS...]  run CMD on N ranks with it (filling whole nodes first)
 #
@@ -47,6 +49,26 @@ launch_modules() {
   module load $RFMSEG_MODULES
 }
 
+# HOME is the repository, or <prefix>/share/rfmseg of an installation (`cmake --install`, the .deb,
+# Spack). The executables: RFMSEG_BIN, else the repository's build/src, else <prefix>/bin of the
+# installation these scripts belong to, else $RFMSEG_ROOT/bin (set by the rfmseg module), else the
+# rfmseg on PATH. (When none has one, the repository's build/src: the caller's check names it.)
+launch_installed() { [[ ! -f $1/CMakeLists.txt && $1 -ef $1/../../share/rfmseg ]]; }
+launch_bin_dir() {
+  local found
+  if [[ -n ${RFMSEG_BIN:-} ]]; then echo "$RFMSEG_BIN"; return; fi
+  if [[ -x $1/build/src/rfmseg ]]; then echo "$1/build/src"; return; fi
+  if launch_installed "$1" && [[ -x $1/../../bin/rfmseg ]]; then (cd "$1/../../bin" && pwd); return; fi
+  if [[ -n ${RFMSEG_ROOT:-} && -x $RFMSEG_ROOT/bin/rfmseg ]]; then echo "$RFMSEG_ROOT/bin"; return; fi
+  if found=$(command -v rfmseg 2>/dev/null); then dirname "$found"; return; fi
+  echo "$1/build/src"
+}
+# data/ and results/ live in the repository; an installation's share/ is read-only: there they are
+# in the directory the job was submitted from.
+launch_data_home() {
+  if launch_installed "$1"; then echo "${SLURM_SUBMIT_DIR:-$PWD}"; else echo "$1"; fi
+}
+
 LAUNCHER=""
 _launch_kind=""
 _launch_plugin=""
@@ -56,14 +78,14 @@ _launch_srun_plugin() {
   if grep -qw pmix <<<"$(srun --mpi=list 2>&1)"; then echo pmix; else echo pmi2; fi
 }
 
-# srun starts MPI when all tasks join one MPI job: `EXE --version` then prints one line (rank 0
-# only); tasks that came up as singletons would print one each, a wrong plugin fails (or hangs
-# in) MPI_Init.
+# srun starts MPI when all tasks join one MPI job: `EXE --version` then prints its report once
+# (rank 0 only; one "rfmseg X.Y.Z" line); tasks that came up as singletons would print one each, a
+# wrong plugin fails (or hangs in) MPI_Init.
 _launch_srun_works() {  # $1: plugin, $2: executable
   local out
   out=$(timeout -k 10 "${RFMSEG_PROBE_TIMEOUT:-60}" srun --mpi="$1" --kill-on-bad-exit=1 "$2" --version 2>/dev/null) \
     || return 1
-  [[ $(grep -c . <<<"$out") -eq 1 ]]
+  [[ $(grep -c '^rfmseg ' <<<"$out") -eq 1 ]]
 }
 
 launch_choose() {  # $1: an MPI executable that understands --version

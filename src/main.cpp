@@ -11,8 +11,8 @@
 #include "rfmseg/options.hpp"
 #include "rfmseg/pipeline.hpp"
 #include "rfmseg/verify.hpp"
-#include "rfmseg/version.hpp"
 #include "rfmseg/watchdog.hpp"
+#include "version_report.hpp"
 
 int main(int argc, char** argv) {
   rfmseg::mpi::Environment environment(argc, argv);
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
       if (parsed.help) {
         if (comm.is_root()) std::fputs(parsed.help_text.c_str(), stdout);
       } else if (parsed.version) {
-        if (comm.is_root()) std::printf("rfmseg %s (%s)\n", rfmseg::version_string, rfmseg::git_commit);
+        if (comm.is_root()) std::fputs(rfmseg::version_report().c_str(), stdout);
       } else {
         const rfmseg::watchdog::Guard watchdog(parsed.config.reliability.collective_timeout, comm.rank());
         status = rfmseg::run_pipeline(comm, parsed.config);

@@ -22,7 +22,7 @@ po::options_description describe() {
   po::options_description general("General", 110, 55);
   general.add_options()
     ("help,h", "print this help and exit")
-    ("version", "print the version and exit")
+    ("version", "print the version, the git commit and what rfmseg was built with (MPI, HDF5, Boost, Eigen, compiler, flags), and exit")
     ("config", po::value<std::string>(), "INI file with any of these options as keys ([section] key = value, sections free); the command line overrides it")
     ("input,i", po::value<std::vector<std::string>>()->composing(), "input file or glob; repeat for several (quote globs in the shell)")
     ("output,o", po::value<std::string>(), "HDF5 result file; written under a temporary name, read back and verified, renamed on success. An existing file there is replaced only when it is an rfmseg result (see --force)")
