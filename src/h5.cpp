@@ -623,75 +623,65 @@ bool has_attribute(const Location& where, const std::string& name) {
 
 std::uint64_t RawDataset::row_bytes() const { return row_bytes_of(shape, element_bytes); }
 
-RawDataset dataset_shape(const Location& where, const std::string& name) {
+namespace {
+// An open dataset with its native memory type and its shape, for the raw readers below.
+struct OpenDataset {
+  Id dataset, native, space;
+  std::vector<hsize_t> dims;
+};
+OpenDataset open_dataset(const Location& where, const std::string& name) {
   quiet();
-  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
-  Id type(checked(H5Dget_type(dataset.get()), "H5Dget_type"));
-  Id native(checked(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
-  Id space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
-  const int rank = H5Sget_simple_extent_ndims(space.get());
+  OpenDataset d;
+  d.dataset = Id(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Id type(checked(H5Dget_type(d.dataset.get()), "H5Dget_type"));
+  d.native = Id(checked(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
+  d.space = Id(checked(H5Dget_space(d.dataset.get()), "H5Dget_space"));
+  const int rank = H5Sget_simple_extent_ndims(d.space.get());
   if (rank < 0) throw Error("cannot read the shape of " + name);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  d.dims.resize(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(d.space.get(), d.dims.data(), nullptr);
+  return d;
+}
+}  // namespace
+
+RawDataset dataset_shape(const Location& where, const std::string& name) {
+  const OpenDataset d = open_dataset(where, name);
   RawDataset raw;
-  raw.shape.assign(dims.begin(), dims.end());
-  raw.element_bytes = H5Tget_size(native.get());
+  raw.shape.assign(d.dims.begin(), d.dims.end());
+  raw.element_bytes = H5Tget_size(d.native.get());
   return raw;
 }
 
 std::vector<unsigned char> read_raw_rows(const Location& where, const std::string& name, std::uint64_t first,
                                          std::uint64_t count) {
-  quiet();
-  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
-  Id type(checked(H5Dget_type(dataset.get()), "H5Dget_type"));
-  Id native(checked(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
-  Id file_space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
-  const int rank = H5Sget_simple_extent_ndims(file_space.get());
-  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
-  if (rank > 0) H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
+  const OpenDataset d = open_dataset(where, name);
   std::uint64_t row_elements = 1;
-  for (std::size_t d = 1; d < dims.size(); ++d) row_elements *= dims[d];
-  const std::size_t element = H5Tget_size(native.get());
-  std::vector<unsigned char> out(count * row_elements * element);
+  for (std::size_t i = 1; i < d.dims.size(); ++i) row_elements *= d.dims[i];
+  std::vector<unsigned char> out(count * row_elements * H5Tget_size(d.native.get()));
   if (out.empty()) return out;
   Id mem_space;
-  if (dims.empty()) {  // a scalar: one "row"
+  if (d.dims.empty()) {  // a scalar: one "row"
     if (first != 0 || count != 1) throw Error(name + ": rows beyond its end requested");
     mem_space = Id(checked(H5Screate(H5S_SCALAR), "H5Screate"));
   } else {
-    if (first + count > dims[0]) throw Error(name + ": rows beyond its end requested");
-    std::vector<hsize_t> start(dims.size(), 0), block(dims);
+    if (first + count > d.dims[0]) throw Error(name + ": rows beyond its end requested");
+    std::vector<hsize_t> start(d.dims.size(), 0), block(d.dims);
     start[0] = first;
     block[0] = count;
-    checked_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
+    checked_status(H5Sselect_hyperslab(d.space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
                    "select rows of " + name);
     hsize_t elements = count * row_elements;
     mem_space = Id(checked(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
   }
-  checked_status(H5Dread(dataset.get(), native.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, out.data()),
+  checked_status(H5Dread(d.dataset.get(), d.native.get(), mem_space.get(), d.space.get(), H5P_DEFAULT, out.data()),
                  "read dataset " + name);
   return out;
 }
 
 RawDataset read_raw(const Location& where, const std::string& name) {
-  quiet();
-  Id dataset(checked(H5Dopen2(where.id(), name.c_str(), H5P_DEFAULT), "open dataset " + name));
-  Id type(checked(H5Dget_type(dataset.get()), "H5Dget_type"));
-  Id native(checked(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
-  Id space(checked(H5Dget_space(dataset.get()), "H5Dget_space"));
-  const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 0) throw Error("cannot read the shape of " + name);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-  RawDataset raw;
-  raw.shape.assign(dims.begin(), dims.end());
-  raw.element_bytes = H5Tget_size(native.get());
-  std::uint64_t total = raw.element_bytes;
-  for (auto d : dims) total *= d;
-  raw.bytes.resize(total);
-  if (total > 0)
-    checked_status(H5Dread(dataset.get(), native.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.bytes.data()),
-                   "read dataset " + name);
+  RawDataset raw = dataset_shape(where, name);
+  const auto bytes = read_raw_rows(where, name, 0, raw.rows());
+  raw.bytes.assign(bytes.begin(), bytes.end());
   return raw;
 }
 

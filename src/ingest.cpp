@@ -393,6 +393,11 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
         if (::stat(path.c_str(), &st) != 0)
           throw InputError("input '" + path + "' does not exist or is not accessible: " + std::strerror(errno));
         if (S_ISDIR(st.st_mode)) throw InputError("input '" + path + "' is a directory, not a file");
+        // Every rank reads its own byte range with pread: a device, FIFO or socket has neither a
+        // size nor offsets (and /dev/zero would look empty).
+        if (!S_ISREG(st.st_mode))
+          throw InputError("input '" + path + "' is not a regular file (a device, FIFO or socket): rfmseg reads byte "
+                           "ranges of its inputs on every rank; save the stream to a file first");
         if (path.size() > 3 && path.substr(path.size() - 3) == ".gz")
           throw InputError("input '" + path + "' is gzip-compressed; decompress it first (gzip -dk)");
         FileHandle probe(path);  // readable?

@@ -25,31 +25,26 @@ std::string agreed_problem(const mpi::Comm& comm, const std::string& local_probl
   return "unknown error";
 }
 
+// Runs `work`; its exception's message, or "" when it succeeded.
+template <class Work>
+std::string attempt(Work&& work) {
+  try {
+    work();
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+  return {};
+}
+
 }  // namespace
 
 IntegrityReport check_integrity(const mpi::Comm& comm, const std::string& path, std::uint64_t max_piece_bytes) {
   IntegrityReport report;
   std::optional<h5::File> file;
-  std::string problem;
-  try {
-    file.emplace(h5::File::open_read(path, comm));
-  } catch (const std::exception& error) {
-    problem = error.what();
-  }
-  problem = agreed_problem(comm, problem);
-  if (!problem.empty()) {
-    report.problems.push_back(problem);
-    return report;
-  }
-
   std::vector<std::string> objects;
-  problem.clear();
-  try {
-    objects = h5::list_objects(*file);
-  } catch (const std::exception& error) {
-    problem = error.what();
-  }
-  problem = agreed_problem(comm, problem);
+  // Agreed after each collective step: a rank that failed to open must not skip the listing alone.
+  std::string problem = agreed_problem(comm, attempt([&] { file.emplace(h5::File::open_read(path, comm)); }));
+  if (problem.empty()) problem = agreed_problem(comm, attempt([&] { objects = h5::list_objects(*file); }));
   if (!problem.empty()) {
     report.problems.push_back(problem);
     return report;

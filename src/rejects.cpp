@@ -151,6 +151,12 @@ bool same_file(const std::string& a, const std::string& b) {
 RejectsFile::RejectsFile(const mpi::Comm& comm, std::string final_path, const OutputRules& result_rules,
                          const std::string& output_path)
     : _comm(comm), _final(std::move(final_path)) {
+  // Before the lock: the result's own lock would otherwise be reported as another run's.
+  collectively(comm, [&] {
+    if (comm.is_root() && same_file(_final, output_path))
+      throw ConfigError("rejects file '" + _final + "' is the same file as '" + output_path +
+                        "'; give --rejects a name of its own");
+  });
   _lock = std::make_unique<OutputLock>(comm, _final, "--rejects");
   if (comm.is_root() && _lock->held()) remove_stale_temporaries(_final);
   OutputRules rules = result_rules;
