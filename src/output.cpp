@@ -14,9 +14,14 @@
 
 namespace rfmseg {
 
-ResultFile::ResultFile(const mpi::Comm& comm, std::string final_path, OutputRules rules)
+ResultFile::ResultFile(const mpi::Comm& comm, std::string final_path, OutputRules rules, std::uint64_t bytes_needed)
     : _comm(comm), _final(std::move(final_path)), _rules(std::move(rules)) {
   check_output_path(comm, _final, _rules);
+  std::string no_space;
+  if (comm.is_root()) no_space = check_free_space(_final, bytes_needed);
+  mpi::broadcast(comm, no_space);
+  if (!no_space.empty())
+    throw AgreedError("cannot write '" + _final + "': " + no_space + "; '" + _final + "' is untouched", 2);
   if (comm.is_root()) _temporary = _final + ".tmp-" + std::to_string(::getpid());
   mpi::broadcast(comm, _temporary);
   collectively(comm, [&] { _file = std::make_unique<h5::File>(h5::File::create(_temporary, comm)); });
@@ -80,11 +85,24 @@ void ResultFile::commit() {
   _committed = true;
 }
 
-void write_customers(const ResultFile& result, const mpi::Comm& comm, const CustomerTable& table) {
-  const auto rows = h5::Rows::distributed(comm, table.size());
+namespace {
+std::uint64_t id_width(const mpi::Comm& comm, const CustomerTable& table) {
   std::uint64_t width = 1;
   for (const auto& id : table.id) width = std::max<std::uint64_t>(width, id.size());
-  width = mpi::allreduce(comm, width, mpi::Op::max);
+  return mpi::allreduce(comm, width, mpi::Op::max);
+}
+}  // namespace
+
+std::uint64_t result_data_bytes(const mpi::Comm& comm, const CustomerTable& table) {
+  // Per customer: id, recency 4, frequency 8, monetary 8, flag 1, features 24, cluster 4,
+  // scores 3, rfm_sum and rfm_code 8, segment 1, high_value 1.
+  const std::uint64_t n = mpi::allreduce(comm, static_cast<std::uint64_t>(table.size()), mpi::Op::sum);
+  return n * (id_width(comm, table) + 62);
+}
+
+void write_customers(const ResultFile& result, const mpi::Comm& comm, const CustomerTable& table) {
+  const auto rows = h5::Rows::distributed(comm, table.size());
+  const std::uint64_t width = id_width(comm, table);
   const h5::Group customers = result.group("customers");
   h5::write_strings(customers, "customer_id", table.id, rows, width);
   h5::write_rows<std::int32_t>(customers, "recency", table.recency, rows);

@@ -273,6 +273,16 @@ void sync_to_storage(const std::string& path) {
   if (synced != 0) throw std::runtime_error("syncing '" + path + "' to storage failed: " + errno_text(error));
 }
 
+std::string check_free_space(const std::string& path, std::uint64_t bytes_needed) {
+  const std::string dir = directory_of(path);
+  struct statvfs fs{};
+  if (::statvfs(dir.c_str(), &fs) != 0) return {};  // unknown: the writes will tell
+  const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+  if (free_bytes >= static_cast<double>(bytes_needed)) return {};
+  return errno_text(ENOSPC) + ": needs at least " + human_bytes(static_cast<double>(bytes_needed)) + ", " +
+         human_bytes(free_bytes) + " free on the file system of '" + dir + "'";
+}
+
 std::string diagnose_write_failure(const std::string& path) {
   const std::string dir = directory_of(path);
   struct statvfs fs{};

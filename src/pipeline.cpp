@@ -263,7 +263,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
 
   // ---- output
   {
-    ResultFile result(comm, config.output, output_rules);
+    ResultFile result(comm, config.output, output_rules, result_data_bytes(comm, customers));
     result.write([&] {
     write_customers(result, comm, customers);
     write_model(result, comm, seg);

@@ -194,6 +194,13 @@ std::uint64_t RejectsFile::write() {
   const std::vector<std::uint64_t> totals = mpi::allreduce(_comm, std::vector<std::uint64_t>{mine, rows.rows()}, mpi::Op::sum);
   const std::uint64_t piece = std::max<std::uint64_t>(rows.memory_limit(), write_piece_min_bytes);
   const std::uint64_t rounds = mpi::allreduce(_comm, (mine + piece - 1) / piece, mpi::Op::max);
+  {  // the exact size is known: a file that cannot fit is refused before the first byte
+    std::string reason;
+    if (_comm.is_root()) reason = check_free_space(_final, totals[0]);
+    mpi::broadcast(_comm, reason);
+    if (!reason.empty())
+      throw AgreedError("cannot write the rejects file '" + _final + "': " + reason + "; '" + _final + "' is untouched", 2);
+  }
   mpi::File file;
   collectively(_comm, [&] { file = mpi::File::create(_comm, _temporary); });
   // One collective write per piece; a rank with fewer pieces joins with none. The spill is read

@@ -19,9 +19,12 @@ namespace rfmseg {
 
 class ResultFile {
  public:
-  /// Collective: checks that `final_path` may be written under `rules` (agreed), then creates
+  /// Collective: checks that `final_path` may be written under `rules` (agreed) and that its file
+  /// system has `bytes_needed` free (a lower bound of the file's size: its data without HDF5
+  /// metadata; a file that cannot fit is refused with exit 2 before it is created, since some
+  /// MPI-IO layers lose or deadlock on a failed collective write), then creates
   /// "<final>.tmp-<pid>" beside it.
-  ResultFile(const mpi::Comm& comm, std::string final_path, OutputRules rules = {});
+  ResultFile(const mpi::Comm& comm, std::string final_path, OutputRules rules = {}, std::uint64_t bytes_needed = 0);
   /// Without commit(): the temporary file is removed (rank 0); no collective call is made.
   ~ResultFile();
   ResultFile(const ResultFile&) = delete;
@@ -51,6 +54,9 @@ class ResultFile {
 };
 
 struct Segmentation;
+
+/// Collective: a lower bound of the result's size, its per-customer data (for ResultFile).
+[[nodiscard]] std::uint64_t result_data_bytes(const mpi::Comm& comm, const CustomerTable& table);
 
 /// Collective: /customers/{customer_id, recency, frequency, monetary, nonpositive_monetary} from the
 /// id-sorted table (nonpositive_monetary: int8 1 where Monetary <= 0, possible with --cancellations net).

@@ -7,6 +7,7 @@
 // a second run writing the same result refuses at start and names the first; with the lock held,
 // temporary files of earlier runs that died are removed.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,13 @@ int remove_stale_temporaries(const std::string& path, bool any_name = false);
 /// process's writes (full disk, NFS, Lustre) show before the file is trusted. Throws h5-independent
 /// std::runtime_error with the OS reason.
 void sync_to_storage(const std::string& path);
+
+/// Rank 0, before writing: "" when the file system of `path` has at least `bytes_needed` free
+/// (a lower bound of what the file will take), else the reason in the words of a failed write
+/// ("No space left on device (ENOSPC): needs at least 42.1 MB, 5.9 MB free on the file system of
+/// 'out'"). Some MPI-IO layers lose or deadlock on a write error in a collective write (ROMIO);
+/// a file that cannot fit is refused before the first byte.
+[[nodiscard]] std::string check_free_space(const std::string& path, std::uint64_t bytes_needed);
 
 /// Rank 0, after a failed write: the operating system's reason, found by writing and syncing a
 /// probe file in the directory of `path` ("No space left on device (ENOSPC): 0 bytes free on the
