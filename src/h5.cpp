@@ -550,11 +550,9 @@ std::string format_legacy_checksum(std::uint64_t row_sum) {
 
 std::string object_path(const Location& object) { return path_of(object.id()); }
 
-namespace {
 bool is_checksum_attribute(const std::string& name) {
   return name == checksum_attribute || name == attributes_checksum_attribute;
 }
-}  // namespace
 
 std::string attributes_checksum(const Location& object) {
   quiet();
@@ -683,21 +681,6 @@ RawDataset read_raw(const Location& where, const std::string& name) {
   const auto bytes = read_raw_rows(where, name, 0, raw.rows());
   raw.bytes.assign(bytes.begin(), bytes.end());
   return raw;
-}
-
-namespace {
-herr_t collect_dataset(hid_t /*root*/, const char* name, const H5O_info_t* info, void* out) {
-  if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(out)->emplace_back(name);
-  return 0;
-}
-}  // namespace
-
-std::vector<std::string> list_datasets(const Location& where) {
-  quiet();
-  std::vector<std::string> names;
-  checked_status(H5Ovisit2(where.id(), H5_INDEX_NAME, H5_ITER_INC, &collect_dataset, &names, H5O_INFO_BASIC),
-                 "H5Ovisit");
-  return names;
 }
 
 Group open_object(const Location& where, const std::string& path) {

@@ -64,7 +64,7 @@ IntegrityReport check_integrity(const mpi::Comm& comm, const std::string& path, 
     try {
       const h5::Group object = h5::open_object(*file, name.empty() ? "/" : name);
       for (const auto& attribute : h5::list_attributes(object))
-        if (attribute != h5::checksum_attribute && attribute != h5::attributes_checksum_attribute) has_plain = true;
+        if (!h5::is_checksum_attribute(attribute)) has_plain = true;
       if (h5::has_attribute(object, h5::attributes_checksum_attribute)) {
         stored_seal = h5::read_string_attribute(object, h5::attributes_checksum_attribute);
         actual_seal = h5::attributes_checksum(object);

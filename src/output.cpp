@@ -17,11 +17,7 @@ namespace rfmseg {
 ResultFile::ResultFile(const mpi::Comm& comm, std::string final_path, OutputRules rules, std::uint64_t bytes_needed)
     : _comm(comm), _final(std::move(final_path)), _rules(std::move(rules)) {
   check_output_path(comm, _final, _rules);
-  std::string no_space;
-  if (comm.is_root()) no_space = check_free_space(_final, bytes_needed);
-  mpi::broadcast(comm, no_space);
-  if (!no_space.empty())
-    throw AgreedError("cannot write '" + _final + "': " + no_space + "; '" + _final + "' is untouched", 2);
+  require_free_space(comm, _final, bytes_needed, "'" + _final + "'");
   if (comm.is_root()) _temporary = _final + ".tmp-" + std::to_string(::getpid());
   mpi::broadcast(comm, _temporary);
   collectively(comm, [&] { _file = std::make_unique<h5::File>(h5::File::create(_temporary, comm)); });
@@ -35,13 +31,7 @@ ResultFile::~ResultFile() {
 }
 
 AgreedError ResultFile::write_failure(const std::string& what) const {
-  // The temporary file still takes its space: the probe sees the file system as the writes did.
-  std::string reason;
-  if (_comm.is_root()) reason = diagnose_write_failure(_final);
-  mpi::broadcast(_comm, reason);
-  return AgreedError("cannot write '" + _final + "'" + (reason.empty() ? "" : ": " + reason) + " (" + what +
-                         "); the temporary file '" + _temporary + "' is removed and '" + _final + "' is untouched",
-                     2);
+  return rfmseg::write_failure(_comm, _final, _temporary, "'" + _final + "'", what);
 }
 
 void ResultFile::write(const std::function<void()>& work) {

@@ -10,8 +10,6 @@
 #include <hdf5.h>
 
 #include <cerrno>
-#include <climits>
-#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -64,15 +62,6 @@ std::string human_bytes(double bytes) {
   return text;
 }
 
-// The path with its directory resolved (symbolic links, "..", "."), the last name as given, and
-// that name followed too when it is a link: what a rename onto `path` would replace.
-std::string resolved_path(const std::string& path) {
-  char buffer[PATH_MAX];
-  if (::realpath(path.c_str(), buffer) != nullptr) return buffer;
-  if (::realpath(directory_of(path).c_str(), buffer) != nullptr) return std::string(buffer) + "/" + base_name(path);
-  return path;
-}
-
 // Rank 0: the checks of check_output_path; throws ConfigError.
 void check_on_root(const std::string& path, const OutputRules& rules) {
   const std::string what = rules.what;
@@ -82,13 +71,6 @@ void check_on_root(const std::string& path, const OutputRules& rules) {
   if (::stat(dir.c_str(), &st) != 0) throw ConfigError(what + " directory '" + dir + "' does not exist");
   if (!S_ISDIR(st.st_mode)) throw ConfigError(what + " directory '" + dir + "' is not a directory");
   if (::access(dir.c_str(), W_OK) != 0) throw ConfigError(what + " directory '" + dir + "' is not writable");
-
-  // Never another output of this run: compared by resolved directory and name (the files may
-  // not exist yet).
-  for (const auto& other : rules.other_outputs)
-    if (!other.empty() && resolved_path(other) == resolved_path(path))
-      throw ConfigError(what + " '" + path + "' is the same file as '" + other + "'; give " + rules.option +
-                        " a name of its own");
 
   struct stat link{};
   if (::lstat(path.c_str(), &link) == 0) {
@@ -281,6 +263,24 @@ std::string check_free_space(const std::string& path, std::uint64_t bytes_needed
   if (free_bytes >= static_cast<double>(bytes_needed)) return {};
   return errno_text(ENOSPC) + ": needs at least " + human_bytes(static_cast<double>(bytes_needed)) + ", " +
          human_bytes(free_bytes) + " free on the file system of '" + dir + "'";
+}
+
+void require_free_space(const mpi::Comm& comm, const std::string& path, std::uint64_t bytes_needed,
+                        const std::string& label) {
+  std::string reason;
+  if (comm.is_root()) reason = check_free_space(path, bytes_needed);
+  mpi::broadcast(comm, reason);
+  if (!reason.empty()) throw AgreedError("cannot write " + label + ": " + reason + "; '" + path + "' is untouched", 2);
+}
+
+AgreedError write_failure(const mpi::Comm& comm, const std::string& path, const std::string& temporary,
+                          const std::string& label, const std::string& detail) {
+  std::string reason;
+  if (comm.is_root()) reason = diagnose_write_failure(path);
+  mpi::broadcast(comm, reason);
+  return AgreedError("cannot write " + label + (reason.empty() ? "" : ": " + reason) + " (" + detail +
+                         "); the temporary file '" + temporary + "' is removed and '" + path + "' is untouched",
+                     2);
 }
 
 std::string diagnose_write_failure(const std::string& path) {

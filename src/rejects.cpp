@@ -164,7 +164,6 @@ RejectsFile::RejectsFile(const mpi::Comm& comm, std::string final_path, const Ou
   rules.option = "--rejects";
   rules.replaceable = &is_rfmseg_rejects;
   rules.replaceable_what = "an rfmseg rejects file (header file,line,reason,text)";
-  rules.other_outputs = {output_path};
   check_output_path(comm, _final, rules);
   if (comm.is_root()) _temporary = _final + ".tmp-" + std::to_string(::getpid());
   mpi::broadcast(comm, _temporary);
@@ -194,13 +193,8 @@ std::uint64_t RejectsFile::write() {
   const std::vector<std::uint64_t> totals = mpi::allreduce(_comm, std::vector<std::uint64_t>{mine, rows.rows()}, mpi::Op::sum);
   const std::uint64_t piece = std::max<std::uint64_t>(rows.memory_limit(), write_piece_min_bytes);
   const std::uint64_t rounds = mpi::allreduce(_comm, (mine + piece - 1) / piece, mpi::Op::max);
-  {  // the exact size is known: a file that cannot fit is refused before the first byte
-    std::string reason;
-    if (_comm.is_root()) reason = check_free_space(_final, totals[0]);
-    mpi::broadcast(_comm, reason);
-    if (!reason.empty())
-      throw AgreedError("cannot write the rejects file '" + _final + "': " + reason + "; '" + _final + "' is untouched", 2);
-  }
+  // The exact size is known: a file that cannot fit is refused before the first byte.
+  require_free_space(_comm, _final, totals[0], "the rejects file '" + _final + "'");
   mpi::File file;
   collectively(_comm, [&] { file = mpi::File::create(_comm, _temporary); });
   // One collective write per piece; a rank with fewer pieces joins with none. The spill is read
@@ -280,12 +274,7 @@ std::string RejectsFile::read_back(std::uint64_t offset, std::uint64_t length, s
 }
 
 AgreedError RejectsFile::write_failure(const std::string& what) const {
-  std::string reason;
-  if (_comm.is_root()) reason = diagnose_write_failure(_final);
-  mpi::broadcast(_comm, reason);
-  return AgreedError("cannot write the rejects file '" + _final + "'" + (reason.empty() ? "" : ": " + reason) + " (" +
-                         what + "); the temporary file is removed and '" + _final + "' is untouched",
-                     2);
+  return rfmseg::write_failure(_comm, _final, _temporary, "the rejects file '" + _final + "'", what);
 }
 
 void RejectsFile::commit() {

@@ -127,6 +127,8 @@ inline constexpr const char* attributes_checksum_attribute = "attributes_checksu
 /// The path of an object from the root, without the leading '/' ("customers/recency").
 [[nodiscard]] std::string object_path(const Location& object);
 
+/// `checksum` or `attributes_checksum`: the attributes no attribute checksum covers.
+[[nodiscard]] bool is_checksum_attribute(const std::string& name);
 /// "attrsum64:<hex>" over every attribute of `object` except the two checksum attributes.
 [[nodiscard]] std::string attributes_checksum(const Location& object);
 /// Writes `attributes_checksum` on every object of `file` that has other attributes. Collective
@@ -209,8 +211,6 @@ struct RawDataset {
 [[nodiscard]] std::vector<unsigned char> read_raw_rows(const Location& where, const std::string& name,
                                                        std::uint64_t first, std::uint64_t count);
 
-/// Paths (relative to `where`, e.g. "customers/recency") of every dataset below `where`.
-[[nodiscard]] std::vector<std::string> list_datasets(const Location& where);
 
 /// Opens a group or dataset by path for attribute access.
 [[nodiscard]] Group open_object(const Location& where, const std::string& path);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rfmseg/errors.hpp"
 #include "rfmseg/mpi.hpp"
 
 namespace rfmseg {
@@ -27,7 +28,6 @@ struct OutputRules {
   const char* option = "--output";  ///< the option that sets it
   bool (*replaceable)(const std::string&) = &is_rfmseg_result;  ///< what may be replaced without --force
   const char* replaceable_what = "an rfmseg result (no HDF5 /run group)";  ///< for the message
-  std::vector<std::string> other_outputs;  ///< further paths of this run it must differ from
 };
 
 /// Collective: checks on rank 0 (agreed) that `path` may be written: its directory exists and is
@@ -70,6 +70,18 @@ void sync_to_storage(const std::string& path);
 /// 'out'"). Some MPI-IO layers lose or deadlock on a write error in a collective write (ROMIO);
 /// a file that cannot fit is refused before the first byte.
 [[nodiscard]] std::string check_free_space(const std::string& path, std::uint64_t bytes_needed);
+
+/// Collective: check_free_space on rank 0; when it fails, AgreedError (exit 2) on every rank:
+/// "cannot write <label>: No space left on device ...; '<path>' is untouched". `label` names the
+/// file in messages ("'r.h5'", "the rejects file 'rj.csv'").
+void require_free_space(const mpi::Comm& comm, const std::string& path, std::uint64_t bytes_needed,
+                        const std::string& label);
+
+/// Collective: the error (exit 2) for a failed write of `path` through its `temporary` file, with
+/// the operating system's reason from diagnose_write_failure on rank 0 and `detail` (what failed).
+/// Call while the temporary file still exists: the probe then sees the file system as the writes did.
+[[nodiscard]] AgreedError write_failure(const mpi::Comm& comm, const std::string& path, const std::string& temporary,
+                                        const std::string& label, const std::string& detail);
 
 /// Rank 0, after a failed write: the operating system's reason, found by writing and syncing a
 /// probe file in the directory of `path` ("No space left on device (ENOSPC): 0 bytes free on the
