@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "rfmseg/csv.hpp"
+#include "rfmseg/core/csv.hpp"
 
 using rfmseg::csv::Dialect;
 using rfmseg::csv::FieldSplitter;

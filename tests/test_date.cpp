@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "rfmseg/date.hpp"
+#include "rfmseg/core/date.hpp"
 
 using rfmseg::DateFormat;
 using rfmseg::DateParser;

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "rfmseg/excerpt.hpp"
-#include "rfmseg/ingest.hpp"
+#include "rfmseg/core/excerpt.hpp"
+#include "rfmseg/io/ingest.hpp"
 
 using rfmseg::has_control_byte;
 using rfmseg::printable_excerpt;

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "rfmseg/hash.hpp"
-#include "rfmseg/ingest.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/io/ingest.hpp"
 
 TEST(Hash, stable_values_across_builds) {
   // Fixed outputs: a change here changes every partition and every random draw.

@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "rfmseg/errors.hpp"
-#include "rfmseg/pipeline.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/app/pipeline.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;

@@ -7,9 +7,9 @@
 
 #include <cstring>
 
-#include "rfmseg/hash.hpp"
-#include "rfmseg/kmeans.hpp"
-#include "rfmseg/scale.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/model/kmeans.hpp"
+#include "rfmseg/model/scale.hpp"
 
 using namespace rfmseg;
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "rfmseg/errors.hpp"
-#include "rfmseg/layout.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/io/layout.hpp"
 
 using namespace rfmseg;
 

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/csv.hpp"
-#include "rfmseg/errors.hpp"
-#include "rfmseg/hash.hpp"
-#include "rfmseg/memory.hpp"
-#include "rfmseg/partition.hpp"
-#include "rfmseg/pipeline.hpp"
+#include "rfmseg/core/csv.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/parallel/memory.hpp"
+#include "rfmseg/parallel/partition.hpp"
+#include "rfmseg/app/pipeline.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;

@@ -38,8 +38,8 @@
 #include <utility>
 #include <vector>
 
-#include "rfmseg/errors.hpp"
-#include "rfmseg/metrics.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/model/metrics.hpp"
 
 using namespace rfmseg;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "rfmseg/number.hpp"
+#include "rfmseg/core/number.hpp"
 
 using rfmseg::parse_micros;
 using rfmseg::parse_quantity;
@@ -65,7 +65,7 @@ TEST(Number, quantities_are_integers) {
 
 #include <cmath>
 
-#include "rfmseg/rfm.hpp"
+#include "rfmseg/model/rfm.hpp"
 
 TEST(Number, money_is_rounded_to_double_exactly_once) {
   using rfmseg::int128_t;

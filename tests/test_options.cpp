@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "rfmseg/errors.hpp"
-#include "rfmseg/options.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/app/options.hpp"
 
 using rfmseg::ConfigError;
 using rfmseg::cli::parse;

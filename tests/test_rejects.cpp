@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "rfmseg/rejects.hpp"
+#include "rfmseg/io/rejects.hpp"
 
 using namespace rfmseg;
 

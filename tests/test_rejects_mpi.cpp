@@ -9,10 +9,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "rfmseg/errors.hpp"
-#include "rfmseg/pipeline.hpp"
-#include "rfmseg/output_guard.hpp"
-#include "rfmseg/rejects.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/io/output_guard.hpp"
+#include "rfmseg/io/rejects.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;

@@ -14,8 +14,8 @@
 #include <random>
 #include <vector>
 
-#include "rfmseg/errors.hpp"
-#include "rfmseg/scores.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/model/scores.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;

@@ -7,12 +7,12 @@
 #include <cstring>
 #include <set>
 
-#include "rfmseg/errors.hpp"
-#include "rfmseg/hash.hpp"
-#include "rfmseg/kmeans.hpp"
-#include "rfmseg/reduce.hpp"
-#include "rfmseg/scale.hpp"
-#include "rfmseg/transform.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/model/kmeans.hpp"
+#include "rfmseg/parallel/reduce.hpp"
+#include "rfmseg/model/scale.hpp"
+#include "rfmseg/model/transform.hpp"
 
 using namespace rfmseg;
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "rfmseg/selection.hpp"
+#include "rfmseg/model/selection.hpp"
 
 using rfmseg::best_silhouette;
 using rfmseg::kneedle_elbow;

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/mpi.hpp"
-#include "rfmseg/rfm.hpp"
+#include "rfmseg/parallel/mpi.hpp"
+#include "rfmseg/model/rfm.hpp"
 
 namespace rfmseg::test {
 

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/csv.hpp"
-#include "rfmseg/date.hpp"
-#include "rfmseg/hash.hpp"
-#include "rfmseg/ingest.hpp"
-#include "rfmseg/mpi.hpp"
-#include "rfmseg/pipeline.hpp"
+#include "rfmseg/core/csv.hpp"
+#include "rfmseg/core/date.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/io/ingest.hpp"
+#include "rfmseg/parallel/mpi.hpp"
+#include "rfmseg/app/pipeline.hpp"
 
 namespace {
 

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/csv.hpp"
-#include "rfmseg/date.hpp"
-#include "rfmseg/hash.hpp"
-#include "rfmseg/kmeans.hpp"
-#include "rfmseg/number.hpp"
+#include "rfmseg/core/csv.hpp"
+#include "rfmseg/core/date.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/model/kmeans.hpp"
+#include "rfmseg/core/number.hpp"
 
 namespace {
 

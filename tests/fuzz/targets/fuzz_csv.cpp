@@ -1,4 +1,4 @@
-// libFuzzer target: the CSV record scanner and field splitter of include/rfmseg/csv.hpp
+// libFuzzer target: the CSV record scanner and field splitter of include/rfmseg/core/csv.hpp
 // (find_record_end, strip_line_end, FieldSplitter, trim).
 //
 // Input layout:
@@ -37,7 +37,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "check.hpp"
-#include "rfmseg/csv.hpp"
+#include "rfmseg/core/csv.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// libFuzzer target: the date parser and the civil calendar of include/rfmseg/date.hpp.
+// libFuzzer target: the date parser and the civil calendar of include/rfmseg/core/date.hpp.
 //
 // Input layout (the first byte chooses):
 //   0x01  structured: a FuzzedDataProvider recipe for a calendar date (valid or not, in range or
@@ -26,7 +26,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "check.hpp"
-#include "rfmseg/date.hpp"
+#include "rfmseg/core/date.hpp"
 
 namespace {
 

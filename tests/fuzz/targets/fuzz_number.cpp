@@ -1,4 +1,4 @@
-// libFuzzer target: the exact number parsers of include/rfmseg/number.hpp (parse_micros,
+// libFuzzer target: the exact number parsers of include/rfmseg/core/number.hpp (parse_micros,
 // parse_quantity).
 //
 // Input layout (the first byte chooses):
@@ -22,7 +22,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "check.hpp"
-#include "rfmseg/number.hpp"
+#include "rfmseg/core/number.hpp"
 
 namespace {
 

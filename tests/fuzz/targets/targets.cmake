@@ -8,14 +8,14 @@
 get_filename_component(RFMSEG_FUZZ_ROOT "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 
 set(RFMSEG_FUZZ_TARGETS csv date number)
-set(RFMSEG_FUZZ_SOURCES_csv src/csv.cpp)
-set(RFMSEG_FUZZ_SOURCES_date src/date.cpp)
-set(RFMSEG_FUZZ_SOURCES_number src/number.cpp)
+set(RFMSEG_FUZZ_SOURCES_csv src/core/csv.cpp)
+set(RFMSEG_FUZZ_SOURCES_date src/core/date.cpp)
+set(RFMSEG_FUZZ_SOURCES_number src/core/number.cpp)
 
-# normalize_customer_id is defined in src/ingest.cpp, whose header and neighbours need MPI; the
-# target is built once the function lives in a source of its own (src/customer_id.cpp, declared
+# normalize_customer_id is defined in src/io/ingest.cpp, whose header and neighbours need MPI; the
+# target is built once the function lives in a source of its own (src/core/customer_id.cpp, declared
 # in include/rfmseg/customer_id.hpp).
-if(EXISTS "${RFMSEG_FUZZ_ROOT}/src/customer_id.cpp")
+if(EXISTS "${RFMSEG_FUZZ_ROOT}/src/core/customer_id.cpp")
   list(APPEND RFMSEG_FUZZ_TARGETS customer_id)
-  set(RFMSEG_FUZZ_SOURCES_customer_id src/customer_id.cpp src/csv.cpp)
+  set(RFMSEG_FUZZ_SOURCES_customer_id src/core/customer_id.cpp src/core/csv.cpp)
 endif()

@@ -1,0 +1,109 @@
+#pragma once
+// Plain configuration of a run. The library never sees the command line: src/app/options.cpp maps
+// Boost.Program_options values onto these structs once, validated.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rfmseg/core/csv.hpp"
+#include "rfmseg/core/date.hpp"
+
+namespace rfmseg {
+
+enum class Format { automatic, online_retail, online_retail_ii, amount };
+enum class FrequencyMode { automatic, invoices, lines, days };
+enum class CancellationPolicy { drop, net };
+/// Exact duplicate lines: drop all but the first, keep them as purchases, or (automatic) drop
+/// them in files with an invoice column and keep them in amount-only logs, where two identical
+/// lines may be two real purchases of one customer on one day.
+enum class DuplicatePolicy { automatic, drop, keep };
+
+/// Where each needed field is: a header name, or a 1-based column index (always with --no-header).
+struct ColumnMapping {
+  std::string customer, invoice, date, quantity, price, amount;
+};
+
+struct InputConfig {
+  std::vector<std::string> paths;      ///< files or globs, expanded on rank 0
+  Format format = Format::automatic;
+  ColumnMapping columns;
+  std::string delimiter = "auto";      ///< auto (from the header), ',', ';', 'tab', 'whitespace', or one char
+  char quote = '"';
+  bool has_header = true;
+  DateFormat date_format = DateFormat::automatic;
+  bool day_first = false;
+  bool date_order_stated = false;      ///< --day-first, --month-first or --date-format mdy|dmy (else month-first is assumed)
+  bool decimal_comma = false;
+  /// --snapshot: lines dated after it are counted as after_snapshot and not used (as of that day).
+  std::optional<std::int32_t> snapshot_day;
+  DuplicatePolicy duplicates = DuplicatePolicy::automatic;
+  std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
+  int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
+  /// The job fails when more than this share of the data lines is unparseable (is_unparseable).
+  double max_bad_fraction = 0.05;
+  /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle
+  /// rounds; a run that cannot fit ends with a clear error instead of the OOM killer.
+  std::uint64_t max_memory_per_rank = 0;
+  std::string max_memory_per_rank_text = "0";  ///< as given: "auto" is resolved at run time (node memory / local ranks)
+};
+
+struct RfmConfig {
+  FrequencyMode frequency = FrequencyMode::automatic;
+  CancellationPolicy cancellations = CancellationPolicy::drop;
+  std::optional<std::int32_t> snapshot_day;  ///< reference day for recency
+};
+
+enum class Transform { none, log1p, cbrt, boxcox, yeojohnson };
+enum class Scaler { standard, minmax };
+enum class Init { kmeans_plus_plus, kmeans_parallel, random };
+enum class KSelect { none, elbow, silhouette };
+/// K-means step: plain Lloyd (every distance), Hamerly's bounds, or auto (Hamerly from
+/// hamerly_min_k clusters on: with 3 features a distance costs ~1 ns, and below that k the bound
+/// bookkeeping costs more than the distances it saves). Same result either way.
+enum class KMeansAlgorithm { automatic, lloyd, hamerly };
+inline constexpr int hamerly_min_k = 8;
+
+struct ModelConfig {
+  Transform transform[3] = {Transform::boxcox, Transform::boxcox, Transform::cbrt};  ///< R, F, M
+  Scaler scaler = Scaler::standard;
+  int k = 4;
+  int k_min = 0, k_max = 0;            ///< elbow sweep when k_max > 0
+  KSelect k_select = KSelect::none;
+  Init init = Init::kmeans_plus_plus;
+  KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;
+  int n_init = 10;
+  int max_iter = 300;
+  double tol = 1e-4;
+  std::uint64_t seed = 42;
+  std::int64_t silhouette_sample = 10000;  ///< 0 = exact
+  std::array<std::string, 4> cluster_names = {"loyal", "new", "at risk", "churned"};
+  bool segment_median = false;                  ///< 8 classic segments split at the median, not the mean
+  double high_value_top_percent = 20;           ///< high-value flag: top p % by monetary
+  std::optional<double> high_value_threshold;   ///< ... or an absolute monetary threshold
+};
+
+/// Fault tolerance: checkpoints, resume, and the deadline on every collective.
+struct ReliabilityConfig {
+  std::string checkpoint_dir;          ///< empty: no checkpoints
+  bool resume = false;                 ///< continue from the last complete checkpoint in checkpoint_dir
+  int checkpoint_every = 10;           ///< K-means iterations between checkpoints
+  double collective_timeout = 300;     ///< seconds a collective may wait before the job aborts (0 = never)
+};
+
+struct RunConfig {
+  InputConfig input;
+  ReliabilityConfig reliability;
+  RfmConfig rfm;
+  ModelConfig model;
+  std::string output;
+  bool force = false;    ///< replace a file at `output` that is not an rfmseg result
+  std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
+  bool quiet = false;
+  bool progress = false;
+  std::string resolved;  ///< the full resolved configuration as INI text (provenance)
+};
+
+}  // namespace rfmseg

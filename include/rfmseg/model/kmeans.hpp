@@ -1,0 +1,147 @@
+#pragma once
+// Stage 6 — kmeans. Distributed Lloyd's algorithm: each rank assigns its customers and
+// accumulates per-cluster sums and counts, one allreduce per iteration, and every rank computes
+// the same new centroids. The driver (fit_kmeans) owns the loop and the convergence test; the
+// policies below are the pieces it calls:
+//
+//   initialization  kmeans++ (exact D² sampling by an exponential race: every customer draws
+//                   u from a counter-based generator keyed by (seed, restart, step, hash of its
+//                   id), key = −ln(u)/D², the global minimum wins), kmeans-parallel (k-means‖,
+//                   Bahmani et al.: 5 oversampling rounds of ℓ = 2k, then weighted k-means++ on
+//                   the candidates), random (the k customers with the smallest draws);
+//   Lloyd step      assign each point to the nearest centroid (ties: lowest index) and sum its
+//                   grid-integer coordinates into 128-bit accumulators;
+//   empty clusters  an empty cluster takes the point farthest from its centroid (ties: lowest
+//                   global row), the next empty one the next farthest, and so on.
+//
+// Every reduction that decides a result is exact (integers), and no random draw depends on the
+// rank or the order of arrival, so labels, centroids and inertia are bit-identical for any rank
+// count. Convergence follows scikit-learn: stop when the labels no longer change, or when the
+// sum of squared centroid shifts is <= tol × (mean feature variance); then reassign once.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "rfmseg/core/config.hpp"
+#include "rfmseg/core/int128.hpp"
+#include "rfmseg/parallel/mpi.hpp"
+#include "rfmseg/model/scale.hpp"
+
+namespace rfmseg {
+
+class KMeansCheckpoints;
+
+struct KMeansOptions {
+  int k = 4;
+  Init init = Init::kmeans_plus_plus;
+  int n_init = 10;
+  int max_iter = 300;
+  double tol = 1e-4;
+  std::uint64_t seed = 42;
+  KMeansCheckpoints* checkpoints = nullptr;  ///< saves the state every few iterations; resumes from it
+  KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;  ///< same labels either way; Hamerly skips distances
+};
+
+/// The points: this rank's rows of the (grid-snapped) features, a random key per row (hash of
+/// the customer id) and the global index of the first local row.
+struct KMeansData {
+  const Features& features;
+  std::span<const std::uint64_t> keys;
+  std::uint64_t first_row = 0;
+  int grid_exponent = 0;
+};
+
+struct KMeansModel {
+  int k = 0;
+  std::vector<double> centroids;       ///< [k, 3] row-major
+  std::vector<double> init_centroids;  ///< [k, 3] the winning restart's starting centroids
+  std::vector<std::int64_t> sizes;     ///< points per cluster
+  double inertia = 0;                  ///< Σ squared distance to the assigned centroid
+  int n_iter = 0;
+  bool converged = false;
+  int restart = 0;                     ///< which of the n_init restarts won
+  std::int64_t total_iterations = 0;   ///< Lloyd iterations over all restarts (for throughput)
+  std::uint64_t distance_evaluations = 0;        ///< point-centroid distances computed (all ranks)
+  std::uint64_t lloyd_distance_evaluations = 0;  ///< what plain Lloyd computes for the same iterations
+};
+
+/// A fit between two Lloyd iterations: everything needed to continue it bit-identically. The
+/// labels are not stored: they are the assignment to `previous` (recomputed on resume).
+struct KMeansProgress {
+  int restart = 0;                      ///< the restart in progress
+  int iteration = 0;                    ///< Lloyd iterations it has completed
+  std::vector<double> centroids;        ///< [k, 3] after `iteration` iterations
+  std::vector<double> previous;         ///< [k, 3] the centroids the last iteration assigned to
+  std::vector<double> init_centroids;   ///< [k, 3] this restart's start
+  std::int64_t total_iterations = 0;    ///< Lloyd iterations of the restarts before this one
+  bool have_best = false;               ///< some restart has finished
+  KMeansModel best;                     ///< the best finished restart (no sizes yet)
+};
+
+/// Where fits are saved and found again (implemented on HDF5 files by checkpoint.cpp).
+class KMeansCheckpoints {
+ public:
+  virtual ~KMeansCheckpoints() = default;
+  /// Lloyd iterations between two saves.
+  [[nodiscard]] virtual int every() const = 0;
+  /// Collective: records `progress` of the fit with `options` (replicated on every rank).
+  virtual void save_progress(const KMeansOptions& options, const KMeansProgress& progress) = 0;
+  /// Collective: the last progress saved for the fit with `options`, if any.
+  [[nodiscard]] virtual std::optional<KMeansProgress> load_progress(const KMeansOptions& options) = 0;
+};
+
+/// Collective: the best of n_init restarts (lowest inertia; ties: first). `labels` receives the
+/// local rows' clusters. Throws AgreedError when k exceeds the number of distinct points.
+[[nodiscard]] KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMeansOptions& options,
+                                     std::vector<std::int32_t>& labels);
+
+/// Local: nearest centroid of every row (ties: lowest index) and its squared distance.
+void assign_nearest(const Features& features, std::span<const double> centroids, int k,
+                    std::span<std::int32_t> labels, std::span<double> distances);
+
+/// Collective: Σ squared distances, exact.
+[[nodiscard]] double inertia_of(const mpi::Comm& comm, std::span<const double> distances);
+
+namespace detail {
+
+/// Grid integers of the features (x · 2^grid_exponent, exact): cluster sums of these are exact.
+struct GridPoints {
+  std::array<std::vector<std::int64_t>, feature_count> column;
+  GridPoints(const Features& features, int grid_exponent);
+};
+
+/// One rank's part of a Lloyd step.
+struct StepSums {
+  std::vector<int128_t> sums;        ///< [k, 3] grid units
+  std::vector<std::int64_t> counts;  ///< [k]
+  bool changed = false;              ///< some label differs from the previous step
+  std::uint64_t distance_evaluations = 0;  ///< point-centroid distances computed
+};
+
+/// Hamerly's bounds per local point, as distances: `upper` on the distance to the assigned
+/// centroid, `lower` on the distance to every other one. Invalid until a full step set them.
+struct HamerlyBounds {
+  std::vector<double> upper, lower;
+  bool valid = false;
+};
+
+/// The Lloyd step with Hamerly's bounds (Hamerly 2010): the same labels as assign_and_accumulate
+/// (ties: lowest index), computing the distances only of points whose bounds leave the nearest
+/// centroid open. `movement[j]` is how far centroid j moved in the previous step.
+[[nodiscard]] StepSums assign_and_accumulate_hamerly(const Features& features, const GridPoints& grid,
+                                                     const std::vector<double>& centroids,
+                                                     const std::vector<double>& movement, int k,
+                                                     std::vector<std::int32_t>& labels, HamerlyBounds& bounds);
+
+/// The Lloyd step's hot loop (local): nearest centroid of every row (ties: lowest index) into
+/// `labels`, and per-cluster sums of the grid coordinates.
+[[nodiscard]] StepSums assign_and_accumulate(const Features& features, const GridPoints& grid,
+                                             const std::vector<double>& centroids, int k,
+                                             std::vector<std::int32_t>& labels);
+
+}  // namespace detail
+
+}  // namespace rfmseg

@@ -1,0 +1,419 @@
+#include "rfmseg/app/options.hpp"
+
+#include <sys/stat.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/model/transform.hpp"
+
+namespace po = boost::program_options;
+
+namespace rfmseg::cli {
+
+namespace {
+
+po::options_description describe() {
+  po::options_description general("General", 110, 55);
+  general.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version, the git commit and what rfmseg was built with (MPI, HDF5, Boost, Eigen, compiler, flags), and exit")
+    ("config", po::value<std::string>(), "INI file with any of these options as keys ([section] key = value, sections free); the command line overrides it")
+    ("input,i", po::value<std::vector<std::string>>()->composing(), "input file or glob; repeat for several (quote globs in the shell)")
+    ("output,o", po::value<std::string>(), "HDF5 result file; written under a temporary name, read back and verified, renamed on success. An existing file there is replaced only when it is an rfmseg result (see --force)")
+    ("force", po::bool_switch(), "replace an existing file at --output that is not an rfmseg result (never an input, never a device, FIFO or directory)")
+    ("rejects", po::value<std::string>()->default_value(""), "CSV file of every unusable line (file, line, reason, raw text; reasons as the count_<fate> counters); written like the result: under a temporary name, renamed on success")
+    ("quiet,q", po::bool_switch(), "no console report on rank 0")
+    ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
+
+  po::options_description reliability("Reliability and resources", 110, 55);
+  reliability.add_options()
+    ("checkpoint", po::value<std::string>()->default_value(""), "directory for checkpoints (RFM table after partitioning, K-means state); created if missing")
+    ("resume", po::bool_switch(), "continue from the last complete checkpoint in --checkpoint (same input and options)")
+    ("checkpoint-every", po::value<int>()->default_value(10), "K-means iterations between checkpoints")
+    ("collective-timeout", po::value<double>()->default_value(300), "seconds any collective (MPI or parallel HDF5) may wait before the job is aborted with a message; 0 = wait forever")
+    ("max-memory-per-rank", po::value<std::string>()->default_value("auto"), "memory budget per rank, e.g. 2G, 512M, or auto (60% of the node's memory / ranks on the node); 0 = no limit");
+
+  po::options_description layout("Input layout", 110, 55);
+  layout.add_options()
+    ("format", po::value<std::string>()->default_value("auto"), "auto (recognise by header) | online-retail | online-retail-ii | amount")
+    ("col-customer", po::value<std::string>()->default_value(""), "customer id column: header name, or 1-based index")
+    ("col-invoice", po::value<std::string>()->default_value(""), "invoice column (optional)")
+    ("col-date", po::value<std::string>()->default_value(""), "date column")
+    ("col-quantity", po::value<std::string>()->default_value(""), "quantity column")
+    ("col-price", po::value<std::string>()->default_value(""), "unit price column")
+    ("col-amount", po::value<std::string>()->default_value(""), "amount column (one amount per purchase, instead of quantity x price)")
+    ("delimiter", po::value<std::string>()->default_value("auto"), "auto | comma | semicolon | tab | whitespace | a single character")
+    ("no-header", po::bool_switch(), "the files have no header line (map columns by 1-based index)")
+    ("date-format", po::value<std::string>()->default_value("auto"), "auto | iso | mdy | dmy | yyyymmdd | dd-mon-yy")
+    ("day-first", po::bool_switch(), "slash dates are D/M/Y")
+    ("month-first", po::bool_switch(), "slash dates are M/D/Y, stated (the default order, assumed with a warning when no date shows it)")
+    ("decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")
+    ("chunk-size", po::value<std::string>()->default_value("64"), "MiB each rank parses per shuffle round (bounds memory)")
+    ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind")
+    ("max-bad-fraction", po::value<double>()->default_value(0.05), "fail when more than this share of the data lines cannot be parsed (bad_field_count, bad_number, bad_date, bad_customer_id); 1 = never");
+
+  po::options_description rfm("RFM", 110, 55);
+  rfm.add_options()
+    ("snapshot", po::value<std::string>()->default_value(""), "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")
+    ("frequency", po::value<std::string>()->default_value("auto"), "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")
+    ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)")
+    ("duplicates", po::value<std::string>()->default_value("auto"), "exact duplicate lines: auto | drop | keep (auto: drop in files with an invoice column, keep in amount-only logs, where they may be real repeat purchases)");
+
+  po::options_description model("Segmentation", 110, 55);
+  model.add_options()
+    ("transform-recency", po::value<std::string>()->default_value("boxcox"), "none | log1p | cbrt | boxcox | yeojohnson (Box-Cox/Yeo-Johnson lambda by maximum likelihood over all customers)")
+    ("transform-frequency", po::value<std::string>()->default_value("boxcox"), "transform of frequency (same choices)")
+    ("transform-monetary", po::value<std::string>()->default_value("cbrt"), "transform of monetary (same choices)")
+    ("scaler", po::value<std::string>()->default_value("standard"), "standard (population mean/std) | minmax")
+    ("k", po::value<int>()->default_value(4), "clusters of the final model")
+    ("k-range", po::value<std::string>()->default_value(""), "elbow sweep A..B: fit every k in one run (SSE and metrics in /selection)")
+    ("k-select", po::value<std::string>()->default_value("none"), "none (final k = --k) | elbow (Kneedle on SSE) | silhouette (best silhouette); needs --k-range")
+    ("silhouette-sample", po::value<std::int64_t>()->default_value(10000), "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")
+    ("init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")
+    ("kmeans-algorithm", po::value<std::string>()->default_value("auto"), "auto (hamerly from k = 8 on, where it is faster) | hamerly (exact bounds skip most distance computations) | lloyd (every distance); the same result bit for bit either way")
+    ("n-init", po::value<int>()->default_value(10), "K-means restarts; the lowest inertia wins")
+    ("max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")
+    ("tol", po::value<double>()->default_value(1e-4), "convergence: sum of squared centroid shifts <= tol x mean feature variance (scikit-learn's meaning)")
+    ("seed", po::value<std::string>()->default_value("42"), "seed of every random draw (keyed by customer id: same result for any rank count)")
+    ("segment-reference", po::value<std::string>()->default_value("mean"), "mean | median: where R, F, M are split for the 8 classic RFM segments")
+    ("high-value-top", po::value<double>()->default_value(20), "high-value flag: the top p percent of customers by monetary")
+    ("high-value-threshold", po::value<double>(), "high-value flag: monetary at or above this amount (instead of --high-value-top)")
+    ("cluster-names", po::value<std::string>()->default_value("loyal,new,at risk,churned"), "names for recent+frequent, recent, frequent, neither (see README: cluster labels)");
+
+  po::options_description all("rfmseg — distributed RFM customer segmentation\n\n"
+                              "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
+                              "[--config FILE.ini] [options]\n\noptions",
+                              110, 55);
+  all.add(general).add(reliability).add(layout).add(rfm).add(model);
+  return all;
+}
+
+template <class T>
+T get(const po::variables_map& vm, const char* name) {
+  return vm[name].as<T>();
+}
+
+Format parse_format(const std::string& v) {
+  if (v == "auto") return Format::automatic;
+  if (v == "online-retail") return Format::online_retail;
+  if (v == "online-retail-ii") return Format::online_retail_ii;
+  if (v == "amount") return Format::amount;
+  throw ConfigError("--format must be auto, online-retail, online-retail-ii or amount, not '" + v + "'");
+}
+
+// INI files: "[section] key = value" arrives as "section.key"; sections are free, so keep the key.
+// Only a readable regular file is read: a directory reads as empty (the run would silently go
+// without its configuration) and /dev/zero or a FIFO would never end.
+po::parsed_options parse_ini(const std::string& path, const po::options_description& desc) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0)
+    throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw ConfigError("config file '" + path + "' is a directory, not a file");
+  if (!S_ISREG(st.st_mode))
+    throw ConfigError("config file '" + path + "' is not a regular file (a device, FIFO or socket): give an INI file");
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
+  po::parsed_options parsed = po::parse_config_file(in, desc, true);
+  for (auto& option : parsed.options) {
+    const auto dot = option.string_key.rfind('.');
+    if (dot != std::string::npos) option.string_key = option.string_key.substr(dot + 1);
+    if (desc.find_nothrow(option.string_key, false) == nullptr)
+      throw ConfigError("unknown option '" + option.string_key + "' in config file '" + path + "' (see --help)");
+    // Command-line only: a config file naming another one would be ignored, and help or version
+    // in a nightly job's file would turn every run into a no-op that exits 0.
+    if (option.string_key == "config" || option.string_key == "help" || option.string_key == "version")
+      throw ConfigError("config file '" + path + "' sets '" + option.string_key + "', which only the command line may (" +
+                        (option.string_key == "config" ? "a config file cannot include another: give one --config"
+                                                       : "remove the key") +
+                        ")");
+    option.unregistered = false;
+  }
+  return parsed;
+}
+
+// Words that belong to no option: `--input a.csv b.csv` (a glob the shell expanded) or a stray
+// word. Boost keeps them as positional tokens and store() ignores them, so they would be lost.
+void refuse_extra_words(const po::parsed_options& command_line) {
+  const auto words = po::collect_unrecognized(command_line.options, po::include_positional);
+  if (words.empty()) return;
+  std::string list;
+  constexpr std::size_t shown = 5;
+  for (std::size_t i = 0; i < words.size() && i < shown; ++i) {
+    std::string word = words[i].substr(0, 80) + (words[i].size() > 80 ? "..." : "");
+    for (auto& c : word)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    list += (list.empty() ? "'" : ", '") + word + "'";
+  }
+  if (words.size() > shown) list += " and " + std::to_string(words.size() - shown) + " more";
+  throw ConfigError("unexpected word" + std::string(words.size() == 1 ? "" : "s") + " on the command line: " + list +
+                    " (each --input takes one path: quote a glob so that rfmseg expands it, --input 'data/*.csv', "
+                    "or repeat --input for each file)");
+}
+
+std::string to_text(const po::variable_value& value) {
+  const auto& any = value.value();
+  if (const auto* s = boost::any_cast<std::string>(&any)) return *s;
+  if (const auto* b = boost::any_cast<bool>(&any)) return *b ? "true" : "false";
+  if (const auto* i = boost::any_cast<int>(&any)) return std::to_string(*i);
+  if (const auto* u = boost::any_cast<std::uint64_t>(&any)) return std::to_string(*u);
+  if (const auto* l = boost::any_cast<std::int64_t>(&any)) return std::to_string(*l);
+  if (const auto* d = boost::any_cast<double>(&any)) {
+    std::ostringstream out;
+    out.precision(17);
+    out << *d;
+    return out.str();
+  }
+  if (const auto* v = boost::any_cast<std::vector<std::string>>(&any)) {
+    std::string text;
+    for (const auto& item : *v) text += (text.empty() ? "" : " ") + item;
+    return text;
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::uint64_t parse_unsigned(const std::string& text, const char* option) {
+  // Boost (like strtoull) would wrap "-1" to 2^64 - 1: accept digits only.
+  const bool digits = !text.empty() && text.size() <= 20 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw ConfigError(std::string(option) + " must be a non-negative integer, not '" + text + "'");
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    throw ConfigError(std::string(option) + " is too large: '" + text + "'");
+  }
+}
+
+std::uint64_t parse_byte_size(const std::string& text, const char* option) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I')) unit.pop_back();
+  double scale = 0;
+  if (unit.empty()) scale = 1;
+  else if (unit == "K" || unit == "k") scale = 1024.0;
+  else if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
+  if (used == 0 || scale == 0 || !(value >= 0) || !std::isfinite(value) || value * scale > 1.8e19)
+    throw ConfigError(std::string(option) + " must be a size like 512M, 2G or 0 (no limit), not '" + text + "'");
+  return static_cast<std::uint64_t>(value * scale);
+}
+
+void parse_k_range(const std::string& text, int& k_min, int& k_max) {
+  const auto dots = text.find("..");
+  try {
+    if (dots == std::string::npos) throw std::invalid_argument("no ..");
+    std::size_t used = 0;
+    k_min = std::stoi(text.substr(0, dots), &used);
+    if (used != dots) throw std::invalid_argument("junk");
+    const std::string hi = text.substr(dots + 2);
+    k_max = std::stoi(hi, &used);
+    if (used != hi.size()) throw std::invalid_argument("junk");
+  } catch (const std::exception&) {
+    throw ConfigError("--k-range must look like A..B (e.g. 1..10), not '" + text + "'");
+  }
+  if (k_min < 1 || k_max < k_min) throw ConfigError("--k-range needs 1 <= A <= B, got '" + text + "'");
+}
+
+Parsed parse(const std::vector<std::string>& args) {
+  const auto desc = describe();
+  Parsed result;
+  po::variables_map vm;
+  try {
+    std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
+    const auto command_line = po::command_line_parser(tail).options(desc).run();
+    refuse_extra_words(command_line);
+    po::store(command_line, vm);
+    if (vm.count("config")) po::store(parse_ini(vm["config"].as<std::string>(), desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see --help)");
+  }
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << desc
+         << "\nExit status:\n"
+            "  0  success: the result is complete\n"
+            "  1  bad input or configuration (one message on stderr, from rank 0)\n"
+            "  2  internal error\n"
+            "  3  a rank or host stopped responding (--collective-timeout): safe to rerun, with --resume when\n"
+            "     checkpointing\n"
+            "  4  reserved: stopped by a signal, resumable with --resume\n";
+    result.help = true;
+    result.help_text = text.str();
+    return result;
+  }
+  if (vm.count("version")) {
+    result.version = true;
+    return result;
+  }
+
+  RunConfig& c = result.config;
+  if (vm.count("input")) c.input.paths = get<std::vector<std::string>>(vm, "input");
+  if (vm.count("output")) c.output = get<std::string>(vm, "output");
+  c.rejects = get<std::string>(vm, "rejects");
+  c.quiet = get<bool>(vm, "quiet");
+  c.force = get<bool>(vm, "force");
+  c.progress = get<bool>(vm, "progress");
+
+  c.input.format = parse_format(get<std::string>(vm, "format"));
+  c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),
+                     get<std::string>(vm, "col-date"),     get<std::string>(vm, "col-quantity"),
+                     get<std::string>(vm, "col-price"),    get<std::string>(vm, "col-amount")};
+  c.input.delimiter = get<std::string>(vm, "delimiter");
+  c.input.has_header = !get<bool>(vm, "no-header");
+  const bool day_first = get<bool>(vm, "day-first");
+  const bool month_first = get<bool>(vm, "month-first");
+  if (day_first && month_first) throw ConfigError("--day-first and --month-first contradict each other: give one");
+  const auto date_format = get<std::string>(vm, "date-format");
+  if ((date_format == "mdy" && day_first) || (date_format == "dmy" && month_first))
+    throw ConfigError("--date-format " + date_format + " contradicts " + (day_first ? "--day-first" : "--month-first") +
+                      ": give one");
+  c.input.day_first = day_first;
+  try {
+    c.input.date_format = parse_date_format(date_format, c.input.day_first);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("--date-format: ") + e.what());
+  }
+  c.input.date_order_stated = day_first || month_first || date_format == "mdy" || date_format == "dmy";
+  c.input.decimal_comma = get<bool>(vm, "decimal-comma");
+  const auto chunk = parse_unsigned(get<std::string>(vm, "chunk-size"), "--chunk-size");
+  if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
+  c.input.chunk_bytes = chunk << 20;
+  c.input.max_reported_lines = get<int>(vm, "report-lines");
+  c.input.max_memory_per_rank_text = get<std::string>(vm, "max-memory-per-rank");
+  if (c.input.max_memory_per_rank_text != "auto")
+    c.input.max_memory_per_rank = parse_byte_size(c.input.max_memory_per_rank_text, "--max-memory-per-rank");
+
+  auto& r = c.reliability;
+  r.checkpoint_dir = get<std::string>(vm, "checkpoint");
+  r.resume = get<bool>(vm, "resume");
+  if (r.resume && r.checkpoint_dir.empty()) throw ConfigError("--resume needs --checkpoint DIR (where the checkpoints are)");
+  r.checkpoint_every = get<int>(vm, "checkpoint-every");
+  if (r.checkpoint_every < 1) throw ConfigError("--checkpoint-every must be >= 1");
+  r.collective_timeout = get<double>(vm, "collective-timeout");
+  if (!(r.collective_timeout >= 0) || !std::isfinite(r.collective_timeout))
+    throw ConfigError("--collective-timeout must be a number of seconds >= 0 (0 = no deadline)");
+  if (c.input.max_reported_lines < 0) throw ConfigError("--report-lines must be >= 0");
+  c.input.max_bad_fraction = get<double>(vm, "max-bad-fraction");
+  if (!(c.input.max_bad_fraction >= 0 && c.input.max_bad_fraction <= 1))
+    throw ConfigError("--max-bad-fraction must be a share between 0 and 1 (e.g. 0.05), not " +
+                      to_text(vm["max-bad-fraction"]));
+
+  const auto snapshot = get<std::string>(vm, "snapshot");
+  if (!snapshot.empty()) {
+    std::int32_t day = 0;
+    if (DateParser(DateFormat::iso).parse(snapshot, day) != DateStatus::ok || snapshot.size() != 10)
+      throw ConfigError("--snapshot must be a date YYYY-MM-DD, not '" + snapshot + "'");
+    c.rfm.snapshot_day = day;
+  }
+  const auto frequency = get<std::string>(vm, "frequency");
+  if (frequency == "auto") c.rfm.frequency = FrequencyMode::automatic;
+  else if (frequency == "invoices") c.rfm.frequency = FrequencyMode::invoices;
+  else if (frequency == "lines") c.rfm.frequency = FrequencyMode::lines;
+  else if (frequency == "days") c.rfm.frequency = FrequencyMode::days;
+  else throw ConfigError("--frequency must be auto, invoices, lines or days, not '" + frequency + "'");
+  const auto cancellations = get<std::string>(vm, "cancellations");
+  if (cancellations == "drop") c.rfm.cancellations = CancellationPolicy::drop;
+  else if (cancellations == "net") c.rfm.cancellations = CancellationPolicy::net;
+  else throw ConfigError("--cancellations must be drop or net, not '" + cancellations + "'");
+  const auto duplicates = get<std::string>(vm, "duplicates");
+  if (duplicates == "auto") c.input.duplicates = DuplicatePolicy::automatic;
+  else if (duplicates == "drop") c.input.duplicates = DuplicatePolicy::drop;
+  else if (duplicates == "keep") c.input.duplicates = DuplicatePolicy::keep;
+  else throw ConfigError("--duplicates must be auto, drop or keep, not '" + duplicates + "'");
+
+  ModelConfig& m = c.model;
+  const char* transform_keys[] = {"transform-recency", "transform-frequency", "transform-monetary"};
+  for (int d = 0; d < 3; ++d) {
+    try {
+      m.transform[d] = parse_transform(get<std::string>(vm, transform_keys[d]));
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("--") + transform_keys[d] + ": " + e.what());
+    }
+  }
+  const auto scaler = get<std::string>(vm, "scaler");
+  if (scaler == "standard") m.scaler = Scaler::standard;
+  else if (scaler == "minmax") m.scaler = Scaler::minmax;
+  else throw ConfigError("--scaler must be standard or minmax, not '" + scaler + "'");
+  m.k = get<int>(vm, "k");
+  if (m.k < 1 || m.k > 1000) throw ConfigError("--k must be between 1 and 1000");
+  const auto init = get<std::string>(vm, "init");
+  if (init == "kmeans++") m.init = Init::kmeans_plus_plus;
+  else if (init == "kmeans-parallel" || init == "kmeans||") m.init = Init::kmeans_parallel;
+  else if (init == "random") m.init = Init::random;
+  else throw ConfigError("--init must be kmeans++, kmeans-parallel or random, not '" + init + "'");
+  const auto algorithm = get<std::string>(vm, "kmeans-algorithm");
+  if (algorithm == "auto") m.algorithm = KMeansAlgorithm::automatic;
+  else if (algorithm == "hamerly") m.algorithm = KMeansAlgorithm::hamerly;
+  else if (algorithm == "lloyd") m.algorithm = KMeansAlgorithm::lloyd;
+  else throw ConfigError("--kmeans-algorithm must be auto, hamerly or lloyd, not '" + algorithm + "'");
+  m.n_init = get<int>(vm, "n-init");
+  if (m.n_init < 1) throw ConfigError("--n-init must be >= 1");
+  m.max_iter = get<int>(vm, "max-iter");
+  if (m.max_iter < 1) throw ConfigError("--max-iter must be >= 1");
+  m.tol = get<double>(vm, "tol");
+  if (!(m.tol >= 0)) throw ConfigError("--tol must be >= 0");
+  m.seed = parse_unsigned(get<std::string>(vm, "seed"), "--seed");
+  const auto range = get<std::string>(vm, "k-range");
+  if (!range.empty()) {
+    parse_k_range(range, m.k_min, m.k_max);
+    if (m.k_max > 1000) throw ConfigError("--k-range: k above 1000 is not supported");
+  }
+  const auto select = get<std::string>(vm, "k-select");
+  if (select == "none") m.k_select = KSelect::none;
+  else if (select == "elbow") m.k_select = KSelect::elbow;
+  else if (select == "silhouette") m.k_select = KSelect::silhouette;
+  else throw ConfigError("--k-select must be none, elbow or silhouette, not '" + select + "'");
+  if (m.k_select != KSelect::none && m.k_max == 0) throw ConfigError("--k-select " + select + " needs --k-range A..B");
+  m.silhouette_sample = get<std::int64_t>(vm, "silhouette-sample");
+  if (m.silhouette_sample < 0) throw ConfigError("--silhouette-sample must be >= 0 (0 = exact)");
+  const auto reference = get<std::string>(vm, "segment-reference");
+  if (reference != "mean" && reference != "median")
+    throw ConfigError("--segment-reference must be mean or median, not '" + reference + "'");
+  m.segment_median = reference == "median";
+  m.high_value_top_percent = get<double>(vm, "high-value-top");
+  if (!(m.high_value_top_percent > 0 && m.high_value_top_percent <= 100))
+    throw ConfigError("--high-value-top must be a percentage in (0, 100]");
+  if (vm.count("high-value-threshold") && !vm["high-value-top"].defaulted())
+    throw ConfigError("--high-value-top and --high-value-threshold both define the high-value flag: give one");
+  if (vm.count("high-value-threshold")) {
+    m.high_value_threshold = get<double>(vm, "high-value-threshold");
+    if (!std::isfinite(*m.high_value_threshold)) throw ConfigError("--high-value-threshold must be a finite amount");
+  }
+  const auto names = get<std::string>(vm, "cluster-names");
+  std::size_t start = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto comma = names.find(',', start);
+    if ((comma == std::string::npos) != (i == 3))
+      throw ConfigError("--cluster-names needs exactly four comma-separated names, not '" + names + "'");
+    m.cluster_names[static_cast<std::size_t>(i)] = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma + 1;
+  }
+
+  // Provenance: every option with its effective value, as INI.
+  std::string resolved;
+  for (const auto& option : desc.options()) {
+    const std::string& name = option->long_name();
+    if (name == "help" || name == "version" || !vm.count(name)) continue;
+    resolved += name + " = " + to_text(vm[name]) + "\n";
+  }
+  c.resolved = resolved;
+  return result;
+}
+
+}  // namespace rfmseg::cli
