@@ -13,7 +13,7 @@
 #include "rfmseg/io/h5.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/io/output_guard.hpp"
-#include "rfmseg/model/rfm.hpp"
+#include "rfmseg/core/customer_table.hpp"
 
 namespace rfmseg {
 
