@@ -8,7 +8,7 @@
 #include <sstream>
 #include <utility>
 
-#include "rfmseg/io/checkpoint.hpp"
+#include "rfmseg/app/checkpoint.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/parallel/reduce.hpp"

@@ -1,4 +1,4 @@
-#include "rfmseg/io/checkpoint.hpp"
+#include "rfmseg/app/checkpoint.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
