@@ -14,7 +14,8 @@
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/io/integrity.hpp"
 #include "rfmseg/io/output.hpp"
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
+#include "rfmseg/app/segmentation.hpp"
 
 namespace rfmseg {
 
