@@ -20,48 +20,48 @@ constexpr const Dataset* all_datasets[] = {
 
 constexpr Presence always = Presence::always;
 constexpr Attribute all_attributes[] = {
-    {"run", "version", Type::string, always, "rfmseg version that wrote the file"},
-    {"run", "git_commit", Type::string, always, "git commit of that build"},
-    {"run", "configuration", Type::string, always, "every option's resolved value, as `key = value` lines (replayable as a config file)"},
-    {"run", "ranks", Type::int64, always, "MPI ranks of the run (the result does not depend on it)"},
-    {"run", "snapshot_date", Type::string, always, "reference date for recency, YYYY-MM-DD"},
-    {"run", "input_files", Type::string, always, "input files, one per line, in reading order"},
-    {"run", "input_formats", Type::string, always, "layout detected or given per input file, one per line"},
-    {"run", "frequency", Type::string, always, "what frequency counts: invoices, lines or days"},
-    {"run", "cancellations", Type::string, always, "drop or net"},
-    {"run", "duplicates", Type::string, always, "how exact duplicate lines were treated (drop or keep) and why"},
-    {"run", "date_order", Type::string, always, "how slash dates were read (month-first or day-first) and why"},
-    {"run", "customers", Type::int64, always, "customers in the result (n)"},
-    {"run", "count_nonpositive_monetary_customers", Type::int64, always, "customers with monetary <= 0"},
-    {"run", "k", Type::int64, always, "clusters of the final model"},
-    {"run", "silhouette_sample", Type::int64, always, "customers the silhouette was computed on; 0 = exact"},
-    {"run", "n_init", Type::int64, always, "K-means restarts per k"},
-    {"run", "max_iter", Type::int64, always, "iteration limit per restart"},
-    {"run", "tol", Type::float64, always, "convergence tolerance"},
-    {"run", "seed", Type::int64, always, "seed of every random draw (draws are keyed by customer id)"},
-    {"run", "kmeans_iterations_total", Type::int64, always, "iterations over all restarts of the final k"},
-    {"run", "kmeans_algorithm", Type::string, always, "auto, lloyd or hamerly (the same clusters either way)"},
-    {"run", "kmeans_distance_evaluations", Type::int64, always, "point-centre distances computed, all fits, all ranks"},
-    {"run", "kmeans_lloyd_distance_evaluations", Type::int64, always, "what plain Lloyd computes for the same iterations"},
-    {"run", "count_lines", Type::int64, always, "data lines read (header excluded)"},
-    {"run", "count_blank_lines", Type::int64, always, "blank lines skipped"},
-    {"run", "count_<fate>", Type::int64, always, "lines per fate: bad_field_count, bad_customer_id, bad_number, bad_date, missing_customer, after_snapshot, duplicate, cancellation, zero_quantity, nonpositive_price, kept"},
-    {"run", "bad_line_examples", Type::string, always, "the first unusable lines per kind, as file:line: reason"},
-    {"run", "rejects_file", Type::string, always, "the --rejects file (empty without)"},
-    {"run", "bytes_read", Type::int64, always, "input bytes read"},
-    {"run", "bytes_shuffled", Type::int64, always, "bytes sent between ranks by the shuffle"},
-    {"run", "shuffle_rounds", Type::int64, always, "ingest rounds"},
-    {"run", "max_memory_per_rank", Type::int64, always, "memory budget per rank in bytes (0 = none)"},
-    {"run", "time_<phase>", Type::float64, always, "wall seconds of each phase (slowest rank): ingest, rfm, sort, transform, scale, kmeans, evaluate, segment, output; load_checkpoint / checkpoint when used"},
-    {"run", "time_total", Type::float64, always, "sum of the phases"},
-    {"run", "resumed", Type::string, always, "what a resumed run took from its checkpoint (empty otherwise)"},
-    {"selection", "rule", Type::string, Presence::with_sweep, "how the final k was chosen: elbow, silhouette or fixed"},
-    {"selection", "chosen_k", Type::int64, Presence::with_sweep, "the k the rule chose"},
-    {"model/transform", "kind_<feature>", Type::string, always, "transform of recency, frequency, monetary: none, log1p, cbrt, boxcox, yeojohnson"},
-    {"model/transform", "kinds", Type::string, always, "the three kinds, comma-separated"},
-    {"model/transform", "scaler", Type::string, always, "standard or minmax"},
-    {"model/transform", "grid_exponent", Type::int64, always, "features are multiples of 2^-grid_exponent (exact K-means sums)"},
-    {"model/transform", "features", Type::string, always, "feature order of every [*, 3] dataset: recency,frequency,monetary"},
+    {"run", "version", Type::string, always, "0.1", "rfmseg version that wrote the file"},
+    {"run", "git_commit", Type::string, always, "0.1", "git commit of that build"},
+    {"run", "configuration", Type::string, always, "0.1", "every option's resolved value, as `key = value` lines (replayable as a config file)"},
+    {"run", "ranks", Type::int64, always, "0.1", "MPI ranks of the run (the result does not depend on it)"},
+    {"run", "snapshot_date", Type::string, always, "0.1", "reference date for recency, YYYY-MM-DD"},
+    {"run", "input_files", Type::string, always, "0.1", "input files, one per line, in reading order"},
+    {"run", "input_formats", Type::string, always, "0.1", "layout detected or given per input file, one per line"},
+    {"run", "frequency", Type::string, always, "0.1", "what frequency counts: invoices, lines or days"},
+    {"run", "cancellations", Type::string, always, "0.1", "drop or net"},
+    {"run", "duplicates", Type::string, always, "0.2", "how exact duplicate lines were treated (drop or keep) and why"},
+    {"run", "date_order", Type::string, always, "0.2", "how slash dates were read (month-first or day-first) and why"},
+    {"run", "customers", Type::int64, always, "0.1", "customers in the result (n)"},
+    {"run", "count_nonpositive_monetary_customers", Type::int64, always, "0.2", "customers with monetary <= 0"},
+    {"run", "k", Type::int64, always, "0.1", "clusters of the final model"},
+    {"run", "silhouette_sample", Type::int64, always, "0.1", "customers the silhouette was computed on; 0 = exact"},
+    {"run", "n_init", Type::int64, always, "0.1", "K-means restarts per k"},
+    {"run", "max_iter", Type::int64, always, "0.1", "iteration limit per restart"},
+    {"run", "tol", Type::float64, always, "0.1", "convergence tolerance"},
+    {"run", "seed", Type::int64, always, "0.1", "seed of every random draw (draws are keyed by customer id)"},
+    {"run", "kmeans_iterations_total", Type::int64, always, "0.1", "iterations over all restarts of the final k"},
+    {"run", "kmeans_algorithm", Type::string, always, "0.1", "auto, lloyd or hamerly (the same clusters either way)"},
+    {"run", "kmeans_distance_evaluations", Type::int64, always, "0.1", "point-centre distances computed, all fits, all ranks"},
+    {"run", "kmeans_lloyd_distance_evaluations", Type::int64, always, "0.1", "what plain Lloyd computes for the same iterations"},
+    {"run", "count_lines", Type::int64, always, "0.1", "data lines read (header excluded)"},
+    {"run", "count_blank_lines", Type::int64, always, "0.1", "blank lines skipped"},
+    {"run", "count_<fate>", Type::int64, always, "0.1", "lines per fate: bad_field_count, bad_customer_id, bad_number, bad_date, missing_customer, after_snapshot, duplicate, cancellation, zero_quantity, nonpositive_price, kept"},
+    {"run", "bad_line_examples", Type::string, always, "0.1", "the first unusable lines per kind, as file:line: reason"},
+    {"run", "rejects_file", Type::string, always, "0.1", "the --rejects file (empty without)"},
+    {"run", "bytes_read", Type::int64, always, "0.1", "input bytes read"},
+    {"run", "bytes_shuffled", Type::int64, always, "0.1", "bytes sent between ranks by the shuffle"},
+    {"run", "shuffle_rounds", Type::int64, always, "0.1", "ingest rounds"},
+    {"run", "max_memory_per_rank", Type::int64, always, "0.1", "memory budget per rank in bytes (0 = none)"},
+    {"run", "time_<phase>", Type::float64, always, "0.1", "wall seconds of each phase (slowest rank): ingest, rfm, sort, transform, scale, kmeans, evaluate, segment, output; load_checkpoint / checkpoint when used"},
+    {"run", "time_total", Type::float64, always, "0.1", "sum of the phases"},
+    {"run", "resumed", Type::string, always, "0.1", "what a resumed run took from its checkpoint (empty otherwise)"},
+    {"selection", "rule", Type::string, Presence::with_sweep, "0.1", "how the final k was chosen: elbow, silhouette or fixed"},
+    {"selection", "chosen_k", Type::int64, Presence::with_sweep, "0.1", "the k the rule chose"},
+    {"model/transform", "kind_<feature>", Type::string, always, "0.1", "transform of recency, frequency, monetary: none, log1p, cbrt, boxcox, yeojohnson"},
+    {"model/transform", "kinds", Type::string, always, "0.1", "the three kinds, comma-separated"},
+    {"model/transform", "scaler", Type::string, always, "0.1", "standard or minmax"},
+    {"model/transform", "grid_exponent", Type::int64, always, "0.1", "features are multiples of 2^-grid_exponent (exact K-means sums)"},
+    {"model/transform", "features", Type::string, always, "0.1", "feature order of every [*, 3] dataset: recency,frequency,monetary"},
 };
 
 std::string_view extent_symbol(const Dataset& d) {
@@ -102,11 +102,12 @@ const Dataset* find_dataset(std::string_view path) {
 }
 
 const Attribute* find_attribute(std::string_view object, std::string_view name) {
+  for (const Attribute& a : all_attributes)  // an exact entry first (time_total before time_<phase>)
+    if (a.object == object && a.name == name) return &a;
   for (const Attribute& a : all_attributes) {
-    if (a.object != object) continue;
     const auto open = a.name.find('<');
-    if (open == std::string_view::npos ? a.name == name
-                                       : name.size() > open && name.substr(0, open) == a.name.substr(0, open))
+    if (a.object == object && open != std::string_view::npos && name.size() > open &&
+        name.substr(0, open) == a.name.substr(0, open))
       return &a;
   }
   return nullptr;
@@ -153,9 +154,10 @@ std::string markdown() {
     if (a.object != object) {
       object = a.object;
       out += "\n### /" + std::string(object) + (a.presence == Presence::with_sweep ? " (only with `--k-range`)" : "") +
-             "\n\n| attribute | type | meaning |\n|---|---|---|\n";
+             "\n\n| attribute | type | since | meaning |\n|---|---|---|---|\n";
     }
-    out += "| `" + std::string(a.name) + "` | " + std::string(type_name(a.type)) + " | " + std::string(a.meaning) + " |\n";
+    out += "| `" + std::string(a.name) + "` | " + std::string(type_name(a.type)) + " | " + std::string(a.since) + " | " +
+           std::string(a.meaning) + " |\n";
   }
   return out;
 }

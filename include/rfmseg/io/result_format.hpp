@@ -41,6 +41,7 @@ struct Attribute {
   std::string_view name;         ///< a "<...>" part stands for a family (time_<phase>)
   Type type;                     ///< int64, float64 or string
   Presence presence;
+  std::string_view since;        ///< first rfmseg version that writes it
   std::string_view meaning;
 };
 
