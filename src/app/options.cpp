@@ -100,6 +100,32 @@ T get(const po::variables_map& vm, const char* name) {
   return vm[name].as<T>();
 }
 
+// Options that do not change the result: a run resumed from a checkpoint may change them.
+bool result_neutral(const std::string& name) {
+  static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
+                                        "checkpoint-every",    "collective-timeout", "quiet",
+                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force"};
+  for (const char* option : neutral)
+    if (name == option) return true;
+  return false;
+}
+
+Delimiter parse_delimiter(const std::string& d) {
+  Delimiter delimiter;
+  if (d == "auto") return delimiter;
+  if (d == "whitespace" || d == "space") {
+    delimiter.kind = Delimiter::Kind::whitespace;
+    return delimiter;
+  }
+  delimiter.kind = Delimiter::Kind::character;
+  if (d == "tab" || d == "\\t") delimiter.character = '\t';
+  else if (d == "comma") delimiter.character = ',';
+  else if (d == "semicolon") delimiter.character = ';';
+  else if (d.size() == 1) delimiter.character = d[0];
+  else throw ConfigError("--delimiter must be auto, comma, semicolon, tab, whitespace or a single character, not '" + d + "'");
+  return delimiter;  // one that collides with the quote is refused by resolve_dialect (io/layout.cpp)
+}
+
 // An enum option by its names (core/names.hpp): "--frequency must be auto, invoices, lines or days, not 'x'".
 template <class E>
 E parse_choice(const po::variables_map& vm, const char* name) {
@@ -283,7 +309,7 @@ Parsed parse(const std::vector<std::string>& args) {
   c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),
                      get<std::string>(vm, "col-date"),     get<std::string>(vm, "col-quantity"),
                      get<std::string>(vm, "col-price"),    get<std::string>(vm, "col-amount")};
-  c.input.delimiter = get<std::string>(vm, "delimiter");
+  c.input.delimiter = parse_delimiter(get<std::string>(vm, "delimiter"));
   c.input.has_header = !get<bool>(vm, "no-header");
   const bool day_first = get<bool>(vm, "day-first");
   const bool month_first = get<bool>(vm, "month-first");
@@ -304,9 +330,9 @@ Parsed parse(const std::vector<std::string>& args) {
   if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
   c.input.chunk_bytes = chunk << 20;
   c.input.max_reported_lines = get<int>(vm, "report-lines");
-  c.input.max_memory_per_rank_text = get<std::string>(vm, "max-memory-per-rank");
-  if (c.input.max_memory_per_rank_text != "auto")
-    c.input.max_memory_per_rank = parse_byte_size(c.input.max_memory_per_rank_text, "--max-memory-per-rank");
+  const auto memory = get<std::string>(vm, "max-memory-per-rank");
+  c.input.max_memory_per_rank_auto = memory == "auto";
+  if (!c.input.max_memory_per_rank_auto) c.input.max_memory_per_rank = parse_byte_size(memory, "--max-memory-per-rank");
 
   auto& r = c.reliability;
   r.checkpoint_dir = get<std::string>(vm, "checkpoint");
@@ -393,7 +419,9 @@ Parsed parse(const std::vector<std::string>& args) {
   for (const auto& option : desc.options()) {
     const std::string& name = option->long_name();
     if (name == "help" || name == "version" || !vm.count(name)) continue;
-    resolved += name + " = " + to_text(vm[name]) + "\n";
+    const std::string line = name + " = " + to_text(vm[name]) + "\n";
+    resolved += line;
+    if (!result_neutral(name)) c.result_options += line;
   }
   c.resolved = resolved;
   return result;
