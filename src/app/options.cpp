@@ -74,6 +74,7 @@ po::options_description describe() {
     ("scaler", po::value<std::string>()->default_value("standard"), "standard (population mean/std) | minmax")
     ("k", po::value<int>()->default_value(4), "clusters of the final model")
     ("k-range", po::value<std::string>()->default_value(""), "elbow sweep A..B: fit every k in one run (SSE and metrics in /selection)")
+    ("sweep-metrics", po::value<std::string>()->default_value("all"), "all | sse: what the sweep computes per k; sse skips the silhouette, Calinski-Harabasz and Davies-Bouldin of every k but the final one (NaN in /selection), for an elbow curve at the cost of the fits alone")
     ("k-select", po::value<std::string>()->default_value("none"), "none (final k = --k) | elbow (Kneedle on SSE) | silhouette (best silhouette); needs --k-range")
     ("silhouette-sample", po::value<std::int64_t>()->default_value(10000), "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")
     ("init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")
@@ -387,6 +388,9 @@ Parsed parse(const std::vector<std::string>& args) {
     if (m.k_max > 1000) throw ConfigError("--k-range: k above 1000 is not supported");
   }
   m.k_select = parse_choice<KSelect>(vm, "k-select");
+  m.sweep_metrics = parse_choice<SweepMetrics>(vm, "sweep-metrics");
+  if (m.k_select == KSelect::silhouette && m.sweep_metrics == SweepMetrics::sse)
+    throw ConfigError("--k-select silhouette needs the silhouette of every k: drop --sweep-metrics sse");
   const auto select = get<std::string>(vm, "k-select");
   if (m.k_select != KSelect::none && m.k_max == 0) throw ConfigError("--k-select " + select + " needs --k-range A..B");
   m.silhouette_sample = get<std::int64_t>(vm, "silhouette-sample");

@@ -67,6 +67,8 @@ enum class Transform { none, log1p, cbrt, boxcox, yeojohnson };
 enum class Scaler { standard, minmax };
 enum class Init { kmeans_plus_plus, kmeans_parallel, random };
 enum class KSelect { none, elbow, silhouette };
+/// What the elbow sweep computes per k: the SSE and every quality metric, or the SSE alone.
+enum class SweepMetrics { all, sse };
 /// K-means step: plain Lloyd (every distance), Hamerly's bounds, or auto (Hamerly from
 /// hamerly_min_k clusters on: with 3 features a distance costs ~1 ns, and below that k the bound
 /// bookkeeping costs more than the distances it saves). Same result either way.
@@ -79,6 +81,7 @@ struct ModelConfig {
   int k = 4;
   int k_min = 0, k_max = 0;            ///< elbow sweep when k_max > 0
   KSelect k_select = KSelect::none;
+  SweepMetrics sweep_metrics = SweepMetrics::all;
   Init init = Init::kmeans_plus_plus;
   KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;
   int n_init = 10;
