@@ -120,6 +120,17 @@ Moments weighted_moments(std::span<const double> values, std::span<const std::ui
   return m;
 }
 
+namespace {
+// Appends `count` occurrences of `value`, not below the last value of the table.
+void add_sorted(Histogram& table, double value, std::uint64_t count) {
+  if (table.value.empty() || table.value.back() != value) {
+    table.value.push_back(value);
+    table.count.push_back(0);
+  }
+  table.count.back() += count;
+}
+}  // namespace
+
 std::optional<Histogram> global_histogram(const mpi::Comm& comm, std::span<const double> values,
                                           std::size_t max_entries) {
   // This rank's distinct values first; the exchange only when the ranks' tables together are small.
@@ -129,13 +140,7 @@ std::optional<Histogram> global_histogram(const mpi::Comm& comm, std::span<const
   if (!mpi::all_of(comm, finite)) return std::nullopt;
   std::sort(sorted.begin(), sorted.end());
   Histogram local;
-  for (double v : sorted) {
-    if (local.value.empty() || local.value.back() != v) {
-      local.value.push_back(v);
-      local.count.push_back(0);
-    }
-    ++local.count.back();
-  }
+  for (double v : sorted) add_sorted(local, v, 1);
   const auto entries = mpi::allreduce<std::uint64_t>(comm, local.size(), mpi::Op::sum);
   if (entries > max_entries) return std::nullopt;
   const auto all_values = mpi::allgatherv<double>(comm, local.value);
@@ -144,13 +149,7 @@ std::optional<Histogram> global_histogram(const mpi::Comm& comm, std::span<const
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return all_values[a] < all_values[b]; });
   Histogram global;
-  for (std::size_t i : order) {
-    if (global.value.empty() || global.value.back() != all_values[i]) {
-      global.value.push_back(all_values[i]);
-      global.count.push_back(0);
-    }
-    global.count.back() += all_counts[i];
-  }
+  for (std::size_t i : order) add_sorted(global, all_values[i], all_counts[i]);
   return global;
 }
 
