@@ -43,28 +43,22 @@
 #include "gen/run.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 
-using rfmseg::gen::Options;
-using rfmseg::gen::UsageError;
-using rfmseg::gen::kHelp;
-using rfmseg::gen::parse_options;
-using rfmseg::gen::run;
-
 int main(int argc, char** argv) {
   rfmseg::mpi::Environment env(argc, argv);
   try {
     const auto comm = rfmseg::mpi::Comm::world();
-    Options opt;
+    rfmseg::gen::Options opt;
     try {
-      opt = parse_options(argc, argv);
-    } catch (const UsageError& e) {
+      opt = rfmseg::gen::parse_options(argc, argv);
+    } catch (const rfmseg::gen::UsageError& e) {
       if (comm.is_root()) std::fprintf(stderr, "rfmseg-gen: %s (see --help)\n", e.what());
       return 1;
     }
-    if (opt.help) {
-      if (comm.is_root()) std::fputs(kHelp, stdout);
+    if (opt.is_help) {
+      if (comm.is_root()) std::fputs(rfmseg::gen::help_text().c_str(), stdout);
       return 0;
     }
-    return run(comm, opt);
+    return rfmseg::gen::run(comm, opt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rfmseg-gen: internal error: %s\n", e.what());
     MPI_Abort(MPI_COMM_WORLD, 2);

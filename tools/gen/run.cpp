@@ -28,6 +28,7 @@
 #include "gen/ground_truth.hpp"
 #include "gen/put_text.hpp"
 #include "gen/shop_model.hpp"
+#include "rfmseg/core/date.hpp"
 
 namespace rfmseg::gen {
 
@@ -177,11 +178,8 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
         truth_line += std::string(" ") + kFateNames[f] + "=" + std::to_string(fates[f]);
       }
       truth_line += " customers_listed=" + std::to_string(listed) + " customers_in_table=" + std::to_string(in_table);
-      const i64 snap = opt.start_day + static_cast<i64>(snapshot_day);
-      const Civil sc = civil_from_days(snap);
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(sc.y), sc.m, sc.d);
-      truth_line += std::string(" snapshot=") + (max_day < 0 ? "none" : buf) + " -> " + opt.groups;
+      const auto snapshot = static_cast<std::int32_t>(opt.start_day + static_cast<i64>(snapshot_day));
+      truth_line += " snapshot=" + (max_day < 0 ? std::string("none") : format_day(snapshot)) + " -> " + opt.groups;
     }
     if (mpi::any_of(comm, !error.empty())) {
       if (!error.empty()) std::fprintf(stderr, "rfmseg-gen: %s\n", error.c_str());

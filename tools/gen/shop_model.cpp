@@ -3,7 +3,16 @@
 #include <cmath>
 #include <cstdio>
 
+#include "rfmseg/core/date.hpp"
+
 namespace rfmseg::gen {
+
+namespace {
+
+/// 0 = Sunday ... 6 = Saturday (the core has no weekday).
+unsigned weekday(std::int32_t z) { return static_cast<unsigned>(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6); }
+
+}  // namespace
 
 Model::Model(const Options& options)
     : opt(options),
@@ -26,7 +35,7 @@ Model::Model(const Options& options)
   s_basket = stream(kTagBasket);
   const Stream s_catalog = stream(kTagCatalog);
 
-  eol = opt.crlf ? "\r\n" : "\n";
+  eol = opt.is_crlf ? "\r\n" : "\n";
   switch (opt.format) {
     case Format::online_retail:
       header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
@@ -126,31 +135,33 @@ Model::Model(const Options& options)
   day.resize(days);
   std::vector<double> weight(days, 0.0);
   for (u64 d = 0; d < days; ++d) {
-    const i64 z = opt.start_day + static_cast<i64>(d);
-    const Civil c = civil_from_days(z);
-    char buf[48];
+    // Options keep the period within the years 1000..9999: int32 day numbers, 4-digit years.
+    const auto z = static_cast<std::int32_t>(opt.start_day + static_cast<i64>(d));
+    const CivilDate c = civil_from_days(z);
+    const int y = c.year;
+    // ISO is the core's format_day; the core formats no other date layout, so the rest stay here.
+    char buf[48] = "";
     switch (opt.date_style) {
       case DateStyle::us:
-        std::snprintf(buf, sizeof buf, "%u/%u/%lld ", c.m, c.d, static_cast<long long>(c.y));
+        std::snprintf(buf, sizeof buf, "%u/%u/%d ", c.month, c.day, y);
         break;
       case DateStyle::eu:
-        std::snprintf(buf, sizeof buf, "%u/%u/%lld ", c.d, c.m, static_cast<long long>(c.y));
+        std::snprintf(buf, sizeof buf, "%u/%u/%d ", c.day, c.month, y);
         break;
       case DateStyle::us2:
-        std::snprintf(buf, sizeof buf, "%u/%u/%02lld ", c.m, c.d, static_cast<long long>(c.y % 100));
+        std::snprintf(buf, sizeof buf, "%u/%u/%02d ", c.month, c.day, y % 100);
         break;
       case DateStyle::iso:
-        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u ", static_cast<long long>(c.y), c.m, c.d);
         break;
       case DateStyle::mon:
-        std::snprintf(buf, sizeof buf, "%02u-%s-%02lld", c.d, kMon[c.m - 1], static_cast<long long>(c.y % 100));
+        std::snprintf(buf, sizeof buf, "%02u-%s-%02d", c.day, kMon[c.month - 1], y % 100);
         break;
       case DateStyle::ymd:
-        std::snprintf(buf, sizeof buf, "%04lld%02u%02u", static_cast<long long>(c.y), c.m, c.d);
+        std::snprintf(buf, sizeof buf, "%04d%02u%02u", y, c.month, c.day);
         break;
     }
     DayInfo& info = day[d];
-    info.date_prefix = buf;
+    info.date_prefix = opt.date_style == DateStyle::iso ? format_day(z) + " " : std::string(buf);
     info.with_time = opt.date_style != DateStyle::mon && opt.date_style != DateStyle::ymd;
     double density = 0.0;
     for (std::size_t g = 0; g < kNumGroups; ++g) {

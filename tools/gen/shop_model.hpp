@@ -12,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "gen/calendar.hpp"
 #include "gen/options.hpp"
 #include "gen/put_text.hpp"
 #include "gen/random_stream.hpp"
@@ -280,11 +279,6 @@ class Model {
     return put_str(p, std::string_view(tmp, static_cast<std::size_t>(n)));
   }
 
-  [[nodiscard]] std::string customer_text(u64 c) const {
-    char buf[32];
-    return std::string(buf, put_customer(buf, c));
-  }
-
   /// Date (and time) of the invoice starting at s on day d.
   char* put_date(char* p, u64 s, std::size_t d) const {
     const DayInfo& info = day[d];
@@ -305,12 +299,6 @@ class Model {
     return put_pad2(p, mm);
   }
 
-  [[nodiscard]] std::string date_text(std::size_t d) const {
-    const Civil c = civil_from_days(opt.start_day + static_cast<i64>(d));
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.y), c.m, c.d);
-    return buf;
-  }
 };
 
 }  // namespace rfmseg::gen
