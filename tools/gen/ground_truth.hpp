@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "gen/shop_model.hpp"
-#include "gen/types.hpp"
 
 namespace rfmseg::gen {
 
@@ -28,7 +27,7 @@ class LineSet {
     _count = 0;
   }
   /// Inserts the fingerprint; returns false when it was already present.
-  bool insert(u64 h1, u64 h2) {
+  bool insert(std::uint64_t h1, std::uint64_t h2) {
     if (2 * (_count + 1) > _slots.size()) grow();
     std::size_t i = static_cast<std::size_t>(h1) & _mask;
     while (_slots[i].epoch == _epoch) {
@@ -42,14 +41,14 @@ class LineSet {
 
  private:
   struct Slot {
-    u64 h1 = 0;
-    u64 h2 = 0;
-    u32 epoch = 0;
+    std::uint64_t h1 = 0;
+    std::uint64_t h2 = 0;
+    std::uint32_t epoch = 0;
   };
   void grow() {
     std::vector<Slot> old;
     old.swap(_slots);
-    const u32 e = _epoch;
+    const std::uint32_t e = _epoch;
     _slots.assign(old.size() * 2, Slot{});
     _mask = _slots.size() - 1;
     _epoch = 1;
@@ -60,38 +59,40 @@ class LineSet {
   }
   std::vector<Slot> _slots;
   std::size_t _mask = 0;
-  u32 _epoch = 0;
+  std::uint32_t _epoch = 0;
   std::size_t _count = 0;
 };
 
-enum Fate : std::size_t { kMissing, kDuplicate, kCancellation, kZeroQty, kNonpositive, kKept, kFates };
-constexpr std::array<const char*, kFates> kFateNames = {"missing_customer", "duplicate", "cancellation",
+/// What rfmseg's default cleaning does with a line (the order of its counters).
+enum class LineFate : std::size_t { missing_customer, duplicate, cancellation, zero_quantity, nonpositive_price, kept };
+inline constexpr std::size_t fate_count = 6;
+inline constexpr std::array<const char*, fate_count> fate_names = {"missing_customer", "duplicate", "cancellation",
                                                         "zero_quantity", "nonpositive_price", "kept"};
 
 /// What rfmseg must compute, accumulated per customer on every rank and summed at the end.
-struct Truth {
-  explicit Truth(u64 customers)
-      : sums(static_cast<std::size_t>(customers) * kCols, 0),
+struct GroundTruth {
+  explicit GroundTruth(std::uint64_t customers)
+      : sums(static_cast<std::size_t>(customers) * column_count, 0),
         last_day(static_cast<std::size_t>(customers), -1),
         day_marker(static_cast<std::size_t>(customers), -1) {}
-  enum Col : std::size_t { kIdLines, kKeptLines, kInvoices, kDays, kMonetary, kMonetaryNet, kCols };
-  std::vector<i64> sums;           // kCols per customer
+  enum Column : std::size_t { id_lines, kept_lines, invoices, purchase_days, monetary, monetary_net, column_count };
+  std::vector<std::int64_t> sums;           // column_count per customer
   std::vector<std::int32_t> last_day;  // max over ranks
   std::vector<std::int32_t> day_marker;  // local: last day with a kept line seen (incl. re-generated prefix)
-  std::array<i64, kFates> fates{};
+  std::array<std::int64_t, fate_count> fates{};  // indexed by LineFate
   LineSet seen;
-  i64& at(u64 c, Col col) { return sums[static_cast<std::size_t>(c) * kCols + col]; }
+  std::int64_t& at(std::uint64_t c, Column col) { return sums[static_cast<std::size_t>(c) * column_count + col]; }
 };
 
 /// The facts about one line that decide its fate.
 struct LineFacts {
-  i64 cust = -1;  // -1: id empty
-  i64 qty = 0;
-  i64 price = 0;  // cents (amount layout: the amount, qty 1)
+  std::int64_t cust = -1;  // -1: id empty
+  std::int64_t qty = 0;
+  std::int64_t price = 0;  // cents (amount layout: the amount, qty 1)
   bool cancel = false;  // C invoice or negative quantity
 };
 
 /// Writes the ground-truth table into `f` (opened by rank 0 before generating) and closes it.
-void write_groups(const Model& m, Truth& t, std::FILE* f, const std::string& path, std::size_t snapshot_day);
+void write_groups(const ShopModel& m, GroundTruth& t, std::FILE* f, const std::string& path, std::size_t snapshot_day);
 
 }  // namespace rfmseg::gen

@@ -15,7 +15,7 @@
 //    20:00 in line order, so the file is sorted by time.
 //  * The work is cut into chunks of whole days (days with more than --chunk-lines lines are split);
 //    chunk c goes to rank c mod P. Per round every rank formats one chunk into a private buffer
-//    (at most --chunk-lines * kMaxLine bytes), an allgather of the chunk sizes gives each rank its
+//    (at most --chunk-lines * max_line_bytes bytes), an allgather of the chunk sizes gives each rank its
 //    byte offset, and everyone pwrite()s into the one output file that rank 0 created.
 //    A chunk that starts inside an invoice re-generates that invoice from its start (and walks
 //    back over duplicated lines) without emitting, so the bytes do not depend on where chunks

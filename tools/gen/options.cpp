@@ -133,15 +133,18 @@ po::parsed_options read_command_line(int argc, const char* const* argv, const po
   } catch (const po::unknown_option& e) {
     throw UsageError("unknown option '" + e.get_option_name() + "'");
   } catch (const po::invalid_command_line_syntax& e) {
-    if (e.kind() == po::invalid_syntax::missing_parameter) throw UsageError("option " + e.get_option_name() + " needs a value");
-    if (e.kind() == po::invalid_syntax::empty_adjacent_parameter) throw UsageError(e.get_option_name() + " must not be empty");
-    if (e.kind() == po::invalid_syntax::extra_parameter) throw UsageError("option " + e.get_option_name() + " takes no value");
+    const std::string name = e.get_option_name();
+    if (e.kind() == po::invalid_syntax::missing_parameter) throw UsageError("option " + name + " needs a value");
+    if (e.kind() == po::invalid_syntax::empty_adjacent_parameter) throw UsageError(name + " must not be empty");
+    if (e.kind() == po::invalid_syntax::extra_parameter) throw UsageError("option " + name + " takes no value");
     throw UsageError(e.what());
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
   for (const po::option& option : parsed.options) {
-    if (option.position_key >= 0 || option.unregistered) throw UsageError("unknown option '" + option.original_tokens.front() + "'");
+    if (option.position_key >= 0 || option.unregistered) {
+      throw UsageError("unknown option '" + option.original_tokens.front() + "'");
+    }
   }
   std::set<std::string> seen;
   std::vector<po::option> last;
@@ -267,7 +270,8 @@ Options parse_options(int argc, const char* const* argv) {
 
   // parse_date keeps the start within the years 1000..9999 and --days is at most 36500: int32 day numbers.
   const int first_year = civil_from_days(static_cast<std::int32_t>(opt.start_day)).year;
-  const int last_year = civil_from_days(static_cast<std::int32_t>(opt.start_day + static_cast<std::int64_t>(opt.days) - 1)).year;
+  const auto last_day = static_cast<std::int32_t>(opt.start_day + static_cast<std::int64_t>(opt.days) - 1);
+  const int last_year = civil_from_days(last_day).year;
   if (opt.date_style == DateStyle::us2 || opt.date_style == DateStyle::mon) {
     if (first_year < 1969 || last_year > 2068) {
       throw UsageError("two-digit years (date style us2/mon) need a period within 1969..2068");

@@ -1,14 +1,14 @@
 #pragma once
 // Writers of numbers and text into a character buffer: each returns the position after what it wrote.
 
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 
-#include "gen/types.hpp"
 
 namespace rfmseg::gen {
 
-inline char* put_uint(char* p, u64 v) {
+inline char* put_uint(char* p, std::uint64_t v) {
   char tmp[24];
   char* t = tmp + sizeof tmp;
   do {
@@ -20,20 +20,20 @@ inline char* put_uint(char* p, u64 v) {
   return p + n;
 }
 
-inline char* put_int(char* p, i64 v) {
+inline char* put_int(char* p, std::int64_t v) {
   if (v < 0) {
     *p++ = '-';
-    return put_uint(p, static_cast<u64>(0) - static_cast<u64>(v));
+    return put_uint(p, static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(v));
   }
-  return put_uint(p, static_cast<u64>(v));
+  return put_uint(p, static_cast<std::uint64_t>(v));
 }
 
 /// Cents as a decimal with exactly two decimals: 255 -> "2.55", -5 -> "-0.05".
-inline char* put_cents(char* p, i64 cents) {
-  u64 v = static_cast<u64>(cents);
+inline char* put_cents(char* p, std::int64_t cents) {
+  std::uint64_t v = static_cast<std::uint64_t>(cents);
   if (cents < 0) {
     *p++ = '-';
-    v = static_cast<u64>(0) - v;
+    v = static_cast<std::uint64_t>(0) - v;
   }
   p = put_uint(p, v / 100);
   const auto frac = static_cast<unsigned>(v % 100);
@@ -44,7 +44,7 @@ inline char* put_cents(char* p, i64 cents) {
 }
 
 /// Amounts: whole numbers without decimals ("39"), otherwise two decimals ("39.50").
-inline char* put_amount(char* p, i64 cents) {
+inline char* put_amount(char* p, std::int64_t cents) {
   if (cents % 100 == 0) return put_int(p, cents / 100);
   return put_cents(p, cents);
 }

@@ -6,23 +6,24 @@
 
 namespace rfmseg::gen {
 
-char* Generator::retail_line(char* p, u64 j, u64 m, LineDirt dirt, u64 /*w*/, LineFacts& facts) {
-  const Invoice& inv = _inv;
+char* Generator::retail_line(char* p, std::uint64_t j, std::uint64_t m, LineDirt dirt, std::uint64_t /*w*/,
+                             LineFacts& facts) {
+  const Invoice& inv = _invoice;
   p = put_str(p, std::string_view(inv.head, inv.head_len));
-  i64 qty = 1, price = 0;
+  std::int64_t qty = 1, price = 0;
   std::string_view code, desc;
-  bool adjust = inv.kind == InvKind::adjust;
+  bool adjust = inv.kind == InvoiceKind::adjust;
   if (adjust) {
     code = "B";
     desc = "Adjust bad debt";
-    price = -(_m.adjust_amount(inv.base) + static_cast<i64>(m));  // distinct lines
+    price = -(_model.adjust_amount(inv.base) + static_cast<std::int64_t>(m));  // distinct lines
   } else {
-    const std::size_t k = _m.pick_product(inv.base, m, inv.group, _used);
+    const std::size_t k = _model.pick_product(inv.base, m, inv.group, _used);
     _used.push_back(static_cast<std::uint16_t>(k));
-    _m.pick_qty_price(inv.base, m, inv.group, k, qty, price);
-    code = _m.catalog[k].code;
-    desc = _m.catalog[k].desc;
-    if (inv.kind == InvKind::cancel) qty = -qty;
+    _model.pick_quantity_price(inv.base, m, inv.group, k, qty, price);
+    code = _model.catalog[k].code;
+    desc = _model.catalog[k].desc;
+    if (inv.kind == InvoiceKind::cancel) qty = -qty;
     if (dirt == LineDirt::neg_qty && qty > 0) qty = -qty;
     if (dirt == LineDirt::zero_price) price = 0;
   }
@@ -31,8 +32,8 @@ char* Generator::retail_line(char* p, u64 j, u64 m, LineDirt dirt, u64 /*w*/, Li
   if (adjust || (dirt != LineDirt::quoted && dirt != LineDirt::latin1 && dirt != LineDirt::empty_desc)) {
     p = put_str(p, desc);
   } else if (dirt == LineDirt::quoted) {
-    const u64 v = _m.s_variant(j);
-    const std::string_view word = kQuoteWords[(v >> 8) % kQuoteWords.size()];
+    const std::uint64_t v = _model.variant_stream(j);
+    const std::string_view word = quote_words[(v >> 8) % quote_words.size()];
     switch (v % 3) {
       case 0:  // "SET OF 3 CAKE TINS, ""PANTRY"" DESIGN"
         *p++ = '"';
@@ -55,7 +56,7 @@ char* Generator::retail_line(char* p, u64 j, u64 m, LineDirt dirt, u64 /*w*/, Li
         break;
     }
   } else if (dirt == LineDirt::latin1) {
-    const u64 v = _m.s_variant(j);
+    const std::uint64_t v = _model.variant_stream(j);
     switch (v % 3) {
       case 0:  // raw Latin-1 pound sign
         p = put_str(p, desc);
@@ -83,22 +84,22 @@ char* Generator::retail_line(char* p, u64 j, u64 m, LineDirt dirt, u64 /*w*/, Li
   *p++ = ',';
   p = put_str(p, inv.country);
 
-  facts.cust = inv.hidden ? -1 : static_cast<i64>(inv.cust);
+  facts.cust = inv.hidden ? -1 : static_cast<std::int64_t>(inv.cust);
   facts.qty = qty;
   facts.price = price;
-  facts.cancel = inv.kind == InvKind::cancel || qty < 0;
+  facts.cancel = inv.kind == InvoiceKind::cancel || qty < 0;
   return p;
 }
 
-char* Generator::amount_line(char* p, u64 /*j*/, LineDirt dirt, LineFacts& facts) {
-  const Invoice& inv = _inv;
-  i64 amount = inv.amount;
+char* Generator::amount_line(char* p, std::uint64_t /*j*/, LineDirt dirt, LineFacts& facts) {
+  const Invoice& inv = _invoice;
+  std::int64_t amount = inv.amount;
   if (dirt == LineDirt::neg_qty && amount > 0) amount = -amount;
   if (dirt == LineDirt::zero_price) amount = 0;
   p = put_str(p, std::string_view(inv.id, inv.id_len));
   p = put_str(p, std::string_view(inv.tail, inv.tail_len));
   p = put_amount(p, amount);
-  facts.cust = inv.hidden ? -1 : static_cast<i64>(inv.cust);
+  facts.cust = inv.hidden ? -1 : static_cast<std::int64_t>(inv.cust);
   facts.qty = 1;
   facts.price = amount;
   facts.cancel = false;  // no invoice and no quantity: negative amounts are nonpositive prices

@@ -34,7 +34,7 @@ namespace rfmseg::gen {
 
 namespace {
 
-void write_all(int fd, const char* data, std::size_t size, u64 offset, const std::string& path) {
+void write_all(int fd, const char* data, std::size_t size, std::uint64_t offset, const std::string& path) {
   while (size > 0) {
     const std::size_t n = std::min<std::size_t>(size, std::size_t{1} << 30);
     const ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
@@ -44,16 +44,16 @@ void write_all(int fd, const char* data, std::size_t size, u64 offset, const std
     }
     data += w;
     size -= static_cast<std::size_t>(w);
-    offset += static_cast<u64>(w);
+    offset += static_cast<std::uint64_t>(w);
   }
 }
 
 /// Sums (or maximizes) a big vector over all ranks in pieces that fit MPI's int counts.
 template <class T>
 void allreduce_big(const rfmseg::mpi::Comm& comm, std::vector<T>& v, rfmseg::mpi::Op op) {
-  constexpr std::size_t kPiece = std::size_t{1} << 24;
-  for (std::size_t i = 0; i < v.size(); i += kPiece) {
-    const std::size_t n = std::min(kPiece, v.size() - i);
+  constexpr std::size_t piece_size = std::size_t{1} << 24;
+  for (std::size_t i = 0; i < v.size(); i += piece_size) {
+    const std::size_t n = std::min(piece_size, v.size() - i);
     rfmseg::mpi::allreduce_inplace(comm, std::span<T>(v.data() + i, n), op);
   }
 }
@@ -63,7 +63,7 @@ void allreduce_big(const rfmseg::mpi::Comm& comm, std::vector<T>& v, rfmseg::mpi
 int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
   namespace mpi = rfmseg::mpi;
   const double t0 = MPI_Wtime();
-  const Model model(opt);
+  const ShopModel model(opt);
   const std::vector<Chunk> chunks = make_chunks(model);
   const auto ranks = static_cast<std::size_t>(comm.size());
   const auto rank = static_cast<std::size_t>(comm.rank());
@@ -110,33 +110,33 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
     return 1;
   }
 
-  std::unique_ptr<Truth> truth;
-  if (!opt.groups.empty()) truth = std::make_unique<Truth>(model.n_customers);
+  std::unique_ptr<GroundTruth> truth;
+  if (!opt.groups.empty()) truth = std::make_unique<GroundTruth>(model.customer_count);
 
   std::size_t max_chunk = 0;
   for (const Chunk& c : chunks) max_chunk = std::max<std::size_t>(max_chunk, static_cast<std::size_t>(c.end - c.begin));
-  const std::unique_ptr<char[]> buffer(new char[std::max<std::size_t>(1, max_chunk) * kMaxLine]);
+  const std::unique_ptr<char[]> buffer(new char[std::max<std::size_t>(1, max_chunk) * max_line_bytes]);
   Generator gen(model);
 
-  u64 starts_total = 0;                  // invoice starts before this round
-  u64 bytes_total = model.header.size();  // file offset of this round
+  std::uint64_t starts_total = 0;                  // invoice starts before this round
+  std::uint64_t bytes_total = model.header.size();  // file offset of this round
   const std::size_t rounds = (chunks.size() + ranks - 1) / ranks;
   for (std::size_t round = 0; round < rounds; ++round) {
     const std::size_t ci = round * ranks + rank;
     const bool have = ci < chunks.size();
     const Chunk c = have ? chunks[ci] : Chunk{0, 0};
-    const u64 my_starts = have ? gen.count_starts(c.begin, c.end) : 0;
-    const auto starts = mpi::allgather<u64>(comm, my_starts);
-    u64 starts_before = starts_total;
+    const std::uint64_t my_starts = have ? gen.count_starts(c.begin, c.end) : 0;
+    const auto starts = mpi::allgather<std::uint64_t>(comm, my_starts);
+    std::uint64_t starts_before = starts_total;
     for (std::size_t r = 0; r < rank; ++r) starts_before += starts[r];
-    for (u64 s : starts) starts_total += s;
+    for (std::uint64_t s : starts) starts_total += s;
 
     std::size_t size = 0;
     if (have) size = gen.chunk(c.begin, c.end, starts_before, buffer.get(), truth.get());
-    const auto sizes = mpi::allgather<u64>(comm, static_cast<u64>(size));
-    u64 offset = bytes_total;
+    const auto sizes = mpi::allgather<std::uint64_t>(comm, static_cast<std::uint64_t>(size));
+    std::uint64_t offset = bytes_total;
     for (std::size_t r = 0; r < rank; ++r) offset += sizes[r];
-    for (u64 s : sizes) bytes_total += s;
+    for (std::uint64_t s : sizes) bytes_total += s;
     try {
       write_all(fd, buffer.get(), size, offset, opt.output);
     } catch (const std::exception& e) {
@@ -158,13 +158,14 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
   if (truth) {
     allreduce_big(comm, truth->sums, mpi::Op::sum);
     allreduce_big(comm, truth->last_day, mpi::Op::max);
-    auto fates = mpi::allreduce(comm, std::vector<i64>(truth->fates.begin(), truth->fates.end()), mpi::Op::sum);
+    const auto fates =
+        mpi::allreduce(comm, std::vector<std::int64_t>(truth->fates.begin(), truth->fates.end()), mpi::Op::sum);
     std::int32_t max_day = -1;
-    u64 in_table = 0, listed = 0;
-    for (u64 cu = 0; cu < model.n_customers; ++cu) {
+    std::uint64_t in_table = 0, listed = 0;
+    for (std::uint64_t cu = 0; cu < model.customer_count; ++cu) {
       max_day = std::max(max_day, truth->last_day[static_cast<std::size_t>(cu)]);
-      in_table += truth->at(cu, Truth::kKeptLines) > 0 ? 1 : 0;
-      listed += truth->at(cu, Truth::kIdLines) > 0 ? 1 : 0;
+      in_table += truth->at(cu, GroundTruth::kept_lines) > 0 ? 1 : 0;
+      listed += truth->at(cu, GroundTruth::id_lines) > 0 ? 1 : 0;
     }
     const std::size_t snapshot_day = static_cast<std::size_t>(max_day + 1);
     if (comm.is_root()) {
@@ -174,11 +175,11 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
         error = e.what();
       }
       truth_line = "rfmseg-gen: truth:";
-      for (std::size_t f = 0; f < kFates; ++f) {
-        truth_line += std::string(" ") + kFateNames[f] + "=" + std::to_string(fates[f]);
+      for (std::size_t f = 0; f < fate_count; ++f) {
+        truth_line += std::string(" ") + fate_names[f] + "=" + std::to_string(fates[f]);
       }
       truth_line += " customers_listed=" + std::to_string(listed) + " customers_in_table=" + std::to_string(in_table);
-      const auto snapshot = static_cast<std::int32_t>(opt.start_day + static_cast<i64>(snapshot_day));
+      const auto snapshot = static_cast<std::int32_t>(opt.start_day + static_cast<std::int64_t>(snapshot_day));
       truth_line += " snapshot=" + (max_day < 0 ? std::string("none") : format_day(snapshot)) + " -> " + opt.groups;
     }
     if (mpi::any_of(comm, !error.empty())) {
@@ -190,12 +191,13 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
   comm.barrier();
   const double seconds = MPI_Wtime() - t0;
   if (comm.is_root()) {
-    static constexpr std::array<const char*, 3> kFormatNames = {"online-retail", "online-retail-ii", "amount"};
-    std::printf("rfmseg-gen: %llu lines, %llu bytes, %llu customers, %.3f s, %.1f MB/s (%zu ranks, %s, seed %llu, dirt %g) -> %s\n",
+    static constexpr std::array<const char*, 3> format_names = {"online-retail", "online-retail-ii", "amount"};
+    std::printf("rfmseg-gen: %llu lines, %llu bytes, %llu customers, %.3f s, %.1f MB/s "
+                "(%zu ranks, %s, seed %llu, dirt %g) -> %s\n",
                 static_cast<unsigned long long>(opt.lines), static_cast<unsigned long long>(bytes_total),
-                static_cast<unsigned long long>(model.n_customers), seconds,
+                static_cast<unsigned long long>(model.customer_count), seconds,
                 seconds > 0 ? static_cast<double>(bytes_total) / seconds / 1e6 : 0.0, ranks,
-                kFormatNames[static_cast<std::size_t>(opt.format)], static_cast<unsigned long long>(opt.seed), opt.dirt,
+                format_names[static_cast<std::size_t>(opt.format)], static_cast<unsigned long long>(opt.seed), opt.dirt,
                 opt.output.c_str());
     if (!truth_line.empty()) std::printf("%s\n", truth_line.c_str());
     std::fflush(stdout);

@@ -14,26 +14,26 @@ unsigned weekday(std::int32_t z) { return static_cast<unsigned>(z >= -4 ? (z + 4
 
 }  // namespace
 
-Model::Model(const Options& options)
+ShopModel::ShopModel(const Options& options)
     : opt(options),
-      n_lines(options.lines),
-      n_customers(options.customers),
-      amount(options.format == Format::amount),
-      mult_max(1.7 * 1.7) {
-  const u64 seed = opt.seed;
-  auto stream = [&](Tag t) { return Stream(seed, static_cast<u64>(t)); };
-  s_line = stream(kTagLine);
-  s_kind = stream(kTagKind);
-  s_group = stream(kTagCustGroup);
-  s_mult = stream(kTagCustMult);
-  s_country = stream(kTagCountry);
-  s_cand = stream(kTagCandidate);
-  s_product = stream(kTagProduct);
-  s_qty = stream(kTagQuantity);
-  s_variant = stream(kTagVariant);
-  s_adjust = stream(kTagAdjust);
-  s_basket = stream(kTagBasket);
-  const Stream s_catalog = stream(kTagCatalog);
+      line_count(options.lines),
+      customer_count(options.customers),
+      is_amount(options.format == Format::amount),
+      max_multiplier(1.7 * 1.7) {
+  const std::uint64_t seed = opt.seed;
+  auto stream = [&](StreamTag t) { return RandomStream(seed, static_cast<std::uint64_t>(t)); };
+  line_stream = stream(StreamTag::line);
+  kind_stream = stream(StreamTag::kind);
+  group_stream = stream(StreamTag::customer_group);
+  multiplier_stream = stream(StreamTag::customer_multiplier);
+  country_stream = stream(StreamTag::country);
+  candidate_stream = stream(StreamTag::candidate);
+  product_stream = stream(StreamTag::product);
+  quantity_stream = stream(StreamTag::quantity);
+  variant_stream = stream(StreamTag::variant);
+  adjust_stream = stream(StreamTag::adjust);
+  basket_stream = stream(StreamTag::basket);
+  const RandomStream catalog_stream = stream(StreamTag::catalog);
 
   eol = opt.is_crlf ? "\r\n" : "\n";
   switch (opt.format) {
@@ -49,94 +49,103 @@ Model::Model(const Options& options)
   }
   header += eol;
   {
-    u64 digits = 1;
-    for (u64 v = n_customers; v >= 10; v /= 10) ++digits;
-    id_width = static_cast<int>(std::max<u64>(5, digits));
+    std::uint64_t digits = 1;
+    for (std::uint64_t v = customer_count; v >= 10; v /= 10) ++digits;
+    id_width = static_cast<int>(std::max<std::uint64_t>(5, digits));
   }
 
   // Dirt thresholds.
   const double r = opt.dirt;
-  const std::array<double, 7> lw = {kWDup, kWNegQty, kWZeroPrice, kWQuoted, kWEmptyDesc, kWIdDot0, kWLatin1};
+  // In the order of LineDirt after `clean`.
+  const std::array<double, 7> lw = {dirt_weight_duplicate, dirt_weight_negative_quantity, dirt_weight_zero_price,
+                                    dirt_weight_quoted,    dirt_weight_empty_description, dirt_weight_id_dot0,
+                                    dirt_weight_latin1};
   double acc = 0.0;
-  line_thresh[0] = 0;
+  line_dirt_thresholds[0] = 0;
   for (std::size_t k = 0; k < lw.size(); ++k) {
     acc += r * lw[k];
-    line_thresh[k + 1] = static_cast<u64>(std::min(1.0, acc) * static_cast<double>(u64{1} << 40));
+    line_dirt_thresholds[k + 1] =
+        static_cast<std::uint64_t>(std::min(1.0, acc) * static_cast<double>(std::uint64_t{1} << 40));
   }
-  kind_thresh = {r * kWMissing, r * (kWMissing + kWCancel), r * (kWMissing + kWCancel + kWAdjust)};
+  invoice_kind_thresholds = {r * dirt_weight_missing_id, r * (dirt_weight_missing_id + dirt_weight_cancel),
+                             r * (dirt_weight_missing_id + dirt_weight_cancel + dirt_weight_adjust)};
 
   // Groups and countries: cumulative 32-bit thresholds.
   double total = 0.0;
-  for (const auto& g : kGroups) total += g.share;
+  for (const auto& g : customer_groups) total += g.share;
   acc = 0.0;
-  for (std::size_t g = 0; g < kNumGroups; ++g) {
-    acc += kGroups[g].share / total;
-    group_cum[g] = static_cast<u32>(std::min(4294967295.0, acc * 4294967296.0));
+  for (std::size_t g = 0; g < group_count; ++g) {
+    acc += customer_groups[g].share / total;
+    group_cum[g] = static_cast<std::uint32_t>(std::min(4294967295.0, acc * 4294967296.0));
   }
   total = 0.0;
-  for (const auto& c : kCountries) total += c.weight;
+  for (const auto& c : countries) total += c.weight;
   acc = 0.0;
-  for (std::size_t k = 0; k < kCountries.size(); ++k) {
-    acc += kCountries[k].weight / total;
-    country_cum[k] = static_cast<u32>(std::min(4294967295.0, acc * 4294967296.0));
+  for (std::size_t k = 0; k < countries.size(); ++k) {
+    acc += countries[k].weight / total;
+    country_cum[k] = static_cast<std::uint32_t>(std::min(4294967295.0, acc * 4294967296.0));
   }
-  for (std::size_t g = 0; g < kNumGroups; ++g) {
+  for (std::size_t g = 0; g < group_count; ++g) {
     double sum = 0.0;
-    for (double w : kGroups[g].qty_weights) sum += w;
+    for (double w : customer_groups[g].qty_weights) sum += w;
     double a = 0.0;
-    for (std::size_t k = 0; k < kQtyValues.size(); ++k) {
-      a += kGroups[g].qty_weights[k] / sum;
-      qty_cum[g][k] = static_cast<u32>(std::min(4294967295.0, a * 4294967296.0));
+    for (std::size_t k = 0; k < quantity_values.size(); ++k) {
+      a += customer_groups[g].qty_weights[k] / sum;
+      quantity_cum[g][k] = static_cast<std::uint32_t>(std::min(4294967295.0, a * 4294967296.0));
     }
   }
 
   // Catalog: unique stock codes, composed descriptions, lognormal prices; sorted by price.
-  catalog.resize(kProducts);
-  for (std::size_t k = 0; k < kProducts; ++k) {
-    const u64 w1 = s_catalog(3 * k), w2 = s_catalog(3 * k + 1), w3 = s_catalog(3 * k + 2);
+  catalog.resize(product_count);
+  for (std::size_t k = 0; k < product_count; ++k) {
+    const std::uint64_t w1 = catalog_stream(3 * k), w2 = catalog_stream(3 * k + 1), w3 = catalog_stream(3 * k + 2);
     Product& prod = catalog[k];
     prod.code = std::to_string(10002 + 17 * k + w1 % 17);
     if ((w1 >> 8) % 100 < 15) prod.code += static_cast<char>('A' + (w1 >> 16) % 7);
-    prod.desc = std::string(kPrefixes[(w2 >> 0) % kPrefixes.size()]) + kColours[(w2 >> 8) % kColours.size()] + " " +
-                kMotifs[(w2 >> 16) % kMotifs.size()] + " " + kItems[(w2 >> 24) % kItems.size()];
+    prod.desc = std::string(prefix_words[(w2 >> 0) % prefix_words.size()]) +
+                colour_words[(w2 >> 8) % colour_words.size()] + " " +
+                motif_words[(w2 >> 16) % motif_words.size()] + " " + item_words[(w2 >> 24) % item_words.size()];
     const double u1 = unit(w3), u2 = unit(mix64(w3));
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
     double price = 210.0 * std::exp(0.8 * z);
     if ((w1 >> 32) % 100 < 3) price *= 8.0;
-    prod.price = std::clamp<i64>(static_cast<i64>(std::llround(price)), 12, 50000);
+    prod.price = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::llround(price)), 12, 50000);
   }
   std::sort(catalog.begin(), catalog.end(), [](const Product& x, const Product& y) {
     return x.price != y.price ? x.price < y.price : x.code < y.code;
   });
-  for (std::size_t g = 0; g < kNumGroups; ++g) {
-    for (std::size_t i = 0; i <= kTierBins; ++i) {
-      const double q = std::pow(static_cast<double>(i) / kTierBins, kGroups[g].gamma);
-      tier[g][i] = static_cast<std::uint16_t>(std::min<double>(kProducts - 1, std::floor(q * kProducts)));
+  for (std::size_t g = 0; g < group_count; ++g) {
+    for (std::size_t i = 0; i <= tier_bins; ++i) {
+      const double q = std::pow(static_cast<double>(i) / tier_bins, customer_groups[g].gamma);
+      tier[g][i] = static_cast<std::uint16_t>(std::min<double>(product_count - 1, std::floor(q * product_count)));
     }
   }
 
   // Days: activity windows, weights, date prefixes, line boundaries.
-  const u64 days = opt.days;
-  std::array<u64, kNumGroups> win_lo{}, win_hi{};
-  for (std::size_t g = 0; g < kNumGroups; ++g) {
+  const std::uint64_t days = opt.days;
+  std::array<std::uint64_t, group_count> win_lo{}, win_hi{};
+  for (std::size_t g = 0; g < group_count; ++g) {
     const auto dd = static_cast<double>(days);
-    u64 lo = static_cast<u64>(std::floor(kGroups[g].lo * dd));
-    u64 hi = static_cast<u64>(std::llround(kGroups[g].hi * dd));
-    if (kGroups[g].hi >= 1.0) {
+    std::uint64_t lo = static_cast<std::uint64_t>(std::floor(customer_groups[g].lo * dd));
+    std::uint64_t hi = static_cast<std::uint64_t>(std::llround(customer_groups[g].hi * dd));
+    if (customer_groups[g].hi >= 1.0) {
       hi = days;
-      if (kGroups[g].lo > 0.0) lo = days - std::max<u64>(1, static_cast<u64>(std::llround((1.0 - kGroups[g].lo) * dd)));
+      if (customer_groups[g].lo > 0.0) {
+        lo = days - std::max<std::uint64_t>(
+                        1, static_cast<std::uint64_t>(std::llround((1.0 - customer_groups[g].lo) * dd)));
+      }
     }
     hi = std::max(hi, lo + 1);
     win_lo[g] = std::min(lo, days - 1);
     win_hi[g] = std::min(hi, days);
   }
-  static constexpr std::array<const char*, 12> kMon = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+  static constexpr std::array<const char*, 12> month_abbreviations = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   day.resize(days);
   std::vector<double> weight(days, 0.0);
-  for (u64 d = 0; d < days; ++d) {
+  for (std::uint64_t d = 0; d < days; ++d) {
     // Options keep the period within the years 1000..9999: int32 day numbers, 4-digit years.
-    const auto z = static_cast<std::int32_t>(opt.start_day + static_cast<i64>(d));
+    const auto z = static_cast<std::int32_t>(opt.start_day + static_cast<std::int64_t>(d));
     const CivilDate c = civil_from_days(z);
     const int y = c.year;
     // ISO is the core's format_day; the core formats no other date layout, so the rest stay here.
@@ -154,7 +163,7 @@ Model::Model(const Options& options)
       case DateStyle::iso:
         break;
       case DateStyle::mon:
-        std::snprintf(buf, sizeof buf, "%02u-%s-%02d", c.day, kMon[c.month - 1], y % 100);
+        std::snprintf(buf, sizeof buf, "%02u-%s-%02d", c.day, month_abbreviations[c.month - 1], y % 100);
         break;
       case DateStyle::ymd:
         std::snprintf(buf, sizeof buf, "%04d%02u%02u", y, c.month, c.day);
@@ -164,11 +173,11 @@ Model::Model(const Options& options)
     info.date_prefix = opt.date_style == DateStyle::iso ? format_day(z) + " " : std::string(buf);
     info.with_time = opt.date_style != DateStyle::mon && opt.date_style != DateStyle::ymd;
     double density = 0.0;
-    for (std::size_t g = 0; g < kNumGroups; ++g) {
+    for (std::size_t g = 0; g < group_count; ++g) {
       if (d >= win_lo[g] && d < win_hi[g]) {
-        info.rate[g] = kGroups[g].weight / static_cast<double>(win_hi[g] - win_lo[g]);
+        info.rate[g] = customer_groups[g].weight / static_cast<double>(win_hi[g] - win_lo[g]);
         info.rate_max = std::max(info.rate_max, info.rate[g]);
-        density += kGroups[g].share * info.rate[g];
+        density += customer_groups[g].share * info.rate[g];
       }
     }
     const unsigned wd = weekday(z);
@@ -181,16 +190,16 @@ Model::Model(const Options& options)
     for (auto& w : weight) w = 1.0;
     wsum = static_cast<double>(days);
   }
-  b.assign(days + 1, 0);
+  day_begin.assign(days + 1, 0);
   double cum = 0.0;
-  for (u64 d = 1; d < days; ++d) {
+  for (std::uint64_t d = 1; d < days; ++d) {
     cum += weight[d - 1];
-    u64 l = static_cast<u64>(std::llround(static_cast<double>(n_lines) * (cum / wsum)));
-    l = std::min(std::max(l, b[d - 1]), n_lines);
-    while (l < n_lines && !is_start(l)) ++l;  // day boundaries sit on invoice starts
-    b[d] = l;
+    std::uint64_t l = static_cast<std::uint64_t>(std::llround(static_cast<double>(line_count) * (cum / wsum)));
+    l = std::min(std::max(l, day_begin[d - 1]), line_count);
+    while (l < line_count && !is_start(l)) ++l;  // day boundaries sit on invoice starts
+    day_begin[d] = l;
   }
-  b[days] = n_lines;
+  day_begin[days] = line_count;
 }
 
 }  // namespace rfmseg::gen
