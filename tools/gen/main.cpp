@@ -9,7 +9,7 @@
 //    products, quantities) is drawn from (seed, s) and (seed, s, line-in-invoice). Its number is
 //    536365 + (number of invoice starts before s), which needs a prefix count over earlier lines:
 //    each rank counts the starts of its chunk and an allgather gives the prefix.
-//  * Lines are spread over the days of the period by a fixed table b[d] (first line of day d,
+//  * Lines are spread over the days of the period by a fixed table day_begin[d] (first line of day d,
 //    snapped forward to an invoice start), derived from the group activity windows and a weekly
 //    pattern (no trade on Saturdays, like the UCI data). Within a day the clock runs from 07:00 to
 //    20:00 in line order, so the file is sorted by time.
@@ -27,6 +27,17 @@
 // probability proportional to its group's rate on that day times a per-customer multiplier.
 //
 // With --groups the ranks also compute the exact RFM table rfmseg must produce under its default
+// cleaning rules (README "Data semantics") and rank 0 writes it next to each customer's group.
+//
+// Where each part lives (tools/gen/):
+//   options       the command line (Boost.Program_options) and --help
+//   shop_model    catalog, customer groups, countries, the day table, every random draw
+//   random_stream counter-based random words, one stream per purpose
+//   generator     invoices and the loop over a chunk of lines; rows.cpp: the row of each layout
+//   ground_truth  what rfmseg must compute (--groups), written by rank 0
+//   chunks        the work units (whole days, big days split)
+//   run           file creation, the rounds of generate / allgather offsets / pwrite, reductions
+//   put_text      number and text writers into the line buffer
 
 // Only the MPI C API is used; skipping the deprecated C++ bindings keeps their warnings out.
 #ifndef OMPI_SKIP_MPICXX

@@ -1,5 +1,7 @@
 #pragma once
 // Writers of numbers and text into a character buffer: each returns the position after what it wrote.
+// The core has parsers only (core/number.hpp; core/date.hpp's format_day returns a std::string):
+// these write in place into the line buffer, which is what the generator's hot loop needs.
 
 #include <cstdint>
 #include <cstring>
