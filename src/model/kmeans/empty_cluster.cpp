@@ -5,6 +5,7 @@
 
 #include "candidate.hpp"
 #include "kernels.hpp"
+#include "views.hpp"
 
 namespace rfmseg::kmeans {
 
@@ -28,8 +29,9 @@ void FarthestPoint::repair(const Context& context, std::span<const double> old_c
   local.resize(keep);
   auto all = mpi::allgatherv<Candidate>(context.comm, local);
   std::sort(all.begin(), all.end(), candidate_less);
+  detail::CentroidsView centroids(next.data(), static_cast<Eigen::Index>(next.size() / D), feature_count);
   for (std::size_t e = 0; e < empty.size() && e < all.size(); ++e)
-    std::copy(all[e].x, all[e].x + D, next.begin() + static_cast<std::ptrdiff_t>(empty[e] * D));
+    centroids.row(static_cast<Eigen::Index>(empty[e])) = detail::PointView(all[e].x);
 }
 
 }  // namespace rfmseg::kmeans

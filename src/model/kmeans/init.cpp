@@ -7,6 +7,7 @@
 
 #include "candidate.hpp"
 #include "kernels.hpp"
+#include "views.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/parallel/reduce.hpp"
@@ -25,10 +26,13 @@ void too_few_points(int k, int found) {
 
 using detail::Candidate;
 using detail::candidate_less;
+using detail::CentroidMatrix;
+using detail::CentroidsView;
 using detail::copy_point;
 using detail::D;
 using detail::global_best;
 using detail::infinity;
+using detail::PointView;
 using detail::squared_distance;
 using detail::too_few_points;
 
@@ -173,8 +177,10 @@ Centroids KMeansParallel<Fallback>::initialize(const Context& context) const {
     }
   }
   // A few weighted Lloyd steps on the candidates (fixed order: same bits everywhere).
+  CentroidsView centroid(centroids.data(), k, feature_count);
   for (int iter = 0; iter < refinement_iterations; ++iter) {
-    std::vector<double> sums(static_cast<std::size_t>(k) * D, 0.0), counts(static_cast<std::size_t>(k), 0.0);
+    CentroidMatrix sums = CentroidMatrix::Zero(k, feature_count);
+    Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
     for (std::size_t c = 0; c < m; ++c) {
       std::size_t best = 0;
       double best_d = infinity;
@@ -186,12 +192,12 @@ Centroids KMeansParallel<Fallback>::initialize(const Context& context) const {
           best = j;
         }
       }
-      for (std::size_t d = 0; d < D; ++d) sums[best * D + d] += static_cast<double>(weight[c]) * candidates[c].x[d];
-      counts[best] += static_cast<double>(weight[c]);
+      const double w = static_cast<double>(weight[c]);
+      sums.row(static_cast<Eigen::Index>(best)) += w * PointView(candidates[c].x);  // elementwise
+      counts(static_cast<Eigen::Index>(best)) += w;
     }
-    for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j)
-      if (counts[j] > 0)
-        for (std::size_t d = 0; d < D; ++d) centroids[j * D + d] = sums[j * D + d] / counts[j];
+    for (Eigen::Index j = 0; j < k; ++j)
+      if (counts(j) > 0) centroid.row(j) = sums.row(j) / counts(j);  // elementwise
   }
   return centroids;
 }
