@@ -24,7 +24,8 @@ void assign_nearest(const Features& features, std::span<const double> centroids,
   for (std::size_t start = 0; start < features.size(); start += tile) {
     const std::size_t m = std::min(tile, features.size() - start);
     nearest_in_tile(features.column[0].data() + start, features.column[1].data() + start,
-                    features.column[2].data() + start, m, centroids.data(), static_cast<std::size_t>(k), distances.data() + start, best);
+                    features.column[2].data() + start, m, centroids.data(), static_cast<std::size_t>(k),
+                    distances.data() + start, best);
     for (std::size_t i = 0; i < m; ++i) labels[start + i] = static_cast<std::int32_t>(best[i]);
   }
 }
