@@ -13,6 +13,7 @@
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/parallel/reduce.hpp"
+#include "rfmseg/parallel/select.hpp"
 
 namespace rfmseg {
 
@@ -303,19 +304,9 @@ std::vector<std::size_t> seeded_sample(const mpi::Comm& comm, std::span<const st
   for (std::size_t i = 0; i < keys.size(); ++i) draws[i] = random_word(seed, stream, keys[i]);
   std::vector<std::uint64_t> sorted = draws;
   std::sort(sorted.begin(), sorted.end());
-  auto global_count_at_most = [&](std::uint64_t t) {
-    const auto local = static_cast<std::uint64_t>(std::upper_bound(sorted.begin(), sorted.end(), t) - sorted.begin());
-    return mpi::allreduce(comm, local, mpi::Op::sum);
-  };
-  // Bisection: the smallest threshold t with at least `wanted` draws <= t (64 steps at most).
-  std::uint64_t lo = 0;
-  std::uint64_t hi = std::numeric_limits<std::uint64_t>::max();
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    if (global_count_at_most(mid) >= wanted) hi = mid;
-    else lo = mid + 1;
-  }
-  const std::uint64_t threshold = lo;
+  // The wanted-th smallest draw over all ranks (exact radix selection, 8 allreduces).
+  const SelectionQuery query{sorted, {wanted}};
+  const std::uint64_t threshold = global_select(comm, std::span<const SelectionQuery>(&query, 1))[0][0];
 
   // Every draw below the threshold is in; draws equal to it fill up the rest in global row order.
   const auto local_below =

@@ -6,12 +6,13 @@
 
 #include <cmath>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "rfmseg/core/csv.hpp"
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/hash.hpp"
-#include "rfmseg/model/kmeans.hpp"
+#include "rfmseg/model/kmeans/steps.hpp"
 #include "rfmseg/core/number.hpp"
 
 namespace {
@@ -32,13 +33,14 @@ void lloyd_step(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const int k = static_cast<int>(state.range(1));
   const Features f = random_features(n);
-  const detail::GridPoints grid(f, 36);
+  const kmeans::GridPoints grid(f, 36);
   std::vector<double> centroids;
   for (int j = 0; j < k; ++j)
     for (std::size_t d = 0; d < feature_count; ++d) centroids.push_back(f.column[d][static_cast<std::size_t>(j) * 7]);
   std::vector<std::int32_t> labels(n, -1);
+  kmeans::LloydStep lloyd(f, grid);
   for (auto _ : state) {
-    auto sums = detail::assign_and_accumulate(f, grid, centroids, k, labels);
+    auto sums = lloyd.step(centroids, labels);
     benchmark::DoNotOptimize(sums.counts.data());
   }
   state.counters["points/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
@@ -70,30 +72,24 @@ void kmeans_iterations(benchmark::State& state) {
   const bool hamerly = state.range(2) != 0;
   constexpr int iterations = 20;
   const Features f = clustered_features(n);
-  const detail::GridPoints grid(f, 36);
+  const kmeans::GridPoints grid(f, 36);
   std::uint64_t evaluations = 0, plain = 0;
   for (auto _ : state) {
     std::vector<double> centroids;
     for (int j = 0; j < k; ++j)
       for (std::size_t d = 0; d < feature_count; ++d) centroids.push_back(f.column[d][static_cast<std::size_t>(j) * 7919]);
     std::vector<std::int32_t> labels(n, -1);
-    detail::HamerlyBounds bounds;
-    std::vector<double> movement(static_cast<std::size_t>(k), 0.0);
+    kmeans::AnyStep stepper = hamerly ? kmeans::AnyStep(kmeans::HamerlyStep(f, grid))
+                                      : kmeans::AnyStep(kmeans::LloydStep(f, grid));
     for (int it = 0; it < iterations; ++it) {
-      auto step = hamerly ? detail::assign_and_accumulate_hamerly(f, grid, centroids, movement, k, labels, bounds)
-                          : detail::assign_and_accumulate(f, grid, centroids, k, labels);
+      auto step = std::visit([&](auto& policy) { return policy.step(centroids, labels); }, stepper);
       evaluations += step.distance_evaluations;
       plain += n * static_cast<std::uint64_t>(k);
       for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j) {
         if (step.counts[j] == 0) continue;
-        double moved = 0;
-        for (std::size_t d = 0; d < feature_count; ++d) {
-          const double next = std::ldexp(static_cast<double>(step.sums[j * feature_count + d]) /
-                                             static_cast<double>(step.counts[j]), -36);
-          moved += (next - centroids[j * feature_count + d]) * (next - centroids[j * feature_count + d]);
-          centroids[j * feature_count + d] = next;
-        }
-        movement[j] = std::sqrt(moved);
+        for (std::size_t d = 0; d < feature_count; ++d)
+          centroids[j * feature_count + d] = std::ldexp(static_cast<double>(step.sums[j * feature_count + d]) /
+                                                            static_cast<double>(step.counts[j]), -36);
       }
     }
     benchmark::DoNotOptimize(centroids.data());

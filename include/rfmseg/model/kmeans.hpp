@@ -1,32 +1,34 @@
 #pragma once
 // Stage 6 — kmeans. Distributed Lloyd's algorithm: each rank assigns its customers and
 // accumulates per-cluster sums and counts, one allreduce per iteration, and every rank computes
-// the same new centroids. The driver (fit_kmeans) owns the loop and the convergence test; the
-// policies below are the pieces it calls:
+// the same new centroids. fit_kmeans runs the restarts; the pieces are policies, each in its own
+// header under rfmseg/model/kmeans/ (contracts: policies.hpp):
 //
-//   initialization  kmeans++ (exact D² sampling by an exponential race: every customer draws
-//                   u from a counter-based generator keyed by (seed, restart, step, hash of its
-//                   id), key = −ln(u)/D², the global minimum wins), kmeans-parallel (k-means‖,
-//                   Bahmani et al.: 5 oversampling rounds of ℓ = 2k, then weighted k-means++ on
-//                   the candidates), random (the k customers with the smallest draws);
-//   Lloyd step      assign each point to the nearest centroid (ties: lowest index) and sum its
-//                   grid-integer coordinates into 128-bit accumulators;
-//   empty clusters  an empty cluster takes the point farthest from its centroid (ties: lowest
-//                   global row), the next empty one the next farthest, and so on.
+//   initialization  init.hpp: KMeansPlusPlus (exact D² sampling by an exponential race: every
+//                   customer draws u from a counter-based generator keyed by (seed, restart,
+//                   step, hash of its id), key = −ln(u)/D², the global minimum wins),
+//                   KMeansParallel (k-means‖, Bahmani et al.: 5 oversampling rounds of ℓ = 2k,
+//                   then weighted k-means++ on the candidates), RandomSample (the k customers
+//                   with the smallest draws);
+//   Lloyd step      steps.hpp: LloydStep, HamerlyStep — assign each point to the nearest centroid
+//                   (ties: lowest index) and sum its grid-integer coordinates into 128-bit
+//                   accumulators; Hamerly's bounds skip distances, never change a label;
+//   empty clusters  empty_cluster.hpp: FarthestPoint — an empty cluster takes the point farthest
+//                   from its centroid (ties: lowest global row), the next empty one the next
+//                   farthest, and so on;
+//   the loop        driver.hpp: lloyd(), which owns the iterations and the convergence test.
 //
 // Every reduction that decides a result is exact (integers), and no random draw depends on the
 // rank or the order of arrival, so labels, centroids and inertia are bit-identical for any rank
 // count. Convergence follows scikit-learn: stop when the labels no longer change, or when the
 // sum of squared centroid shifts is <= tol × (mean feature variance); then reassign once.
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "rfmseg/core/config.hpp"
-#include "rfmseg/core/int128.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/core/features.hpp"
 
@@ -104,44 +106,5 @@ void assign_nearest(const Features& features, std::span<const double> centroids,
 
 /// Collective: Σ squared distances, exact.
 [[nodiscard]] double inertia_of(const mpi::Comm& comm, std::span<const double> distances);
-
-namespace detail {
-
-/// Grid integers of the features (x · 2^grid_exponent, exact): cluster sums of these are exact.
-struct GridPoints {
-  std::array<std::vector<std::int64_t>, feature_count> column;
-  GridPoints(const Features& features, int grid_exponent);
-};
-
-/// One rank's part of a Lloyd step.
-struct StepSums {
-  std::vector<int128_t> sums;        ///< [k, 3] grid units
-  std::vector<std::int64_t> counts;  ///< [k]
-  bool changed = false;              ///< some label differs from the previous step
-  std::uint64_t distance_evaluations = 0;  ///< point-centroid distances computed
-};
-
-/// Hamerly's bounds per local point, as distances: `upper` on the distance to the assigned
-/// centroid, `lower` on the distance to every other one. Invalid until a full step set them.
-struct HamerlyBounds {
-  std::vector<double> upper, lower;
-  bool valid = false;
-};
-
-/// The Lloyd step with Hamerly's bounds (Hamerly 2010): the same labels as assign_and_accumulate
-/// (ties: lowest index), computing the distances only of points whose bounds leave the nearest
-/// centroid open. `movement[j]` is how far centroid j moved in the previous step.
-[[nodiscard]] StepSums assign_and_accumulate_hamerly(const Features& features, const GridPoints& grid,
-                                                     const std::vector<double>& centroids,
-                                                     const std::vector<double>& movement, int k,
-                                                     std::vector<std::int32_t>& labels, HamerlyBounds& bounds);
-
-/// The Lloyd step's hot loop (local): nearest centroid of every row (ties: lowest index) into
-/// `labels`, and per-cluster sums of the grid coordinates.
-[[nodiscard]] StepSums assign_and_accumulate(const Features& features, const GridPoints& grid,
-                                             const std::vector<double>& centroids, int k,
-                                             std::vector<std::int32_t>& labels);
-
-}  // namespace detail
 
 }  // namespace rfmseg

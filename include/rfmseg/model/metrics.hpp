@@ -32,9 +32,10 @@
 // Sampled silhouette. For large n the silhouette is computed on a seeded, partition-independent
 // sample: every row draws random_word(seed, silhouette_sample_stream, key) from its key (the hash
 // of its customer id), and the sample_size rows with the smallest draws are taken (ties: lower
-// global row first), selected exactly across ranks by bisection on the draw. As scikit-learn's
-// silhouette_score(X, labels, sample_size=...) does, the coefficient is then the silhouette of the
-// sampled subset alone: a and b are distances to the sampled points only, cluster sizes are the
+// global row first), selected exactly across ranks: the sample_size-th smallest draw, found by
+// global_select (parallel/select.hpp), is the threshold, and draws equal to it are taken in
+// global row order. As scikit-learn's silhouette_score(X, labels, sample_size=...) does, the
+// coefficient is then the silhouette of the sampled subset alone: a and b are distances to the sampled points only, cluster sizes are the
 // sampled sizes, and m counts the clusters present in the sample. (scikit-learn draws its sample
 // with a numpy permutation; ours is reproducible from the keys instead, for any rank count.)
 

@@ -3,19 +3,14 @@
 // independent of K-means. Every global quantity is exact and partition-independent, so the
 // results are bit-identical for any rank count.
 //
-// Exact distributed selection. Each value maps to an order-preserving 64-bit key (integers: the
-// sign bit flipped; doubles: the IEEE bits with the sign handled, -0.0 folded onto +0.0). The
-// k-th smallest key over all ranks is found by radix refinement: 8 rounds, each one allreduce of a
-// 256-bucket histogram (per wanted rank) of the keys inside the current prefix; the bucket holding
-// rank k fixes the next 8 bits. No value leaves its rank; every decision comes from reduced counts.
-//
 // Quintile cut points. For a feature with n values over all ranks, sorted ascending
 // x_(1) ≤ ... ≤ x_(n), the cut points are the order statistics
 //
 //     q_j = x_(ceil(j·n/5)),  j = 1..4
 //
 // (the "inverted CDF" quantile, numpy `method="inverted_cdf"`, Hyndman-Fan type 1: the smallest
-// value with at least j/5 of the customers at or below it). A value's quintile index is
+// value with at least j/5 of the customers at or below it), selected exactly across the ranks by
+// global_select (parallel/select.hpp) on order-preserving keys. A value's quintile index is
 //
 //     s(x) = 1 + #{ j : q_j < x }        (1..5; equal values always share s)
 //
@@ -56,30 +51,6 @@
 #include "rfmseg/core/customer_table.hpp"
 
 namespace rfmseg {
-
-// ---------------------------------------------------------------- exact distributed selection
-
-/// Order-preserving key of an integer: a < b ⇔ order_key(a) < order_key(b).
-[[nodiscard]] std::uint64_t order_key(std::int64_t value) noexcept;
-/// Order-preserving key of a non-NaN double; -0.0 and +0.0 get the same key (they compare equal).
-[[nodiscard]] std::uint64_t order_key(double value) noexcept;
-/// Inverses of order_key (decode_double(order_key(-0.0)) is +0.0).
-[[nodiscard]] std::int64_t decode_int64(std::uint64_t key) noexcept;
-[[nodiscard]] double decode_double(std::uint64_t key) noexcept;
-
-/// One selection problem: this rank's keys, sorted ascending, and the 1-based global ranks
-/// wanted from them (the same ranks on every rank, each in 1..n with n the global key count).
-struct SelectionQuery {
-  std::span<const std::uint64_t> sorted_keys;
-  std::vector<std::uint64_t> ranks;
-};
-
-/// Collective: result[q][t] = the key of global rank queries[q].ranks[t] (k-th smallest, counted
-/// with multiplicity) over the union of every rank's queries[q].sorted_keys. All queries are
-/// answered together in 8 allreduces; no key leaves its rank. Throws std::invalid_argument (on
-/// every rank) for a rank outside 1..n.
-[[nodiscard]] std::vector<std::vector<std::uint64_t>> global_select(const mpi::Comm& comm,
-                                                                    std::span<const SelectionQuery> queries);
 
 // ---------------------------------------------------------------- RFM scores and segments
 

@@ -1,0 +1,75 @@
+#pragma once
+// K-means step policies (StepPolicy, kmeans/policies.hpp): one assignment of this rank's points to
+// their nearest centroids (ties: lowest index) and the exact per-cluster sums of their grid
+// coordinates. Local, no communication; LloydStep and HamerlyStep give the same labels and sums,
+// bit for bit — Hamerly only skips distances it can prove would not change a label.
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "rfmseg/core/config.hpp"
+#include "rfmseg/model/kmeans/policies.hpp"
+#include "rfmseg/core/features.hpp"
+
+namespace rfmseg::kmeans {
+
+/// Grid integers of the features (x · 2^grid_exponent, exact): cluster sums of these are exact.
+struct GridPoints {
+  std::array<std::vector<std::int64_t>, feature_count> column;
+  GridPoints(const Features& features, int grid_exponent);
+};
+
+/// Plain Lloyd: every point-centroid distance, in tiles of points (SIMD over the points).
+class LloydStep {
+ public:
+  /// `features` and `grid` (the same rows) must outlive the step.
+  LloydStep(const Features& features, const GridPoints& grid) : _features(&features), _grid(&grid) {}
+  [[nodiscard]] StepSums step(std::span<const double> centroids, std::span<std::int32_t> labels);
+  void invalidate() {}
+
+ private:
+  const Features* _features;
+  const GridPoints* _grid;
+};
+
+/// Hamerly's bounds per local point, as distances: `upper` on the distance to the assigned
+/// centroid, `lower` on the distance to every other one. Invalid until a full step set them.
+struct HamerlyBounds {
+  std::vector<double> upper, lower;
+  bool valid = false;
+};
+
+/// Lloyd with Hamerly's bounds (Hamerly 2010): a point whose upper bound stays below both its lower
+/// bound and half the gap from its centroid to the nearest other one keeps its label without any
+/// distance computed. The bounds are moved by how far the centroids moved since the previous step
+/// (kept here: the previous step's centroids), and the test has a rounding margin, so a skipped
+/// point is one plain Lloyd would also give the same label, ties included.
+class HamerlyStep {
+ public:
+  /// `features` and `grid` (the same rows) must outlive the step.
+  HamerlyStep(const Features& features, const GridPoints& grid) : _features(&features), _grid(&grid) {}
+  [[nodiscard]] StepSums step(std::span<const double> centroids, std::span<std::int32_t> labels);
+  /// The next step scans every centroid for every point (and makes the bounds tight again).
+  void invalidate() { _bounds.valid = false; }
+  [[nodiscard]] const HamerlyBounds& bounds() const { return _bounds; }
+
+ private:
+  const Features* _features;
+  const GridPoints* _grid;
+  HamerlyBounds _bounds;
+  std::vector<double> _previous;  ///< [k, 3] the centroids of the previous step
+};
+
+static_assert(StepPolicy<LloydStep>);
+static_assert(StepPolicy<HamerlyStep>);
+
+/// The step chosen at run time (--kmeans-algorithm): visited once per restart.
+using AnyStep = std::variant<LloydStep, HamerlyStep>;
+
+/// The step of an --kmeans-algorithm choice for k clusters (auto: Hamerly from hamerly_min_k on).
+[[nodiscard]] AnyStep make_step(KMeansAlgorithm algorithm, int k, const Features& features, const GridPoints& grid);
+
+}  // namespace rfmseg::kmeans

@@ -1,0 +1,130 @@
+#include "rfmseg/model/kmeans.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "kernels.hpp"
+#include "rfmseg/model/kmeans/driver.hpp"
+#include "rfmseg/model/kmeans/empty_cluster.hpp"
+#include "rfmseg/model/kmeans/init.hpp"
+#include "rfmseg/model/kmeans/steps.hpp"
+#include "rfmseg/parallel/reduce.hpp"
+
+namespace rfmseg {
+
+using kmeans::detail::D;
+using kmeans::detail::nearest_in_tile;
+using kmeans::detail::tile;
+
+void assign_nearest(const Features& features, std::span<const double> centroids, int k, std::span<std::int32_t> labels,
+                    std::span<double> distances) {
+  alignas(64) double best[tile];
+  for (std::size_t start = 0; start < features.size(); start += tile) {
+    const std::size_t m = std::min(tile, features.size() - start);
+    nearest_in_tile(features.column[0].data() + start, features.column[1].data() + start,
+                    features.column[2].data() + start, m, centroids.data(), static_cast<std::size_t>(k),
+                    distances.data() + start, best);
+    for (std::size_t i = 0; i < m; ++i) labels[start + i] = static_cast<std::int32_t>(best[i]);
+  }
+}
+
+double inertia_of(const mpi::Comm& comm, std::span<const double> distances) { return global_sum(comm, distances); }
+
+KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMeansOptions& options,
+                       std::vector<std::int32_t>& labels) {
+  mpi::assert_same_on_all_ranks(comm, options.k, "k");
+  mpi::assert_same_on_all_ranks(comm, static_cast<std::int64_t>(options.seed), "seed");
+  mpi::assert_same_on_all_ranks(comm, options.n_init, "n_init");
+  const Features& f = data.features;
+  const std::size_t n = f.size();
+  const std::uint64_t total = mpi::allreduce<std::uint64_t>(comm, n, mpi::Op::sum);
+  if (total < static_cast<std::uint64_t>(options.k)) kmeans::detail::too_few_points(options.k, static_cast<int>(total));
+
+  // scikit-learn's tolerance: tol × mean of the features' variances.
+  double mean_variance = 0;
+  for (std::size_t d = 0; d < D; ++d) mean_variance += global_moments(comm, f.column[d]).variance;
+  const double tolerance = options.tol * mean_variance / D;
+
+  const kmeans::GridPoints grid(f, data.grid_exponent);
+  KMeansModel best;
+  bool have_best = false;
+  std::int64_t total_iterations = 0;
+  std::uint64_t distance_evaluations = 0, lloyd_evaluations = 0;
+  std::vector<std::int32_t> run_labels(n);
+  std::vector<double> distances(n);
+  int first_restart = 0;
+  std::optional<KMeansProgress> resumed;
+  if (options.checkpoints != nullptr) resumed = options.checkpoints->load_progress(options);
+  if (resumed) {
+    first_restart = resumed->restart;
+    total_iterations = resumed->total_iterations;
+    have_best = resumed->have_best;
+    if (have_best) best = resumed->best;
+  }
+  const kmeans::AnyInit init = kmeans::make_init(options.init);
+  const kmeans::StopRule stop{options.max_iter, tolerance};
+  for (int restart = first_restart; restart < std::max(1, options.n_init); ++restart) {
+    const kmeans::Context context{comm, data, options.k, options.seed, restart};
+    kmeans::LloydStart start;
+    if (resumed && restart == resumed->restart) {
+      start = {resumed->iteration, resumed->centroids, resumed->previous, resumed->init_centroids};
+    } else {
+      start.centroids = kmeans::initialize(init, context);
+      start.init_centroids = start.centroids;
+    }
+    std::vector<double> init_centroids = start.init_centroids;
+    kmeans::IterationHook save;
+    if (options.checkpoints != nullptr) {
+      const int every = std::max(1, options.checkpoints->every());
+      save = [&, restart, every](int done, const std::vector<double>& centroids, const std::vector<double>& previous) {
+        if (done % every != 0) return;
+        KMeansProgress progress{restart, done, centroids, previous, init_centroids, total_iterations, have_best, best};
+        options.checkpoints->save_progress(options, progress);
+      };
+    }
+    // The step policy of this restart (fresh state), visited once: no dispatch inside the loop.
+    kmeans::AnyStep step = kmeans::make_step(options.algorithm, options.k, f, grid);
+    kmeans::RunResult run = std::visit(
+        [&](auto& policy) {
+          return kmeans::lloyd(context, policy, kmeans::FarthestPoint{}, std::move(start), stop, run_labels, save);
+        },
+        step);
+    run.init_centroids = std::move(init_centroids);
+    total_iterations += run.n_iter;
+    distance_evaluations += run.distance_evaluations;
+    lloyd_evaluations += run.lloyd_evaluations;
+    // Final E-step against the final centroids; inertia from exact sums.
+    assign_nearest(f, run.centroids, options.k, run_labels, distances);
+    const double inertia = inertia_of(comm, distances);
+    if (!have_best || inertia < best.inertia) {
+      best.k = options.k;
+      best.centroids = std::move(run.centroids);
+      best.init_centroids = std::move(run.init_centroids);
+      best.inertia = inertia;
+      best.n_iter = run.n_iter;
+      best.converged = run.converged;
+      best.restart = restart;
+      labels = run_labels;
+      have_best = true;
+    }
+  }
+  // The labels of the best restart (a resumed fit may not have computed them in this process).
+  if (labels.size() != n || (resumed && best.restart < first_restart)) {
+    labels.resize(n);
+    assign_nearest(f, best.centroids, options.k, labels, distances);
+  }
+  best.total_iterations = total_iterations;
+  // Throughput figures: distance evaluations over all ranks (this process's restarts), and what
+  // plain Lloyd would have done for the same iterations.
+  const auto evaluations = mpi::allreduce(comm, std::vector<std::uint64_t>{distance_evaluations, lloyd_evaluations}, mpi::Op::sum);
+  best.distance_evaluations = evaluations[0];
+  best.lloyd_distance_evaluations = evaluations[1];
+  best.sizes.assign(static_cast<std::size_t>(options.k), 0);
+  for (auto label : labels) ++best.sizes[static_cast<std::size_t>(label)];
+  best.sizes = mpi::allreduce(comm, std::move(best.sizes), mpi::Op::sum);
+  return best;
+}
+
+}  // namespace rfmseg
