@@ -246,6 +246,9 @@ class ZstdCodec final : public Codec {
       if (_at_boundary) _unit_start = in_offset + input.pos;
       const std::size_t before_in = input.pos, before_out = output.pos;
       const std::size_t rc = ZSTD_decompressStream(_context, &output, &input);
+      // Without input (the range ended), an error means the frame is cut short: the caller
+      // reports it as truncated.
+      if (ZSTD_isError(rc) && in_size == 0) break;
       if (ZSTD_isError(rc))
         throw InputError("input '" + _path + "': corrupt zstd data at compressed offset " +
                          std::to_string(in_offset + input.pos) + " (frame starting at " + std::to_string(_unit_start) +
@@ -306,7 +309,8 @@ std::size_t Decompressor::read(char* into, std::size_t length) {
   while (produced < length && !_done) {
     if (_input_pos == _input_size && !refill()) {
       // Out of input: flush what the codec still holds; then it must stand at a member/frame end.
-      const std::size_t n = _codec->decode(nullptr, 0, _input_pos, into + produced, length - produced, _next);
+      std::size_t none = 0;
+      const std::size_t n = _codec->decode(nullptr, 0, none, into + produced, length - produced, _next);
       produced += n;
       if (n > 0) continue;
       if (!_codec->at_boundary())
