@@ -199,7 +199,7 @@ TEST(CompressedInput, every_kind_equals_the_plain_file) {
     for (const int reported : {1 << 20, 3}) {
       const Outcome want = outcome(comm, config_for({plain}, chunk, reported));
       EXPECT_GT(want.counters.lines, 2900);
-      EXPECT_GT(want.bad_lines.size(), reported == 3 ? 6u : 100u);
+      EXPECT_GE(want.bad_lines.size(), reported == 3 ? 6u : 100u);
       for (const auto& [name, bytes] : kinds) {
         const std::string path = dir.write(name, bytes);
         expect_same(outcome(comm, config_for({path}, chunk, reported)), want,
