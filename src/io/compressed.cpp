@@ -277,7 +277,7 @@ constexpr std::size_t input_buffer_bytes = 256u << 10;
 }
 
 Decompressor::Decompressor(std::string path, Compression kind, std::uint64_t begin, std::uint64_t end)
-    : _path(std::move(path)), _begin(begin), _end(end), _next(begin), _input(input_buffer_bytes) {
+    : _path(std::move(path)), _kind(kind), _begin(begin), _end(end), _next(begin), _input(input_buffer_bytes) {
   _fd = Fd(_path).release();
   try {
     if (kind == Compression::gzip) _codec = std::make_unique<detail::GzipCodec>(_path);
@@ -315,8 +315,8 @@ std::size_t Decompressor::read(char* into, std::size_t length) {
       if (n > 0) continue;
       if (!_codec->at_boundary())
         throw InputError("input '" + _path + "' is truncated: the compressed data ends at offset " +
-                         std::to_string(_next) + " inside the member or frame that starts at offset " +
-                         std::to_string(_codec->unit_start()));
+                         std::to_string(_next) + (_kind == Compression::gzip ? " inside the gzip member" : " inside the zstd frame") +
+                         " that starts at offset " + std::to_string(_codec->unit_start()));
       _done = true;
       break;
     }

@@ -588,6 +588,7 @@ struct Reader::Source {
   std::uint64_t position = 0;
   std::uint64_t line = 0;  ///< a stream's decoder: the physical line at `position`
   bool eof = false;        ///< the decoder is exhausted: every byte left is in the window
+  std::size_t usual_bytes = read_block_bytes;  ///< the window's size unless a long record grew it
 
   [[nodiscard]] std::string_view view() const { return {bytes.data() + start, end - start}; }
   /// Decodes until at least `want` bytes are held (fewer only at the end of the data).
@@ -609,9 +610,9 @@ struct Reader::Source {
     start += n;
     position += n;
     if (start == end) start = end = 0;
-    if (bytes.size() > read_block_bytes && end - start <= read_block_bytes) {  // a long record has passed
+    if (bytes.size() > usual_bytes && end - start <= usual_bytes) {  // a long record has passed
       std::vector<char> smaller(bytes.begin() + static_cast<std::ptrdiff_t>(start), bytes.begin() + static_cast<std::ptrdiff_t>(end));
-      smaller.resize(read_block_bytes);
+      smaller.resize(usual_bytes);
       bytes = std::move(smaller);
       end -= start;
       start = 0;
@@ -963,6 +964,7 @@ void Reader::cut_stream(Segment& segment, std::uint64_t chunk_bytes, std::vector
   const char quote = _config.quote;
   // Half a round decoded per round: the decoded window and the send buffer together hold a round.
   std::size_t want = static_cast<std::size_t>(std::max<std::uint64_t>(chunk_bytes / 2, 1 << 16));
+  source.usual_bytes = want;
   while (true) {
     source.fill(want);
     const std::string_view text = source.view();
@@ -1012,47 +1014,41 @@ void Reader::cut_stream(Segment& segment, std::uint64_t chunk_bytes, std::vector
 
 bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
   const auto p = static_cast<std::size_t>(_ranks);
+  const auto me = static_cast<std::size_t>(_rank);
   _returns.resize(p);
   // 1. Local: the rejected lines of last round's blocks go back to their decoders, then (as a
-  //    decoder) this round's blocks of the stream, one per rank. A failure is thrown only after
-  //    the exchange, so that no rank waits in it.
+  //    decoder) this round's blocks of the stream, one per rank (this rank's own block is parsed
+  //    in place, below). A failure is thrown only after the exchange, so no rank waits in it.
   std::string send;
   std::vector<std::size_t> send_counts(p, 0);
+  std::vector<std::size_t> ends;
+  std::vector<std::uint64_t> lines;
+  Segment* stream = nullptr;
   std::exception_ptr error;
-  bool sent_blocks = false;
   try {
-    std::vector<std::size_t> ends;
-    std::vector<std::uint64_t> lines;
-    Segment* stream = nullptr;
     if (_current < _segments.size() && _segments[_current].kind == SegmentKind::stream) {
       stream = &_segments[_current];
       ends.assign(p, 0);
       lines.assign(p + 1, 0);
       cut_stream(*stream, chunk_bytes, ends, lines);
-      sent_blocks = true;
     }
+    std::size_t total = 0;
+    for (std::size_t q = 0; q < p; ++q)
+      total += _returns[q].size() + (stream != nullptr && q != me ? sizeof(EntryHeader) + ends[q] - (q == 0 ? 0 : ends[q - 1]) : 0);
+    send.reserve(total);
     for (std::size_t q = 0; q < p; ++q) {
       const std::size_t before = send.size();
       send += _returns[q];
       _returns[q] = {};
-      if (stream != nullptr) {
-        const std::size_t from = q == 0 ? 0 : ends[q - 1];
-        if (ends[q] > from)
-          append_entry(send, EntryKind::block, stream->file, lines[q], Fate::kept,
-                       _source->view().substr(from, ends[q] - from));
-      }
+      const std::size_t from = q == 0 ? 0 : (stream != nullptr ? ends[q - 1] : 0);
+      if (stream != nullptr && q != me && ends[q] > from)
+        append_entry(send, EntryKind::block, stream->file, lines[q], Fate::kept,
+                     _source->view().substr(from, ends[q] - from));
       send_counts[q] = send.size() - before;
-    }
-    if (stream != nullptr) {
-      _source->consume(ends[p - 1]);
-      _source->line = lines[p];
-      if (_source->eof && _source->view().empty()) {
-        _source.reset();
-        ++_current;
-      }
     }
   } catch (...) {
     error = std::current_exception();
+    stream = nullptr;
     send.clear();
     std::fill(send_counts.begin(), send_counts.end(), 0);
   }
@@ -1063,8 +1059,24 @@ bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
   if (error) std::rethrow_exception(error);
 
   // 2. Rejected lines sent back (this rank decoded their blocks) go to the sink in block order;
-  //    received blocks are parsed, their rejected lines kept to be sent back next round.
+  //    blocks are parsed, their rejected lines kept to be sent back to the decoder next round.
   std::uint64_t block_bytes = 0;
+  const auto parse_received = [&](std::size_t decoder, std::uint32_t file, std::uint64_t line, std::string_view bytes) {
+    Segment block{file, 0, bytes.size(), line, 0};
+    block.aligned = true;
+    RejectSink* const sink = _rejects;
+    ReturnSink back(_returns[decoder]);
+    if (sink != nullptr) _rejects = &back;
+    try {
+      parse_block(block, bytes, true, out);
+    } catch (...) {
+      _rejects = sink;
+      throw;
+    }
+    _rejects = sink;
+    block_bytes += bytes.size();
+    _bytes_read += bytes.size();
+  };
   std::size_t at = 0;
   for (std::size_t q = 0; q < p; ++q) {
     const std::size_t end = at + received_counts[q];
@@ -1076,22 +1088,22 @@ bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
       at += header.length;
       if (header.kind == EntryKind::rejected) {
         if (_rejects != nullptr) _rejects->reject(header.file, header.line, header.fate, bytes);
-        continue;
+      } else {
+        parse_received(q, header.file, header.line, bytes);
       }
-      Segment block{header.file, 0, header.length, header.line, 0};
-      block.aligned = true;
-      RejectSink* const sink = _rejects;
-      ReturnSink back(_returns[q]);
-      if (sink != nullptr) _rejects = &back;
-      try {
-        parse_block(block, bytes, true, out);
-      } catch (...) {
-        _rejects = sink;
-        throw;
-      }
-      _rejects = sink;
-      block_bytes += header.length;
-      _bytes_read += header.length;
+    }
+    if (q == me && stream != nullptr && ends[me] > (me == 0 ? 0 : ends[me - 1])) {
+      const std::size_t from = me == 0 ? 0 : ends[me - 1];
+      parse_received(me, stream->file, lines[me], _source->view().substr(from, ends[me] - from));
+    }
+  }
+  const bool sent_blocks = stream != nullptr;
+  if (stream != nullptr) {
+    _source->consume(ends[p - 1]);
+    _source->line = lines[p];
+    if (_source->eof && _source->view().empty()) {
+      _source.reset();
+      ++_current;
     }
   }
   // 3. This rank's own segments, in what is left of the round; not in a round that sent blocks:

@@ -61,6 +61,7 @@ class Decompressor {
   bool refill();
 
   std::string _path;
+  Compression _kind;
   int _fd = -1;
   std::uint64_t _begin, _end, _next;   ///< range, next compressed offset to read
   std::uint64_t _consumed = 0;
