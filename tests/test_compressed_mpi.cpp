@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/io/compressed.hpp"
 #include "test_support.hpp"
