@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <tuple>
 
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/errors.hpp"
@@ -313,12 +314,14 @@ void read_planned(int fd, char* into, std::size_t length, std::uint64_t offset, 
                    " bytes while being read");
 }
 
-// Plain-data form of the plan for broadcasting: one line per file.
+// Plain-data form of the plan for broadcasting: one line per file (pieces as offset:size,...).
 std::string serialize(const std::vector<InputFile>& files) {
   std::string text;
   for (const auto& f : files) {
     text += std::to_string(f.size) + '\t' + std::to_string(f.data_begin) + '\t' + std::to_string(f.header_lines) +
-            '\t' + f.path + '\n';
+            '\t' + std::to_string(static_cast<int>(f.compression)) + '\t';
+    for (const auto& piece : f.pieces) text += std::to_string(piece.offset) + ':' + std::to_string(piece.size) + ',';
+    text += '\t' + f.path + '\n';
   }
   return text;
 }
@@ -327,20 +330,39 @@ struct HeaderInfo {
   std::string line;            // the header record (or first record without header)
   std::uint64_t data_begin = 0;
   std::uint64_t header_lines = 0;
+  bool empty = false;          // no bytes (a compressed file of nothing)
 };
 
-HeaderInfo read_header(const std::string& path, std::uint64_t size, bool has_header, char quote) {
+// The first `want` bytes of a file (decoded if compressed) into `buffer`; true if that is all of it.
+bool read_prefix(const std::string& path, Compression compression, std::uint64_t size, std::size_t want,
+                 std::vector<char>& buffer) {
+  if (compression == Compression::none) {
+    FileHandle file(path);
+    buffer.resize(std::min<std::uint64_t>(want, size));
+    read_planned(file.fd(), buffer.data(), buffer.size(), 0, path, size);
+    return buffer.size() == size;
+  }
+  Decompressor decoder(path, compression, 0, size);
+  buffer.resize(want);
+  buffer.resize(decoder.read(buffer.data(), want));
+  return buffer.size() < want;
+}
+
+HeaderInfo read_header(const std::string& path, Compression compression, std::uint64_t size, bool has_header,
+                       char quote) {
   HeaderInfo info;
-  FileHandle file(path);
   std::vector<char> buffer;
   std::size_t want = 1 << 16;
   while (true) {
-    buffer.resize(std::min<std::uint64_t>(want, size));
-    read_planned(file.fd(), buffer.data(), buffer.size(), 0, path, size);
+    const bool whole = read_prefix(path, compression, size, want, buffer);
     const std::size_t got = buffer.size();
     const std::string_view text(buffer.data(), got);
+    if (got == 0) {
+      info.empty = true;
+      return info;
+    }
     std::size_t end = csv::find_record_end(text, 0, quote);
-    if (end == std::string_view::npos && got == size) end = got;  // single record without newline
+    if (end == std::string_view::npos && whole) end = got;  // single record without newline
     if (end != std::string_view::npos) {
       info.line.assign(text.substr(0, end));
       if (has_header) {
@@ -398,18 +420,22 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
         if (!S_ISREG(st.st_mode))
           throw InputError("input '" + path + "' is not a regular file (a device, FIFO or socket): rfmseg reads byte "
                            "ranges of its inputs on every rank; save the stream to a file first");
-        if (path.size() > 3 && path.substr(path.size() - 3) == ".gz")
-          throw InputError("input '" + path + "' is gzip-compressed; decompress it first (gzip -dk)");
         FileHandle probe(path);  // readable?
         InputFile file;
         file.path = path;
         file.size = static_cast<std::uint64_t>(st.st_size);
+        file.compression = compression_of(path);
         if (file.size == 0) {
           // One empty export among many must not stop the nightly run: skip it, say so.
           std::fprintf(stderr, "rfmseg: warning: input '%s' is empty; skipped\n", path.c_str());
           continue;
         }
-        const HeaderInfo header = read_header(path, file.size, config.has_header, config.quote);
+        const HeaderInfo header = read_header(path, file.compression, file.size, config.has_header, config.quote);
+        if (header.empty) {
+          std::fprintf(stderr, "rfmseg: warning: input '%s' decompresses to nothing; skipped\n", path.c_str());
+          continue;
+        }
+        if (file.is_compressed()) file.pieces = find_pieces(path, file.compression, file.size);
         file.data_begin = header.data_begin;
         file.header_lines = header.header_lines;
         headers.push_back(header.line);
@@ -438,11 +464,18 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
     const std::string line = serialized.substr(pos, eol - pos);
     pos = eol + 1;
     InputFile file;
-    std::size_t a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1);
+    std::size_t a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1),
+                d = line.find('\t', c + 1), e = line.find('\t', d + 1);
     file.size = std::stoull(line.substr(0, a));
     file.data_begin = std::stoull(line.substr(a + 1, b - a - 1));
     file.header_lines = std::stoull(line.substr(b + 1, c - b - 1));
-    file.path = line.substr(c + 1);
+    file.compression = static_cast<Compression>(std::stoi(line.substr(c + 1, d - c - 1)));
+    for (std::size_t at = d + 1; at < e;) {
+      const std::size_t colon = line.find(':', at), comma = line.find(',', colon);
+      file.pieces.push_back({std::stoull(line.substr(at, colon - at)), std::stoull(line.substr(colon + 1, comma - colon - 1))});
+      at = comma + 1;
+    }
+    file.path = line.substr(e + 1);
     const auto colon = joined.find(':', header_pos);
     const std::size_t length = std::stoull(joined.substr(header_pos, colon - header_pos));
     std::string header = joined.substr(colon + 1, length);
@@ -472,7 +505,7 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
           throw InputError(file.path + ": " + option + " " + std::to_string(column + 1) + " is beyond the " +
                            std::to_string(fields.size()) + " fields of the first record (--no-header: columns are 1-based indices)");
     }
-    plan.data_bytes += file.size - file.data_begin;
+    plan.data_bytes += file.weight();
     plan.files.push_back(std::move(file));
   }
   return plan;
@@ -511,14 +544,113 @@ namespace {
 constexpr std::size_t max_fast_fields = 256;
 // Bytes read (and parsed) at a time; a round of --chunk-size bytes is several such blocks.
 constexpr std::uint64_t read_block_bytes = 2u << 20;
+// The longest record a reader grows its buffer for.
+constexpr std::uint64_t max_record_bytes = 256u << 20;
+
+// What the ranks exchange in a round of a plan with compressed streams: a block of whole records
+// from a stream's decoder, or a rejected line of such a block, sent back to its decoder.
+enum class EntryKind : std::uint8_t { block, rejected };
+struct EntryHeader {
+  std::uint64_t line;     ///< block: physical line of its first record
+  std::uint64_t length;   ///< bytes that follow
+  std::uint32_t file;
+  EntryKind kind;
+  Fate fate;
+  std::uint8_t unused[2];
+};
+
+void append_entry(std::string& out, EntryKind kind, std::uint32_t file, std::uint64_t line, Fate fate,
+                  std::string_view bytes) {
+  const EntryHeader header{line, bytes.size(), file, kind, fate, {}};
+  out.append(reinterpret_cast<const char*>(&header), sizeof header);
+  out.append(bytes);
+}
+
+// Collects the rejected lines of a received block for its decoder.
+class ReturnSink final : public RejectSink {
+ public:
+  explicit ReturnSink(std::string& out) : _out(out) {}
+  void reject(std::uint32_t file, std::uint64_t line, Fate fate, std::string_view record) override {
+    append_entry(_out, EntryKind::rejected, file, line, fate, record);
+  }
+
+ private:
+  std::string& _out;
+};
 }  // namespace
+
+// The decoded bytes of the compressed segment being read: [start, end) of `bytes`, the first of
+// them at decoded offset `position` of the file.
+struct Reader::Source {
+  std::unique_ptr<Decompressor> decoder;
+  std::vector<char> bytes;
+  std::size_t start = 0, end = 0;
+  std::uint64_t position = 0;
+  std::uint64_t line = 0;  ///< a stream's decoder: the physical line at `position`
+  bool eof = false;        ///< the decoder is exhausted: every byte left is in the window
+  std::size_t usual_bytes = read_block_bytes;  ///< the window's size unless a long record grew it
+
+  [[nodiscard]] std::string_view view() const { return {bytes.data() + start, end - start}; }
+  /// Decodes until at least `want` bytes are held (fewer only at the end of the data).
+  void fill(std::size_t want) {
+    if (end - start >= want || eof) return;
+    if (start > 0) {
+      std::memmove(bytes.data(), bytes.data() + start, end - start);
+      end -= start;
+      start = 0;
+    }
+    if (bytes.size() < want) bytes.resize(want);
+    while (end < want && !eof) {
+      const std::size_t n = decoder->read(bytes.data() + end, want - end);
+      if (n == 0) eof = true;
+      end += n;
+    }
+  }
+  void consume(std::size_t n) {
+    start += n;
+    position += n;
+    if (start == end) start = end = 0;
+    if (bytes.size() > usual_bytes && end - start <= usual_bytes) {  // a long record has passed
+      std::vector<char> smaller(bytes.begin() + static_cast<std::ptrdiff_t>(start), bytes.begin() + static_cast<std::ptrdiff_t>(end));
+      smaller.resize(usual_bytes);
+      bytes = std::move(smaller);
+      end -= start;
+      start = 0;
+    }
+  }
+  /// Discards `n` decoded bytes (fewer if the data ends first).
+  void skip(std::uint64_t n) {
+    while (n > 0) {
+      fill(static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 16)));
+      const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(n, end - start));
+      if (step == 0) return;
+      consume(step);
+      n -= step;
+    }
+  }
+};
+
+struct Reader::PieceCount {
+  std::uint64_t quotes = 0, newlines = 0, bytes = 0;  ///< in the decoded bytes of the segment's pieces
+  std::uint32_t file = 0;
+  std::int32_t rank = 0;
+  std::uint32_t ends_with_newline = 0;
+  std::uint32_t unused = 0;
+};
+
+Reader::~Reader() = default;
+Reader::Reader(Reader&&) noexcept = default;
 
 Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& config)
     : _plan(plan),
       _config(config),
       _dates(config.date_format, config.day_first),
-      _last_day(config.snapshot_day.value_or(INT32_MAX)) {
-  // Rank r owns records that start in [r*B/P, (r+1)*B/P) of the concatenated data regions.
+      _last_day(config.snapshot_day.value_or(INT32_MAX)),
+      _comm(&comm),
+      _rank(comm.rank()),
+      _ranks(comm.size()) {
+  // Rank r owns what starts in [r*B/P, (r+1)*B/P) of the files' weights laid end to end: records
+  // of a plain file, pieces of a compressed one, a whole compressed stream.
   const std::uint64_t total = plan.data_bytes;
   const auto p = static_cast<std::uint64_t>(comm.size());
   const auto r = static_cast<std::uint64_t>(comm.rank());
@@ -526,14 +658,36 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
     return static_cast<std::uint64_t>(static_cast<uint128_t>(total) * i / p);
   };
   const std::uint64_t my_begin = split(r), my_end = split(r + 1);
+  const auto mine = [&](std::uint64_t at) { return at >= my_begin && at < my_end; };
   std::uint64_t base = 0;
   for (std::uint32_t f = 0; f < plan.files.size(); ++f) {
     const auto& file = plan.files[f];
-    const std::uint64_t length = file.size - file.data_begin;
-    const std::uint64_t lo = std::max(my_begin, base), hi = std::min(my_end, base + length);
-    if (lo < hi) {
-      _segments.push_back({f, file.data_begin + lo - base, file.data_begin + hi - base, 0, 0});
-      _range_bytes += hi - lo;
+    const std::uint64_t length = file.weight();
+    if (!file.is_compressed()) {
+      const std::uint64_t lo = std::max(my_begin, base), hi = std::min(my_end, base + length);
+      if (lo < hi) {
+        _segments.push_back({f, file.data_begin + lo - base, file.data_begin + hi - base, 0, 0});
+        _range_bytes += hi - lo;
+      }
+    } else {
+      _has_streams = _has_streams || file.is_stream();
+      std::uint32_t first = 0, end = 0;
+      std::uint64_t weight = 0;
+      for (std::uint32_t k = 0; k < file.pieces.size(); ++k) {
+        if (!mine(base + file.pieces[k].offset)) continue;
+        if (end == 0) first = k;
+        end = k + 1;
+        weight += file.pieces[k].size;
+      }
+      if (end != 0) {
+        Segment segment{f, 0, 0, 0, 0};
+        segment.kind = file.is_stream() ? SegmentKind::stream : SegmentKind::pieces;
+        segment.first_piece = first;
+        segment.end_piece = end;
+        segment.weight = weight;
+        _segments.push_back(segment);
+        _range_bytes += weight;
+      }
     }
     base += length;
   }
@@ -553,6 +707,28 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
   std::vector<char> buffer(std::clamp<std::uint64_t>(config.chunk_bytes, 1 << 16, read_block_bytes));
   for (const auto& segment : _segments) {
     const auto& file = plan.files[segment.file];
+    if (segment.kind == SegmentKind::pieces) {
+      // Pieces are counted from their first decoded byte; start() places them in the file. A
+      // piece range that does not end at a member/frame end is reported as truncated there.
+      const auto& first = file.pieces[segment.first_piece];
+      const auto& last = file.pieces[segment.end_piece - 1];
+      Decompressor decoder(file.path, file.compression, first.offset, last.offset + last.size);
+      PieceCount count;
+      count.file = segment.file;
+      count.rank = _rank;
+      count.ends_with_newline = 1;
+      while (const std::size_t got = decoder.read(buffer.data(), buffer.size())) {
+        std::uint64_t quotes = 0, newlines = 0;
+        csv::count_two({buffer.data(), got}, config.quote, '\n', quotes, newlines);
+        count.quotes += quotes;
+        count.newlines += newlines;
+        count.bytes += got;
+        count.ends_with_newline = buffer[got - 1] == '\n';
+      }
+      _piece_counts.push_back(count);
+      continue;
+    }
+    if (segment.kind == SegmentKind::stream) continue;  // its decoder counts as it goes
     FileHandle handle(file.path);
     for (std::uint64_t pos = segment.begin; pos < segment.end;) {
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), segment.end - pos));
@@ -572,8 +748,32 @@ void Reader::start(const mpi::Comm& comm) {
   auto& counts = _counts;
   mpi::exscan_sum_inplace(comm, std::span<std::uint64_t>(counts));
   for (auto& segment : _segments) {
+    if (segment.kind != SegmentKind::plain) continue;
     segment.quoted_at_begin = (counts[segment.file] & 1) != 0;
     segment.line = _plan.files[segment.file].header_lines + counts[nfiles + segment.file] + 1;
+  }
+  // Pieces: the decoded bytes, quotes and newlines of the lower ranks' pieces of the file place
+  // this rank's (counted from the file's first byte: the header record holds an even number of
+  // quotes and header_lines newlines, so parity and physical line numbers come out exact).
+  const auto all = mpi::allgatherv<PieceCount>(comm, std::span<const PieceCount>(_piece_counts));
+  std::size_t own = 0;
+  for (auto& segment : _segments) {
+    if (segment.kind != SegmentKind::pieces) continue;
+    const PieceCount& count = _piece_counts[own++];
+    std::uint64_t quotes = 0, newlines = 0, bytes = 0;
+    bool after_newline = true;
+    for (const auto& c : all) {
+      if (c.file != segment.file || c.rank >= _rank) continue;
+      quotes += c.quotes;
+      newlines += c.newlines;
+      bytes += c.bytes;
+      if (c.bytes > 0) after_newline = c.ends_with_newline != 0;
+    }
+    segment.quoted_at_begin = (quotes & 1) != 0;
+    segment.line = newlines + 1;
+    segment.begin = bytes;
+    segment.end = bytes + count.bytes;
+    segment.after_newline = after_newline;
   }
 }
 
@@ -581,6 +781,11 @@ std::uint64_t Reader::bytes_left() const {
   std::uint64_t left = 0;
   for (std::size_t i = _current; i < _segments.size(); ++i) {
     const auto& s = _segments[i];
+    if (s.kind != SegmentKind::plain) {
+      const std::uint64_t done = i == _current && _source ? _source->decoder->compressed_consumed() : 0;
+      left += s.weight - std::min(s.weight, done);
+      continue;
+    }
     const std::uint64_t from = s.aligned ? std::max(s.cursor, s.begin) : s.begin;
     if (from < s.end) left += s.end - from;
   }
@@ -618,44 +823,60 @@ void Reader::align(Segment& segment, int fd) {
   segment.cursor = file.size;
 }
 
+
+void Reader::align_compressed(Segment& segment) {
+  const auto& file = _plan.files[segment.file];
+  const auto& first = file.pieces[segment.first_piece];
+  // Decodes from the first piece to the end of the file: the last record may run past the
+  // segment's pieces.
+  _source = std::make_unique<Source>();
+  _source->decoder = std::make_unique<Decompressor>(file.path, file.compression, first.offset, file.size);
+  _source->position = segment.begin;
+  segment.aligned = true;
+  segment.cursor = segment.begin;
+  if (segment.begin < file.data_begin) {  // the header is not data
+    _source->skip(file.data_begin - segment.begin);
+    segment.cursor = _source->position;
+    segment.line = file.header_lines + 1;
+    return;
+  }
+  if (segment.begin == file.data_begin || (segment.after_newline && !segment.quoted_at_begin)) return;
+  // Skip to just after the first newline outside quotes.
+  bool in_quotes = segment.quoted_at_begin;
+  while (true) {
+    _source->fill(1 << 16);
+    const std::string_view text = _source->view();
+    if (text.empty()) break;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == _config.quote) {
+        in_quotes = !in_quotes;
+      } else if (c == '\n') {
+        ++segment.line;
+        if (!in_quotes) {
+          _source->consume(i + 1);
+          segment.cursor = _source->position;
+          return;
+        }
+      }
+    }
+    _source->consume(text.size());
+  }
+  segment.cursor = _source->position;
+}
+
 bool Reader::next(CombinedBatch& out, std::uint64_t chunk_bytes) {
+  return _has_streams ? next_round(out, chunk_bytes) : read_own(out, chunk_bytes);
+}
+
+bool Reader::read_own(CombinedBatch& out, std::uint64_t chunk_bytes) {
   std::uint64_t budget = std::max<std::uint64_t>(chunk_bytes, 1);
   while (budget > 0 && _current < _segments.size()) {
     Segment& segment = _segments[_current];
-    const auto& file = _plan.files[segment.file];
-    FileHandle handle(file.path);
-    if (!segment.aligned) align(segment, handle.fd());
-    if (segment.cursor >= segment.end || segment.cursor >= file.size) {
-      ++_current;
-      continue;
-    }
-    // Read a block; records that start before `end` are ours even when they run past it. A round
-    // is read in blocks of at most read_block_bytes into one reused buffer: it stays in cache,
-    // and its pages are faulted in once, not per round.
-    std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>({budget, file.size - segment.cursor, read_block_bytes}));
-    std::size_t consumed = 0;
-    while (true) {
-      if (_buffer.size() < want) {
-        _buffer.clear();
-        _buffer.shrink_to_fit();
-        _buffer.resize(want);
-      }
-      read_planned(handle.fd(), _buffer.data(), want, segment.cursor, file.path, file.size);
-      const std::size_t got = want;
-      const bool at_eof = segment.cursor + got >= file.size;
-      consumed = parse_block(segment, {_buffer.data(), got}, at_eof, out);
-      if (consumed > 0 || at_eof) break;
-      // Not one whole record in the block: grow it (a very long line or a quoted newline run).
-      if (want >= (256u << 20))
-        throw InputError(file.path + ":" + std::to_string(segment.line) +
-                         ": a record longer than 256 MiB (a quote that is never closed?)");
-      want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(want, 4096) * 4, file.size - segment.cursor));
-    }
-    _bytes_read += consumed;
-    segment.cursor += consumed;
-    budget = budget > consumed ? budget - consumed : 0;
-    if (segment.cursor >= segment.end || segment.cursor >= file.size) ++_current;
+    if (segment.kind == SegmentKind::stream) break;  // decoded in next_round()
+    const bool done = segment.kind == SegmentKind::plain ? read_plain(segment, out, budget)
+                                                         : read_compressed(segment, out, budget);
+    if (done) ++_current;
   }
   // A long record may have grown the buffer far beyond a block: do not keep that memory.
   if (_buffer.size() > read_block_bytes) {
@@ -663,6 +884,234 @@ bool Reader::next(CombinedBatch& out, std::uint64_t chunk_bytes) {
     _buffer.shrink_to_fit();
   }
   return _current < _segments.size();
+}
+
+bool Reader::read_plain(Segment& segment, CombinedBatch& out, std::uint64_t& budget) {
+  const auto& file = _plan.files[segment.file];
+  FileHandle handle(file.path);
+  if (!segment.aligned) align(segment, handle.fd());
+  if (segment.cursor >= segment.end || segment.cursor >= file.size) return true;
+  // Read a block; records that start before `end` are ours even when they run past it. A round
+  // is read in blocks of at most read_block_bytes into one reused buffer: it stays in cache,
+  // and its pages are faulted in once, not per round.
+  std::size_t want = static_cast<std::size_t>(
+      std::min<std::uint64_t>({budget, file.size - segment.cursor, read_block_bytes}));
+  std::size_t consumed = 0;
+  while (true) {
+    if (_buffer.size() < want) {
+      _buffer.clear();
+      _buffer.shrink_to_fit();
+      _buffer.resize(want);
+    }
+    read_planned(handle.fd(), _buffer.data(), want, segment.cursor, file.path, file.size);
+    const std::size_t got = want;
+    const bool at_eof = segment.cursor + got >= file.size;
+    consumed = parse_block(segment, {_buffer.data(), got}, at_eof, out);
+    if (consumed > 0 || at_eof) break;
+    // Not one whole record in the block: grow it (a very long line or a quoted newline run).
+    if (want >= max_record_bytes)
+      throw InputError(file.path + ":" + std::to_string(segment.line) +
+                       ": a record longer than 256 MiB (a quote that is never closed?)");
+    want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(want, 4096) * 4, file.size - segment.cursor));
+  }
+  _bytes_read += consumed;
+  segment.cursor += consumed;
+  budget = budget > consumed ? budget - consumed : 0;
+  return segment.cursor >= segment.end || segment.cursor >= file.size;
+}
+
+bool Reader::read_compressed(Segment& segment, CombinedBatch& out, std::uint64_t& budget) {
+  const auto& file = _plan.files[segment.file];
+  if (!segment.aligned) align_compressed(segment);
+  Source& source = *_source;
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(budget, read_block_bytes));
+  while (budget > 0 && segment.cursor < segment.end) {
+    source.fill(want);
+    const std::string_view text = source.view();
+    if (text.empty()) break;  // the data ended
+    const std::size_t consumed = parse_block(segment, text, source.eof, out);
+    if (consumed == 0 && !source.eof) {
+      if (want >= max_record_bytes)
+        throw InputError(file.path + ":" + std::to_string(segment.line) +
+                         ": a record longer than 256 MiB (a quote that is never closed?)");
+      want = std::max<std::size_t>(want, 4096) * 4;
+      continue;
+    }
+    source.consume(consumed);
+    segment.cursor += consumed;
+    _bytes_read += consumed;
+    budget = budget > consumed ? budget - consumed : 0;
+    want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(budget, 1), read_block_bytes));
+    if (source.eof && source.view().empty()) break;
+  }
+  const bool done = segment.cursor >= segment.end || (source.eof && source.view().empty());
+  if (done) _source.reset();
+  return done;
+}
+
+void Reader::cut_stream(Segment& segment, std::uint64_t chunk_bytes, std::vector<std::size_t>& ends,
+                        std::vector<std::uint64_t>& lines) {
+  const auto& file = _plan.files[segment.file];
+  if (!segment.aligned) {
+    _source = std::make_unique<Source>();
+    _source->decoder = std::make_unique<Decompressor>(file.path, file.compression, 0, file.size);
+    _source->skip(file.data_begin);
+    _source->line = file.header_lines + 1;
+    segment.aligned = true;
+  }
+  Source& source = *_source;
+  const std::size_t p = ends.size();
+  const char quote = _config.quote;
+  // Half a round decoded per round: the decoded window and the send buffer together hold a round.
+  std::size_t want = static_cast<std::size_t>(std::max<std::uint64_t>(chunk_bytes / 2, 1 << 16));
+  source.usual_bytes = want;
+  while (true) {
+    source.fill(want);
+    const std::string_view text = source.view();
+    const std::size_t n = text.size();
+    // Block k ends at the first record end at or after (k+1)/p of the window; newlines (quoted
+    // ones too) counted up to each end give the physical line where the next block starts.
+    std::size_t k = 0, pos = 0, last_end = 0;
+    std::uint64_t newlines = 0, newlines_at_last_end = 0;
+    bool in_quotes = false;
+    while (k < p && pos < n) {
+      const void* hit = std::memchr(text.data() + pos, '\n', n - pos);
+      const std::size_t newline = hit != nullptr ? static_cast<std::size_t>(static_cast<const char*>(hit) - text.data()) : n;
+      if ((std::count(text.begin() + static_cast<std::ptrdiff_t>(pos), text.begin() + static_cast<std::ptrdiff_t>(newline), quote) & 1) != 0)
+        in_quotes = !in_quotes;
+      if (hit == nullptr) break;
+      ++newlines;
+      pos = newline + 1;
+      if (in_quotes) continue;
+      last_end = pos;
+      newlines_at_last_end = newlines;
+      while (k < p && static_cast<uint128_t>(last_end) * p >= static_cast<uint128_t>(k + 1) * n) {
+        ends[k] = last_end;
+        lines[k + 1] = source.line + newlines;
+        ++k;
+      }
+    }
+    if (source.eof) {
+      // The rest is whole records (the last one may lack its newline): the last block takes it.
+      for (; k < p; ++k) ends[k] = n;
+      lines[p] = source.line + static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
+    } else if (last_end == 0) {
+      if (want >= max_record_bytes)
+        throw InputError(file.path + ":" + std::to_string(source.line) +
+                         ": a record longer than 256 MiB (a quote that is never closed?)");
+      want *= 4;
+      continue;
+    } else {
+      for (; k < p; ++k) {
+        ends[k] = last_end;
+        lines[k + 1] = source.line + newlines_at_last_end;
+      }
+    }
+    lines[0] = source.line;
+    return;
+  }
+}
+
+bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
+  const auto p = static_cast<std::size_t>(_ranks);
+  const auto me = static_cast<std::size_t>(_rank);
+  _returns.resize(p);
+  // 1. Local: the rejected lines of last round's blocks go back to their decoders, then (as a
+  //    decoder) this round's blocks of the stream, one per rank (this rank's own block is parsed
+  //    in place, below). A failure is thrown only after the exchange, so no rank waits in it.
+  std::string send;
+  std::vector<std::size_t> send_counts(p, 0);
+  std::vector<std::size_t> ends;
+  std::vector<std::uint64_t> lines;
+  Segment* stream = nullptr;
+  std::exception_ptr error;
+  try {
+    if (_current < _segments.size() && _segments[_current].kind == SegmentKind::stream) {
+      stream = &_segments[_current];
+      ends.assign(p, 0);
+      lines.assign(p + 1, 0);
+      cut_stream(*stream, chunk_bytes, ends, lines);
+    }
+    std::size_t total = 0;
+    for (std::size_t q = 0; q < p; ++q)
+      total += _returns[q].size() + (stream != nullptr && q != me ? sizeof(EntryHeader) + ends[q] - (q == 0 ? 0 : ends[q - 1]) : 0);
+    send.reserve(total);
+    for (std::size_t q = 0; q < p; ++q) {
+      const std::size_t before = send.size();
+      send += _returns[q];
+      _returns[q] = {};
+      const std::size_t from = q == 0 ? 0 : (stream != nullptr ? ends[q - 1] : 0);
+      if (stream != nullptr && q != me && ends[q] > from)
+        append_entry(send, EntryKind::block, stream->file, lines[q], Fate::kept,
+                     _source->view().substr(from, ends[q] - from));
+      send_counts[q] = send.size() - before;
+    }
+  } catch (...) {
+    error = std::current_exception();
+    stream = nullptr;
+    send.clear();
+    std::fill(send_counts.begin(), send_counts.end(), 0);
+  }
+  std::vector<std::size_t> received_counts;
+  const std::vector<char> received =
+      mpi::alltoallv<char>(*_comm, std::span<const char>(send.data(), send.size()), send_counts, &received_counts);
+  send = {};
+  if (error) std::rethrow_exception(error);
+
+  // 2. Rejected lines sent back (this rank decoded their blocks) go to the sink in block order;
+  //    blocks are parsed, their rejected lines kept to be sent back to the decoder next round.
+  std::uint64_t block_bytes = 0;
+  const auto parse_received = [&](std::size_t decoder, std::uint32_t file, std::uint64_t line, std::string_view bytes) {
+    Segment block{file, 0, bytes.size(), line, 0};
+    block.aligned = true;
+    RejectSink* const sink = _rejects;
+    ReturnSink back(_returns[decoder]);
+    if (sink != nullptr) _rejects = &back;
+    try {
+      parse_block(block, bytes, true, out);
+    } catch (...) {
+      _rejects = sink;
+      throw;
+    }
+    _rejects = sink;
+    block_bytes += bytes.size();
+    _bytes_read += bytes.size();
+  };
+  std::size_t at = 0;
+  for (std::size_t q = 0; q < p; ++q) {
+    const std::size_t end = at + received_counts[q];
+    while (at < end) {
+      EntryHeader header;
+      std::memcpy(&header, received.data() + at, sizeof header);
+      at += sizeof header;
+      const std::string_view bytes(received.data() + at, header.length);
+      at += header.length;
+      if (header.kind == EntryKind::rejected) {
+        if (_rejects != nullptr) _rejects->reject(header.file, header.line, header.fate, bytes);
+      } else {
+        parse_received(q, header.file, header.line, bytes);
+      }
+    }
+    if (q == me && stream != nullptr && ends[me] > (me == 0 ? 0 : ends[me - 1])) {
+      const std::size_t from = me == 0 ? 0 : ends[me - 1];
+      parse_received(me, stream->file, lines[me], _source->view().substr(from, ends[me] - from));
+    }
+  }
+  const bool sent_blocks = stream != nullptr;
+  if (stream != nullptr) {
+    _source->consume(ends[p - 1]);
+    _source->line = lines[p];
+    if (_source->eof && _source->view().empty()) {
+      _source.reset();
+      ++_current;
+    }
+  }
+  // 3. This rank's own segments, in what is left of the round; not in a round that sent blocks:
+  //    their rejected lines, back next round, come before those of the segments after the stream.
+  if (!sent_blocks) read_own(out, chunk_bytes - std::min(block_bytes, chunk_bytes / 2));
+  bool more = _current < _segments.size() || sent_blocks;
+  for (const auto& r : _returns) more = more || !r.empty();
+  return more;
 }
 
 std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at_eof, CombinedBatch& out) {
@@ -737,9 +1186,19 @@ void Reader::reject(Fate fate, const Segment& segment, std::uint64_t line, std::
 void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
   reject(fate, segment, line, record);
   auto& reported = _reported[static_cast<std::size_t>(fate)];
-  if (reported >= _config.max_reported_lines) return;
-  ++reported;
-  _bad_lines.push_back({fate, segment.file, line, printable_excerpt(record)});
+  if (reported < _config.max_reported_lines) {
+    ++reported;
+    _bad_lines.push_back({fate, segment.file, line, printable_excerpt(record)});
+    return;
+  }
+  // Full: keep the earliest lines (blocks of a compressed stream may come before this rank's own
+  // earlier lines), so that the lowest of all ranks' are the job's first ones.
+  BadLine* latest = nullptr;
+  for (auto& bad : _bad_lines)
+    if (bad.fate == fate && (latest == nullptr || std::tie(bad.file, bad.line) > std::tie(latest->file, latest->line)))
+      latest = &bad;
+  if (latest != nullptr && std::tie(segment.file, line) < std::tie(latest->file, latest->line))
+    *latest = {fate, segment.file, line, printable_excerpt(record)};
 }
 
 void Reader::gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
@@ -821,10 +1280,13 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   DateOrderEvidence evidence{};
   switch (_dates.parse(date_text, day, evidence)) {
     case DateStatus::ok:
-      // Lines come in (file, line) order on each rank: the first confirming one is the earliest.
+      // The earliest confirming line (blocks of a compressed stream may come before this
+      // rank's own earlier lines).
       if (evidence == DateOrderEvidence::ambiguous) {
         _date_order.ambiguous = true;
-      } else if (evidence == DateOrderEvidence::confirmed && !_date_order.confirmed) {
+      } else if (evidence == DateOrderEvidence::confirmed &&
+                 (!_date_order.confirmed ||
+                  std::tie(segment.file, line) < std::tie(_date_order.file, _date_order.line))) {
         _date_order = {_date_order.ambiguous, true, segment.file, line};
       }
       break;

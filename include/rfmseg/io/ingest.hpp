@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/core/int128.hpp"
+#include "rfmseg/io/compressed.hpp"
 #include "rfmseg/io/layout.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 
@@ -120,6 +122,8 @@ class RejectSink {
   virtual void reject(std::uint32_t file, std::uint64_t line, Fate fate, std::string_view record) = 0;
 };
 
+/// An input file. A compressed one (.gz, .zst) is read as its decoded bytes: `data_begin` and
+/// line numbers count decoded bytes, `size` stays the size on disk.
 struct InputFile {
   std::string path;
   std::uint64_t size = 0;
@@ -127,11 +131,19 @@ struct InputFile {
   std::uint64_t header_lines = 0;      ///< physical lines the header occupies
   Layout layout;
   bool drop_duplicates = true;         ///< --duplicates resolved for this file's layout
+  Compression compression = Compression::none;
+  /// A compressed file's independent members/frames; one piece = a stream that a single rank
+  /// decodes and hands to the others in rounds.
+  std::vector<CompressedPiece> pieces;
+  [[nodiscard]] bool is_compressed() const { return compression != Compression::none; }
+  [[nodiscard]] bool is_stream() const { return is_compressed() && pieces.size() == 1; }
+  /// Bytes the split over ranks spreads: a plain file's data region, a compressed file's size.
+  [[nodiscard]] std::uint64_t weight() const { return is_compressed() ? size : size - data_begin; }
 };
 
 struct InputPlan {
   std::vector<InputFile> files;
-  std::uint64_t data_bytes = 0;        ///< sum of the data regions
+  std::uint64_t data_bytes = 0;        ///< sum of the files' weights (data regions; compressed sizes)
   [[nodiscard]] bool all_have_invoice() const;
   /// The resolved --duplicates: "drop", "keep", or both with the files they apply to.
   [[nodiscard]] std::string duplicates_policy() const;
@@ -290,17 +302,31 @@ class CachedDateParser {
 [[nodiscard]] std::string_view normalize_customer_id(std::string_view id) noexcept;
 
 /// Parses this rank's share of the input in bounded chunks.
+///
+/// The inputs are laid end to end by weight (InputFile::weight) and cut into one range per rank.
+/// A plain file is split at any byte; a compressed file of several pieces at piece boundaries
+/// (each piece goes to the rank whose range holds its start); a compressed stream (one piece)
+/// goes whole to the rank whose range holds its start, its decoder, which cuts the decoded bytes
+/// at record ends into one block per rank every round: parsing and the shuffle stay parallel.
+/// Rejected lines of a block go back to the decoder, which hands them to the reject sink in block
+/// order, so every rank's rejects stay in input order.
 class Reader {
  public:
-  /// Local: assigns this rank's byte range and counts quotes and newlines in it (may throw).
+  /// Local: assigns this rank's share and counts quotes and newlines in it (compressed pieces
+  /// are decoded for that); may throw.
   Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& config);
+  ~Reader();
+  Reader(Reader&&) noexcept;
+  Reader& operator=(Reader&&) = delete;
   /// Collective: exclusive scan of the counts gives the quote parity and line number at each
   /// range start.
   void start(const mpi::Comm& comm);
 
   /// Parses about `chunk_bytes` more of this rank's range (whole records; at least one) into `out`
-  /// (appending). Returns false once the range is exhausted. Local; throws InputError on a fatal
-  /// input problem.
+  /// (appending). Returns false once the range is exhausted. Local, unless the plan holds a
+  /// compressed stream: then collective (every rank calls it every round until all return false;
+  /// a local failure is thrown after the round's exchange, so no rank is left in it). Throws
+  /// InputError on a fatal input problem.
   bool next(CombinedBatch& out, std::uint64_t chunk_bytes);
   /// Bytes of this rank's range not parsed yet, and of the whole range.
   [[nodiscard]] std::uint64_t bytes_left() const;
@@ -321,15 +347,34 @@ class Reader {
   [[nodiscard]] const DateOrderSeen& date_order_seen() const { return _date_order; }
 
  private:
+  enum class SegmentKind : std::uint8_t { plain, pieces, stream };
   struct Segment {
     std::uint32_t file;
-    std::uint64_t begin, end;   ///< this rank owns records starting in [begin, end)
+    std::uint64_t begin, end;   ///< this rank owns records starting in [begin, end) (decoded bytes if compressed)
     std::uint64_t line;         ///< physical line number at `cursor`
     std::uint64_t cursor;       ///< next record start (after alignment)
     bool aligned = false;
     bool quoted_at_begin = false;
+    SegmentKind kind = SegmentKind::plain;
+    std::uint32_t first_piece = 0, end_piece = 0;  ///< compressed: pieces [first, end) of the file
+    std::uint64_t weight = 0;                      ///< compressed bytes (progress)
+    bool after_newline = true;  ///< pieces: the decoded byte before `begin` is a newline (or none)
   };
+  struct Source;           ///< the decoder and decoded window of the compressed segment being read
+  struct PieceCount;       ///< a pieces segment's counts, gathered in start()
   void align(Segment& segment, int fd);
+  void align_compressed(Segment& segment);
+  /// Reads this rank's own segments up to the next stream segment (the local part of next()).
+  bool read_own(CombinedBatch& out, std::uint64_t chunk_bytes);
+  bool read_plain(Segment& segment, CombinedBatch& out, std::uint64_t& budget);
+  bool read_compressed(Segment& segment, CombinedBatch& out, std::uint64_t& budget);
+  /// The collective round of a plan with streams.
+  bool next_round(CombinedBatch& out, std::uint64_t chunk_bytes);
+  /// Decoder of a stream: decodes about half a round and cuts it at record ends into one block
+  /// per rank: block k is [ends[k-1], ends[k]) of the window and starts at physical line
+  /// lines[k]; lines[p] is the line after the last block. Consumes nothing.
+  void cut_stream(Segment& segment, std::uint64_t chunk_bytes, std::vector<std::size_t>& ends,
+                  std::vector<std::uint64_t>& lines);
   /// Parses the records of `text` that start before the segment's end; returns the bytes consumed
   /// (whole records only, unless `at_eof`).
   std::size_t parse_block(Segment& segment, std::string_view text, bool at_eof, CombinedBatch& out);
@@ -362,6 +407,12 @@ class Reader {
   RejectSink* _rejects = nullptr;
   std::int32_t _last_day;                      ///< lines dated later are after_snapshot
   DateOrderSeen _date_order;
+  const mpi::Comm* _comm;
+  int _rank = 0, _ranks = 1;
+  bool _has_streams = false;                   ///< next() is collective
+  std::unique_ptr<Source> _source;
+  std::vector<PieceCount> _piece_counts;       ///< this rank's, from the counting pass
+  std::vector<std::string> _returns;           ///< per decoder rank: rejected lines of its blocks, to send back
 };
 
 }  // namespace rfmseg
