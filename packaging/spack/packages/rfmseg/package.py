@@ -37,7 +37,8 @@ class Rfmseg(CMakePackage):
     depends_on("hdf5@1.10:+mpi")
     depends_on("boost@1.70:+program_options")
     depends_on("eigen@3.3:")
-    depends_on("zlib-api")
+    depends_on("zlib-api")  # .gz inputs
+    depends_on("zstd")  # .zst inputs
 
     depends_on("googletest", type="test")
     depends_on("py-h5py", type="test")
