@@ -14,6 +14,7 @@
 #include "rfmseg/parallel/reduce.hpp"
 #include "rfmseg/model/segment.hpp"
 #include "rfmseg/model/selection.hpp"
+#include "rfmseg/io/export.hpp"
 #include "rfmseg/io/h5.hpp"
 #include "rfmseg/io/ingest.hpp"
 #include "rfmseg/io/output.hpp"
@@ -30,7 +31,7 @@ namespace {
 constexpr std::pair<const char*, const char*> next_phase[] = {
     {"ingest", "rfm"},         {"rfm", "sort"},         {"sort", "transform"}, {"load_checkpoint", "transform"},
     {"checkpoint", "transform"}, {"transform", "scale"}, {"scale", "kmeans"},   {"kmeans", "evaluate"},
-    {"evaluate", "segment"},   {"segment", "output"},   {"output", "finish"}};
+    {"evaluate", "segment"},   {"segment", "output"},   {"export", "output"}, {"output", "finish"}};
 }  // namespace
 
 PhaseTimes::PhaseTimes(const mpi::Comm& /*comm*/) : _last(MPI_Wtime()) { watchdog::set_phase("ingest"); }
@@ -221,6 +222,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   check_output_path(comm, config.output, output_rules);
   std::optional<RejectsFile> rejects;
   if (!config.rejects.empty()) rejects.emplace(comm, config.rejects, output_rules, config.output);
+  std::optional<ExportFiles> exports;  // --export DIR: checked now, written before the result's commit
+  if (!config.exports.dir.empty()) exports.emplace(comm, config, output_rules);
   std::optional<Checkpoints> checkpoints;
   if (!config.reliability.checkpoint_dir.empty()) checkpoints.emplace(comm, config);
   CustomerStage stage;
@@ -262,6 +265,10 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr);
 
   // ---- output
+  if (exports) {
+    exports->write(stage, seg);
+    times.lap("export");
+  }
   {
     ResultFile result(comm, config.output, output_rules, result_data_bytes(comm, customers));
     result.write([&] {
@@ -317,11 +324,15 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
       for (const auto& [name, seconds] : times.phases()) h5::write_attribute(run, "time_" + name, seconds);
       h5::write_attribute(run, "time_total", times.total());
       h5::write_attribute(run, "resumed", checkpoints ? checkpoints->resumed() : std::string());
+      const bool pseudonymized = !config.input.pseudonym_key.empty();
+      h5::write_attribute(run, "pseudonymization", std::string(pseudonymized ? pseudonym_method : "none"));
+      h5::write_attribute(run, "pseudonymization_key_id", config.input.pseudonym_key_id);
     }
     });
     result.commit();
   }
-  if (rejects) rejects->commit();  // only once the result itself is in place
+  if (exports) exports->commit();  // only once the result itself is in place
+  if (rejects) rejects->commit();
   if (checkpoints) checkpoints->remove_all();  // the result exists: nothing left to resume
 
   if (talk) {
@@ -370,6 +381,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     std::printf("classic RFM segments (split at the %s of R, F, M):\n%s", config.model.segment_median ? "median" : "mean",
                 format_segment_table(seg.segments, classic_segment_names()).c_str());
     std::printf("result: %s\n", config.output.c_str());
+    if (exports) std::printf("exports: %s\n", exports->directory().c_str());
   }
   return 0;
 }

@@ -518,6 +518,7 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
       _config(config),
       _dates(config.date_format, config.day_first),
       _last_day(config.snapshot_day.value_or(INT32_MAX)) {
+  if (!config.pseudonym_key.empty()) _pseudonymizer.emplace(config.pseudonym_key);
   // Rank r owns records that start in [r*B/P, (r+1)*B/P) of the concatenated data regions.
   const std::uint64_t total = plan.data_bytes;
   const auto p = static_cast<std::uint64_t>(comm.size());
@@ -731,7 +732,9 @@ std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at
 
 void Reader::reject(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
   ++_counters[fate];
-  if (_rejects != nullptr) _rejects->reject(segment.file, line, fate, record);
+  // Pseudonymised: a rejected line's text may hold a raw id where no parser can find it (a line
+  // with the wrong field count): the rejects file gets file, line and reason, no text.
+  if (_rejects != nullptr) _rejects->reject(segment.file, line, fate, _pseudonymizer ? std::string_view{} : record);
 }
 
 void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
@@ -739,7 +742,8 @@ void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::
   auto& reported = _reported[static_cast<std::size_t>(fate)];
   if (reported >= _config.max_reported_lines) return;
   ++reported;
-  _bad_lines.push_back({fate, segment.file, line, printable_excerpt(record)});
+  _bad_lines.push_back({fate, segment.file, line,
+                        _pseudonymizer ? std::string(withheld_line_text) : printable_excerpt(record)});
 }
 
 void Reader::gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
@@ -866,7 +870,8 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   // --duplicates keep: the line's position (file, physical line: the same for any rank count) makes
   // its key its own, so no line is ever taken for a copy of another.
   if (!_plan.files[segment.file].drop_duplicates) key = mix64(key ^ mix64(line ^ mix64(segment.file + 0x6b656570ULL)));
-  out.add(customer, invoice, day, key, fate, static_cast<int128_t>(quantity) * price_micros);
+  out.add(_pseudonymizer ? _pseudonymizer->token(customer) : customer, invoice, day, key, fate,
+          static_cast<int128_t>(quantity) * price_micros);
 }
 
 }  // namespace rfmseg
