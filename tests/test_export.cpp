@@ -117,6 +117,10 @@ TEST(Pseudonym, hmac_sha256_matches_rfc_4231) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   Pseudonymizer ones(std::string(20, '\x0b'));
   EXPECT_EQ(ones.token("Hi There"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  // RFC 4231 test case 6: a 131-byte key (longer than the block: hashed first).
+  Pseudonymizer long_key(std::string(131, '\xaa'));
+  EXPECT_EQ(long_key.token("Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
   // The context is reused: the same id again, another id, and back.
   EXPECT_EQ(ones.token("Hi There"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   EXPECT_EQ(jefe.token("what do ya want for nothing?"),

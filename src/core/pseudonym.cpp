@@ -4,9 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -29,11 +28,6 @@ void to_hex(const unsigned char* bytes, std::size_t n, char* out) noexcept {
     out[2 * i + 1] = hex_digits[bytes[i] & 0xf];
   }
 }
-
-// The HMAC algorithm object, fetched once per context and released with it.
-struct MacDeleter {
-  void operator()(EVP_MAC* mac) const noexcept { EVP_MAC_free(mac); }
-};
 
 }  // namespace
 
@@ -99,32 +93,69 @@ std::string sha256_hex(std::string_view bytes) {
 std::string pseudonym_key_id(std::string_view key) { return sha256_hex(key).substr(0, 16); }
 
 Pseudonymizer::Pseudonymizer(std::string_view key) {
-  const std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
-  if (!mac) throw std::runtime_error("OpenSSL: HMAC is not available");
-  _ctx = EVP_MAC_CTX_new(mac.get());  // holds its own reference to the algorithm
-  if (_ctx == nullptr) throw std::runtime_error("OpenSSL: cannot create an HMAC context");
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                               OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(_ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
-    EVP_MAC_CTX_free(_ctx);
-    _ctx = nullptr;
+  _sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  _inner = EVP_MD_CTX_new();
+  _outer = EVP_MD_CTX_new();
+  _work = EVP_MD_CTX_new();
+  if (_sha256 == nullptr || _inner == nullptr || _outer == nullptr || _work == nullptr) {
+    release();
+    throw std::runtime_error("OpenSSL: SHA-256 is not available");
+  }
+  // RFC 2104: a key longer than the block is replaced by its hash; then zero-padded to the block.
+  constexpr std::size_t block = 64;
+  unsigned char padded[block] = {};
+  if (key.size() > block) {
+    unsigned int length = 0;
+    if (EVP_Digest(key.data(), key.size(), padded, &length, _sha256, nullptr) != 1) {
+      release();
+      throw std::runtime_error("OpenSSL: SHA-256 of the key failed");
+    }
+  } else {
+    std::memcpy(padded, key.data(), key.size());
+  }
+  unsigned char ipad[block], opad[block];
+  for (std::size_t i = 0; i < block; ++i) {
+    ipad[i] = static_cast<unsigned char>(padded[i] ^ 0x36);
+    opad[i] = static_cast<unsigned char>(padded[i] ^ 0x5c);
+  }
+  const bool ok = EVP_DigestInit_ex(_inner, _sha256, nullptr) == 1 && EVP_DigestUpdate(_inner, ipad, block) == 1 &&
+                  EVP_DigestInit_ex(_outer, _sha256, nullptr) == 1 && EVP_DigestUpdate(_outer, opad, block) == 1;
+  OPENSSL_cleanse(padded, block);
+  OPENSSL_cleanse(ipad, block);
+  OPENSSL_cleanse(opad, block);
+  if (!ok) {
+    release();
     throw std::runtime_error("OpenSSL: cannot set the HMAC-SHA256 key");
   }
 }
 
-Pseudonymizer::~Pseudonymizer() { EVP_MAC_CTX_free(_ctx); }
+void Pseudonymizer::release() noexcept {
+  EVP_MD_CTX_free(_work);
+  EVP_MD_CTX_free(_outer);
+  EVP_MD_CTX_free(_inner);
+  EVP_MD_free(_sha256);
+  _work = _outer = _inner = nullptr;
+  _sha256 = nullptr;
+}
+
+Pseudonymizer::~Pseudonymizer() { release(); }
 
 Pseudonymizer::Pseudonymizer(Pseudonymizer&& other) noexcept
-    : _ctx(std::exchange(other._ctx, nullptr)),
+    : _sha256(std::exchange(other._sha256, nullptr)),
+      _inner(std::exchange(other._inner, nullptr)),
+      _outer(std::exchange(other._outer, nullptr)),
+      _work(std::exchange(other._work, nullptr)),
       _last_id(std::move(other._last_id)),
       _token(other._token),
       _have_last(std::exchange(other._have_last, false)) {}
 
 Pseudonymizer& Pseudonymizer::operator=(Pseudonymizer&& other) noexcept {
   if (this != &other) {
-    EVP_MAC_CTX_free(_ctx);
-    _ctx = std::exchange(other._ctx, nullptr);
+    release();
+    _sha256 = std::exchange(other._sha256, nullptr);
+    _inner = std::exchange(other._inner, nullptr);
+    _outer = std::exchange(other._outer, nullptr);
+    _work = std::exchange(other._work, nullptr);
     _last_id = std::move(other._last_id);
     _token = other._token;
     _have_last = std::exchange(other._have_last, false);
@@ -134,12 +165,13 @@ Pseudonymizer& Pseudonymizer::operator=(Pseudonymizer&& other) noexcept {
 
 std::string_view Pseudonymizer::token(std::string_view id) {
   if (_have_last && id == _last_id) return {_token.data(), _token.size()};
-  unsigned char mac[32];
-  std::size_t length = 0;
-  // A null key re-initialises the context with the key set in the constructor (no key schedule).
-  if (_ctx == nullptr || EVP_MAC_init(_ctx, nullptr, 0, nullptr) != 1 ||
-      EVP_MAC_update(_ctx, reinterpret_cast<const unsigned char*>(id.data()), id.size()) != 1 ||
-      EVP_MAC_final(_ctx, mac, &length, sizeof mac) != 1 || length != sizeof mac)
+  unsigned char inner[32], mac[32];
+  unsigned int inner_length = 0, mac_length = 0;
+  // HMAC = H((K ^ opad) || H((K ^ ipad) || id)), from the two saved states.
+  if (_work == nullptr || EVP_MD_CTX_copy_ex(_work, _inner) != 1 || EVP_DigestUpdate(_work, id.data(), id.size()) != 1 ||
+      EVP_DigestFinal_ex(_work, inner, &inner_length) != 1 || EVP_MD_CTX_copy_ex(_work, _outer) != 1 ||
+      EVP_DigestUpdate(_work, inner, inner_length) != 1 || EVP_DigestFinal_ex(_work, mac, &mac_length) != 1 ||
+      mac_length != sizeof mac)
     throw std::runtime_error("OpenSSL: HMAC-SHA256 of a customer id failed");
   to_hex(mac, sizeof mac, _token.data());
   _last_id.assign(id);

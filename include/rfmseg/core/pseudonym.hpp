@@ -10,7 +10,8 @@
 #include <string>
 #include <string_view>
 
-struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+struct evp_md_st;      // OpenSSL's EVP_MD
 
 namespace rfmseg {
 
@@ -31,8 +32,10 @@ inline constexpr std::string_view pseudonym_method = "HMAC-SHA256(key, customer_
 /// SHA-256 of `bytes` in lowercase hex.
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);
 
-/// One HMAC-SHA256 context with the key set once, reused for every id (one per rank: not
-/// thread-safe). Move-only; frees the OpenSSL context in its destructor.
+/// HMAC-SHA256 with the key set once (RFC 2104): the SHA-256 states after the key's inner and
+/// outer pad are computed in the constructor and copied for every id, so an id costs two short
+/// SHA-256 finishes (~160 ns with SHA-NI, against ~700 ns for OpenSSL's EVP_MAC re-initialised
+/// per id). One per rank: not thread-safe. Move-only; frees the OpenSSL objects in its destructor.
 class Pseudonymizer {
  public:
   /// Throws std::runtime_error when OpenSSL cannot set up HMAC-SHA256.
@@ -50,7 +53,12 @@ class Pseudonymizer {
   static constexpr std::size_t token_size = 64;
 
  private:
-  evp_mac_ctx_st* _ctx = nullptr;
+  void release() noexcept;
+
+  evp_md_st* _sha256 = nullptr;
+  evp_md_ctx_st* _inner = nullptr;  ///< SHA-256 state after (key ^ ipad)
+  evp_md_ctx_st* _outer = nullptr;  ///< SHA-256 state after (key ^ opad)
+  evp_md_ctx_st* _work = nullptr;
   std::string _last_id;
   std::array<char, token_size> _token{};
   bool _have_last = false;
