@@ -455,7 +455,9 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
     if (!splitter.split(csv::strip_line_end(header), fields))
       throw InputError(file.path + ":1: the header has an unclosed quote");
     if (config.has_header && fields.size() <= 1 && !dialect.whitespace && config.columns.customer.empty())
-      throw InputError(file.path + ": the header [" + printable_excerpt(csv::strip_line_end(header), 1024) +
+      throw InputError(file.path + ": the header [" +
+                       (config.pseudonym_key.empty() ? printable_excerpt(csv::strip_line_end(header), 1024)
+                                                     : std::string("text withheld: --pseudonymize-key")) +
                        "] has a single column; set --delimiter or map the columns");
     file.layout = resolve_layout(config, dialect, fields, file.path);
     file.drop_duplicates = config.duplicates == DuplicatePolicy::drop ||

@@ -10,6 +10,7 @@
 #    rejects file, checkpoints or console; the ids are Python's hmac.new(key, id, sha256)
 #    hexdigest(); results under 1 and 3 ranks are bit-identical; the same check finds RAWID in
 #    the outputs of a run without the key (the grep can fail);
+#  - a layout error quotes no "header" (it may be a data line) under the key;
 #  - every bad key is refused with exit 1 and a reason: short, group-readable, other-readable,
 #    missing, a directory.
 # Helpers in exports_check.py.
@@ -183,6 +184,24 @@ rows=$("$PY" -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(le
   "$WORK/pseudo.np3.rejects.csv")
 [[ $rows == "90 0" ]] && pass "rejects file: 90 rows, file/line/reason only" ||
   fail "rejects file under pseudonymisation: rows, non-empty texts = $rows (expected 90 0)"
+
+# A file without a header read as if it had one: the layout error must not quote that "header"
+# (a data line with a raw id).
+tail -n +2 "$WORK/raw.csv" > "$WORK/noheader.csv"
+for key in with without; do
+  extra=()
+  [[ $key == with ]] && extra=(--pseudonymize-key "$WORK/key")
+  status=0
+  mpi 2 "$RFMSEG" --input "$WORK/noheader.csv" --output "$WORK/noheader.h5" "${extra[@]}" \
+    > "$WORK/noheader.$key.log" 2>&1 || status=$?
+  [[ $status == 1 ]] || fail "headerless input read with a header ($key key): exit $status, expected 1"
+done
+if ! grep -aq RAWID "$WORK/noheader.with.log" && grep -aq RAWID "$WORK/noheader.without.log"; then
+  pass "layout error of a headerless input: the data line quoted without the key, withheld with it"
+else
+  cat "$WORK/noheader.with.log" >&2
+  fail "layout error of a headerless input under the key quotes a raw id (or the control does not)"
+fi
 
 step "bad keys"
 head -c 31 /dev/urandom > "$WORK/key.short"
