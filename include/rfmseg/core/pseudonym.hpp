@@ -2,8 +2,9 @@
 // --pseudonymize-key FILE: customer ids become HMAC-SHA256(key, id) in lowercase hex (64
 // characters), computed as each line is read, so no raw id is kept, shuffled, sorted, saved in a
 // checkpoint or written anywhere. The key is the key file's bytes exactly (a trailing newline is
-// part of it); the same key gives the same tokens on every run, rank and rank count. OpenSSL's
-// libcrypto does the HMAC; this header does not expose it.
+// part of it); the same key gives the same tokens on every run, rank and rank count. SHA-256 is
+// OpenSSL's libcrypto (EVP); the HMAC construction around it (RFC 2104) is in pseudonym.cpp, and
+// this header does not expose OpenSSL.
 
 #include <array>
 #include <cstddef>
