@@ -76,6 +76,15 @@ else
   fail "--export-compress none: customers.csv differs from the gzip file's content"
 fi
 
+# Exports of other settings left in DIR by an earlier run go: the directory matches the result.
+run_rfmseg restale 2 --input "$WORK/gen.csv" --n-init 2 --quiet --export "$WORK/ex.plain"
+if [[ ! -e $WORK/ex.plain/selection.csv && -e $WORK/ex.plain/customers.csv.gz && ! -e $WORK/ex.plain/customers.csv ]]; then
+  pass "a run without --k-range and with gzip removed the earlier selection.csv and customers.csv"
+else
+  fail "stale exports left: $(ls "$WORK/ex.plain" | tr '\n' ' ')"
+fi
+check_pandas "$WORK/ex.plain" "$WORK/restale.np2.h5"
+
 step "atomic: a failing run leaves an earlier export untouched, and no temporary file"
 cp -a "$WORK/ex.np1" "$WORK/ex.before"
 # --k 1000 fails after ingest (more clusters than distinct customers), once the export is set up.
