@@ -16,7 +16,7 @@
 
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/pseudonym.hpp"
-#include "rfmseg/io/export.hpp"
+#include "rfmseg/app/export.hpp"
 
 using namespace rfmseg;
 

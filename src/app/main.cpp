@@ -10,7 +10,7 @@
 #include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/app/options.hpp"
 #include "rfmseg/app/pipeline.hpp"
-#include "rfmseg/io/verify.hpp"
+#include "rfmseg/app/verify_command.hpp"
 #include "rfmseg/parallel/watchdog.hpp"
 #include "version_report.hpp"
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/names.hpp"
 #include "rfmseg/core/pseudonym.hpp"
 #include "rfmseg/model/transform.hpp"
 
@@ -101,6 +102,41 @@ po::options_description describe() {
 template <class T>
 T get(const po::variables_map& vm, const char* name) {
   return vm[name].as<T>();
+}
+
+// Options that do not change the result: a run resumed from a checkpoint may change them.
+bool result_neutral(const std::string& name) {
+  static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
+                                        "checkpoint-every",    "collective-timeout", "quiet",
+                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force",
+                                        "export",   "export-compress"};
+  for (const char* option : neutral)
+    if (name == option) return true;
+  return false;
+}
+
+Delimiter parse_delimiter(const std::string& d) {
+  Delimiter delimiter;
+  if (d == "auto") return delimiter;
+  if (d == "whitespace" || d == "space") {
+    delimiter.kind = Delimiter::Kind::whitespace;
+    return delimiter;
+  }
+  delimiter.kind = Delimiter::Kind::character;
+  if (d == "tab" || d == "\\t") delimiter.character = '\t';
+  else if (d == "comma") delimiter.character = ',';
+  else if (d == "semicolon") delimiter.character = ';';
+  else if (d.size() == 1) delimiter.character = d[0];
+  else throw ConfigError("--delimiter must be auto, comma, semicolon, tab, whitespace or a single character, not '" + d + "'");
+  return delimiter;  // one that collides with the quote is refused by resolve_dialect (io/layout.cpp)
+}
+
+// An enum option by its names (core/names.hpp): "--frequency must be auto, invoices, lines or days, not 'x'".
+template <class E>
+E parse_choice(const po::variables_map& vm, const char* name) {
+  const auto text = get<std::string>(vm, name);
+  if (const auto value = parse_name<E>(text)) return *value;
+  throw ConfigError(std::string("--") + name + " must be " + name_choices<E>() + ", not '" + text + "'");
 }
 
 Format parse_format(const std::string& v) {
@@ -288,7 +324,7 @@ Parsed parse(const std::vector<std::string>& args) {
   c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),
                      get<std::string>(vm, "col-date"),     get<std::string>(vm, "col-quantity"),
                      get<std::string>(vm, "col-price"),    get<std::string>(vm, "col-amount")};
-  c.input.delimiter = get<std::string>(vm, "delimiter");
+  c.input.delimiter = parse_delimiter(get<std::string>(vm, "delimiter"));
   c.input.has_header = !get<bool>(vm, "no-header");
   const bool day_first = get<bool>(vm, "day-first");
   const bool month_first = get<bool>(vm, "month-first");
@@ -309,9 +345,9 @@ Parsed parse(const std::vector<std::string>& args) {
   if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
   c.input.chunk_bytes = chunk << 20;
   c.input.max_reported_lines = get<int>(vm, "report-lines");
-  c.input.max_memory_per_rank_text = get<std::string>(vm, "max-memory-per-rank");
-  if (c.input.max_memory_per_rank_text != "auto")
-    c.input.max_memory_per_rank = parse_byte_size(c.input.max_memory_per_rank_text, "--max-memory-per-rank");
+  const auto memory = get<std::string>(vm, "max-memory-per-rank");
+  c.input.max_memory_per_rank_auto = memory == "auto";
+  if (!c.input.max_memory_per_rank_auto) c.input.max_memory_per_rank = parse_byte_size(memory, "--max-memory-per-rank");
 
   auto& r = c.reliability;
   r.checkpoint_dir = get<std::string>(vm, "checkpoint");
@@ -335,21 +371,9 @@ Parsed parse(const std::vector<std::string>& args) {
       throw ConfigError("--snapshot must be a date YYYY-MM-DD, not '" + snapshot + "'");
     c.rfm.snapshot_day = day;
   }
-  const auto frequency = get<std::string>(vm, "frequency");
-  if (frequency == "auto") c.rfm.frequency = FrequencyMode::automatic;
-  else if (frequency == "invoices") c.rfm.frequency = FrequencyMode::invoices;
-  else if (frequency == "lines") c.rfm.frequency = FrequencyMode::lines;
-  else if (frequency == "days") c.rfm.frequency = FrequencyMode::days;
-  else throw ConfigError("--frequency must be auto, invoices, lines or days, not '" + frequency + "'");
-  const auto cancellations = get<std::string>(vm, "cancellations");
-  if (cancellations == "drop") c.rfm.cancellations = CancellationPolicy::drop;
-  else if (cancellations == "net") c.rfm.cancellations = CancellationPolicy::net;
-  else throw ConfigError("--cancellations must be drop or net, not '" + cancellations + "'");
-  const auto duplicates = get<std::string>(vm, "duplicates");
-  if (duplicates == "auto") c.input.duplicates = DuplicatePolicy::automatic;
-  else if (duplicates == "drop") c.input.duplicates = DuplicatePolicy::drop;
-  else if (duplicates == "keep") c.input.duplicates = DuplicatePolicy::keep;
-  else throw ConfigError("--duplicates must be auto, drop or keep, not '" + duplicates + "'");
+  c.rfm.frequency = parse_choice<FrequencyMode>(vm, "frequency");
+  c.rfm.cancellations = parse_choice<CancellationPolicy>(vm, "cancellations");
+  c.input.duplicates = parse_choice<DuplicatePolicy>(vm, "duplicates");
 
   ModelConfig& m = c.model;
   const char* transform_keys[] = {"transform-recency", "transform-frequency", "transform-monetary"};
@@ -360,22 +384,11 @@ Parsed parse(const std::vector<std::string>& args) {
       throw ConfigError(std::string("--") + transform_keys[d] + ": " + e.what());
     }
   }
-  const auto scaler = get<std::string>(vm, "scaler");
-  if (scaler == "standard") m.scaler = Scaler::standard;
-  else if (scaler == "minmax") m.scaler = Scaler::minmax;
-  else throw ConfigError("--scaler must be standard or minmax, not '" + scaler + "'");
+  m.scaler = parse_choice<Scaler>(vm, "scaler");
   m.k = get<int>(vm, "k");
   if (m.k < 1 || m.k > 1000) throw ConfigError("--k must be between 1 and 1000");
-  const auto init = get<std::string>(vm, "init");
-  if (init == "kmeans++") m.init = Init::kmeans_plus_plus;
-  else if (init == "kmeans-parallel" || init == "kmeans||") m.init = Init::kmeans_parallel;
-  else if (init == "random") m.init = Init::random;
-  else throw ConfigError("--init must be kmeans++, kmeans-parallel or random, not '" + init + "'");
-  const auto algorithm = get<std::string>(vm, "kmeans-algorithm");
-  if (algorithm == "auto") m.algorithm = KMeansAlgorithm::automatic;
-  else if (algorithm == "hamerly") m.algorithm = KMeansAlgorithm::hamerly;
-  else if (algorithm == "lloyd") m.algorithm = KMeansAlgorithm::lloyd;
-  else throw ConfigError("--kmeans-algorithm must be auto, hamerly or lloyd, not '" + algorithm + "'");
+  m.init = parse_choice<Init>(vm, "init");
+  m.algorithm = parse_choice<KMeansAlgorithm>(vm, "kmeans-algorithm");
   m.n_init = get<int>(vm, "n-init");
   if (m.n_init < 1) throw ConfigError("--n-init must be >= 1");
   m.max_iter = get<int>(vm, "max-iter");
@@ -388,11 +401,8 @@ Parsed parse(const std::vector<std::string>& args) {
     parse_k_range(range, m.k_min, m.k_max);
     if (m.k_max > 1000) throw ConfigError("--k-range: k above 1000 is not supported");
   }
+  m.k_select = parse_choice<KSelect>(vm, "k-select");
   const auto select = get<std::string>(vm, "k-select");
-  if (select == "none") m.k_select = KSelect::none;
-  else if (select == "elbow") m.k_select = KSelect::elbow;
-  else if (select == "silhouette") m.k_select = KSelect::silhouette;
-  else throw ConfigError("--k-select must be none, elbow or silhouette, not '" + select + "'");
   if (m.k_select != KSelect::none && m.k_max == 0) throw ConfigError("--k-select " + select + " needs --k-range A..B");
   m.silhouette_sample = get<std::int64_t>(vm, "silhouette-sample");
   if (m.silhouette_sample < 0) throw ConfigError("--silhouette-sample must be >= 0 (0 = exact)");
@@ -424,11 +434,17 @@ Parsed parse(const std::vector<std::string>& args) {
   for (const auto& option : desc.options()) {
     const std::string& name = option->long_name();
     if (name == "help" || name == "version" || !vm.count(name)) continue;
-    resolved += name + " = " + to_text(vm[name]) + "\n";
+    const std::string line = name + " = " + to_text(vm[name]) + "\n";
+    resolved += line;
+    if (!result_neutral(name)) c.result_options += line;
   }
   // The key's id, not its path alone: a checkpoint made with another key in the same file is
   // then not resumed (its tokens would not match). A comment, so the text stays a valid INI file.
-  if (!c.input.pseudonym_key_id.empty()) resolved += "# pseudonymize-key-id = " + c.input.pseudonym_key_id + "\n";
+  if (!c.input.pseudonym_key_id.empty()) {
+    const std::string line = "# pseudonymize-key-id = " + c.input.pseudonym_key_id + "\n";
+    resolved += line;
+    c.result_options += line;
+  }
   c.resolved = resolved;
   return result;
 }

@@ -26,11 +26,18 @@ struct ColumnMapping {
   std::string customer, invoice, date, quantity, price, amount;
 };
 
+/// The field separator: found from the header (automatic), runs of blanks, or one character.
+struct Delimiter {
+  enum class Kind { automatic, whitespace, character };
+  Kind kind = Kind::automatic;
+  char character = ',';
+};
+
 struct InputConfig {
   std::vector<std::string> paths;      ///< files or globs, expanded on rank 0
   Format format = Format::automatic;
   ColumnMapping columns;
-  std::string delimiter = "auto";      ///< auto (from the header), ',', ';', 'tab', 'whitespace', or one char
+  Delimiter delimiter;
   char quote = '"';
   bool has_header = true;
   DateFormat date_format = DateFormat::automatic;
@@ -47,7 +54,7 @@ struct InputConfig {
   /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle
   /// rounds; a run that cannot fit ends with a clear error instead of the OOM killer.
   std::uint64_t max_memory_per_rank = 0;
-  std::string max_memory_per_rank_text = "0";  ///< as given: "auto" is resolved at run time (node memory / local ranks)
+  bool max_memory_per_rank_auto = false;  ///< resolved at run time: a share of the node's memory per local rank
   /// --pseudonymize-key: the key's bytes (empty: ids are kept as read). Each id is replaced by
   /// HMAC-SHA256(key, id) as it is read (core/pseudonym.hpp); never printed or recorded.
   std::string pseudonym_key;
@@ -117,6 +124,8 @@ struct RunConfig {
   bool quiet = false;
   bool progress = false;
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)
+  /// The lines of `resolved` whose options can change the result (what a checkpoint must match).
+  std::string result_options;
 };
 
 }  // namespace rfmseg

@@ -1,4 +1,4 @@
-#include "rfmseg/io/export.hpp"
+#include "rfmseg/app/export.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,7 +15,8 @@
 #include <optional>
 #include <stdexcept>
 
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
+#include "rfmseg/app/segmentation.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/model/scores.hpp"
