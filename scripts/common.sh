@@ -3,12 +3,16 @@
 # Debian packages the project needs to build and run.
 RFMSEG_BUILD_PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libboost-program-options-dev googletest libgtest-dev zlib1g-dev libzstd-dev
+  libssl-dev  # libcrypto: HMAC-SHA256 for --pseudonymize-key
   help2man)  # the man pages, from --help at build time
 # Extra packages for the test suite (reference implementation, HDF5 checks).
 RFMSEG_TEST_PACKAGES=(python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-h5py
   iproute2 util-linux clang libclang-rt-dev llvm
   zstd pigz  # tests/e2e/compressed_inputs: .zst and multi-member .gz made by the tools users have
   lmod man-db dpkg-dev file)  # tests/install: module load rfmseg, man -w, cpack -G DEB (dpkg-shlibdeps, file)
+# e2e.exports_duckdb reads the CSV exports with DuckDB through npm (@duckdb/node-api, installed by
+# the test into the build tree); scripts/test.sh installs Debian's npm only when no npm is on PATH
+# (a NodeSource nodejs brings its own, and Debian's npm package conflicts with it).
 
 # Debian's python3 (the one apt installs modules for), even when another python3 is first on PATH.
 RFMSEG_PYTHON=/usr/bin/python3

@@ -11,6 +11,7 @@
 
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/names.hpp"
+#include "rfmseg/core/pseudonym.hpp"
 #include "rfmseg/model/transform.hpp"
 
 namespace po = boost::program_options;
@@ -29,6 +30,9 @@ po::options_description describe() {
     ("output,o", po::value<std::string>(), "HDF5 result file; written under a temporary name, read back and verified, renamed on success. An existing file there is replaced only when it is an rfmseg result (see --force)")
     ("force", po::bool_switch(), "replace an existing file at --output that is not an rfmseg result (never an input, never a device, FIFO or directory)")
     ("rejects", po::value<std::string>()->default_value(""), "CSV file of every unusable line (file, line, reason, raw text; reasons as the count_<fate> counters); written like the result: under a temporary name, renamed on success")
+    ("export", po::value<std::string>()->default_value(""), "directory for CSV copies of the result tables, for tools that do not read HDF5 (created if missing): customers.csv.gz, clusters.csv, segments.csv, selection.csv (with --k-range); written in parallel under temporary names, renamed once they and the result are complete. See README \"Feeding other tools\"")
+    ("export-compress", po::value<std::string>()->default_value("gzip"), "gzip | none: customers.csv.gz (one gzip member per rank: any gzip reader opens it) or plain customers.csv")
+    ("pseudonymize-key", po::value<std::string>()->default_value(""), "key file (at least 32 bytes, not readable by group or others): every customer id is replaced as it is read by HMAC-SHA256(key, id) in lowercase hex, so no raw id reaches the result, exports, checkpoints, rejects file or console; /run records the key id (sha256sum KEYFILE | cut -c1-16), never the key")
     ("quiet,q", po::bool_switch(), "no console report on rank 0")
     ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
 
@@ -105,7 +109,8 @@ T get(const po::variables_map& vm, const char* name) {
 bool result_neutral(const std::string& name) {
   static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
                                         "checkpoint-every",    "collective-timeout", "quiet",
-                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force"};
+                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force",
+                                        "export",   "export-compress"};
   for (const char* option : neutral)
     if (name == option) return true;
   return false;
@@ -305,6 +310,16 @@ Parsed parse(const std::vector<std::string>& args) {
   c.quiet = get<bool>(vm, "quiet");
   c.force = get<bool>(vm, "force");
   c.progress = get<bool>(vm, "progress");
+  c.exports.dir = get<std::string>(vm, "export");
+  const auto export_compress = get<std::string>(vm, "export-compress");
+  if (export_compress == "gzip") c.exports.compression = ExportCompression::gzip;
+  else if (export_compress == "none") c.exports.compression = ExportCompression::none;
+  else throw ConfigError("--export-compress must be gzip or none, not '" + export_compress + "'");
+  const auto key_path = get<std::string>(vm, "pseudonymize-key");
+  if (!key_path.empty()) {
+    c.input.pseudonym_key = read_pseudonym_key(key_path);  // checked before any work: exit 1 saying why
+    c.input.pseudonym_key_id = pseudonym_key_id(c.input.pseudonym_key);
+  }
 
   c.input.format = parse_format(get<std::string>(vm, "format"));
   c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),
@@ -426,6 +441,13 @@ Parsed parse(const std::vector<std::string>& args) {
     const std::string line = name + " = " + to_text(vm[name]) + "\n";
     resolved += line;
     if (!result_neutral(name)) c.result_options += line;
+  }
+  // The key's id, not its path alone: a checkpoint made with another key in the same file is
+  // then not resumed (its tokens would not match). A comment, so the text stays a valid INI file.
+  if (!c.input.pseudonym_key_id.empty()) {
+    const std::string line = "# pseudonymize-key-id = " + c.input.pseudonym_key_id + "\n";
+    resolved += line;
+    c.result_options += line;
   }
   c.resolved = resolved;
   return result;

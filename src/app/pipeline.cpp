@@ -5,6 +5,7 @@
 
 #include "rfmseg/app/checkpoint.hpp"
 #include "rfmseg/app/customer_stage.hpp"
+#include "rfmseg/app/export.hpp"
 #include "rfmseg/app/phases.hpp"
 #include "rfmseg/app/report.hpp"
 #include "rfmseg/app/result_writer.hpp"
@@ -66,6 +67,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   check_output_path(comm, config.output, output_rules);
   std::optional<RejectsFile> rejects;
   if (!config.rejects.empty()) rejects.emplace(comm, config.rejects, output_rules, config.output);
+  std::optional<ExportFiles> exports;  // --export DIR: checked now, written before the result's commit
+  if (!config.exports.dir.empty()) exports.emplace(comm, config, output_rules);
   std::optional<Checkpoints> checkpoints;
   if (!config.reliability.checkpoint_dir.empty()) checkpoints.emplace(comm, config);
 
@@ -80,6 +83,10 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   const Segmentation seg =
       segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr);
 
+  if (exports) {
+    exports->write(stage, seg);
+    times.lap("export");
+  }
   {
     ResultFile result(comm, config.output, output_rules, result_data_bytes(comm, stage.customers));
     result.write([&] {
@@ -92,11 +99,13 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     });
     result.commit();
   }
-  if (rejects) rejects->commit();              // only once the result itself is in place
+  if (exports) exports->commit();              // only once the result itself is in place
+  if (rejects) rejects->commit();
   if (checkpoints) checkpoints->remove_all();  // the result exists: nothing left to resume
 
   if (comm.is_root() && !config.quiet)
     print_report(comm.size(), config, stage, seg, times, facts, rejects ? rejects->path() : std::string());
+  if (comm.is_root() && !config.quiet && exports) std::printf("exports: %s\n", exports->directory().c_str());
   return 0;
 }
 

@@ -1,3 +1,4 @@
+#include "rfmseg/core/pseudonym.hpp"
 #include "rfmseg/app/result_writer.hpp"
 
 #include <algorithm>
@@ -256,6 +257,9 @@ void write_run_record(const ResultFile& result, const mpi::Comm& comm, const Run
   for (const auto& [name, seconds] : times.phases()) h5::write_attribute(run, "time_" + name, seconds);
   h5::write_attribute(run, "time_total", times.total());
   h5::write_attribute(run, "resumed", facts.resumed);
+  h5::write_attribute(run, "pseudonymization",
+                      std::string(config.input.pseudonym_key.empty() ? "none" : pseudonym_method));
+  h5::write_attribute(run, "pseudonymization_key_id", config.input.pseudonym_key_id);
 }
 
 }  // namespace rfmseg

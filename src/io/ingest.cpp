@@ -488,7 +488,9 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
     if (!splitter.split(csv::strip_line_end(header), fields))
       throw InputError(file.path + ":1: the header has an unclosed quote");
     if (config.has_header && fields.size() <= 1 && !dialect.whitespace && config.columns.customer.empty())
-      throw InputError(file.path + ": the header [" + printable_excerpt(csv::strip_line_end(header), 1024) +
+      throw InputError(file.path + ": the header [" +
+                       (config.pseudonym_key.empty() ? printable_excerpt(csv::strip_line_end(header), 1024)
+                                                     : std::string("text withheld: --pseudonymize-key")) +
                        "] has a single column; set --delimiter or map the columns");
     file.layout = resolve_layout(config, dialect, fields, file.path);
     file.drop_duplicates = config.duplicates == DuplicatePolicy::drop ||
@@ -649,6 +651,7 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
       _comm(&comm),
       _rank(comm.rank()),
       _ranks(comm.size()) {
+  if (!config.pseudonym_key.empty()) _pseudonymizer.emplace(config.pseudonym_key);
   // Rank r owns what starts in [r*B/P, (r+1)*B/P) of the files' weights laid end to end: records
   // of a plain file, pieces of a compressed one, a whole compressed stream.
   const std::uint64_t total = plan.data_bytes;
@@ -1180,15 +1183,18 @@ std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at
 
 void Reader::reject(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
   ++_counters[fate];
-  if (_rejects != nullptr) _rejects->reject(segment.file, line, fate, record);
+  // Pseudonymised: a rejected line's text may hold a raw id where no parser can find it (a line
+  // with the wrong field count): the rejects file gets file, line and reason, no text.
+  if (_rejects != nullptr) _rejects->reject(segment.file, line, fate, _pseudonymizer ? std::string_view{} : record);
 }
 
 void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
   reject(fate, segment, line, record);
   auto& reported = _reported[static_cast<std::size_t>(fate)];
+  const auto shown = [&] { return _pseudonymizer ? std::string(withheld_line_text) : printable_excerpt(record); };
   if (reported < _config.max_reported_lines) {
     ++reported;
-    _bad_lines.push_back({fate, segment.file, line, printable_excerpt(record)});
+    _bad_lines.push_back({fate, segment.file, line, shown()});
     return;
   }
   // Full: keep the earliest lines (blocks of a compressed stream may come before this rank's own
@@ -1198,7 +1204,7 @@ void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::
     if (bad.fate == fate && (latest == nullptr || std::tie(bad.file, bad.line) > std::tie(latest->file, latest->line)))
       latest = &bad;
   if (latest != nullptr && std::tie(segment.file, line) < std::tie(latest->file, latest->line))
-    *latest = {fate, segment.file, line, printable_excerpt(record)};
+    *latest = {fate, segment.file, line, shown()};
 }
 
 void Reader::gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
@@ -1328,7 +1334,8 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   // --duplicates keep: the line's position (file, physical line: the same for any rank count) makes
   // its key its own, so no line is ever taken for a copy of another.
   if (!_plan.files[segment.file].drop_duplicates) key = mix64(key ^ mix64(line ^ mix64(segment.file + 0x6b656570ULL)));
-  out.add(customer, invoice, day, key, fate, static_cast<int128_t>(quantity) * price_micros);
+  out.add(_pseudonymizer ? _pseudonymizer->token(customer) : customer, invoice, day, key, fate,
+          static_cast<int128_t>(quantity) * price_micros);
 }
 
 }  // namespace rfmseg

@@ -113,6 +113,21 @@ csv::Dialect resolve_dialect(const InputConfig& config, std::string_view header_
 
 Layout resolve_layout(const InputConfig& config, const csv::Dialect& dialect,
                       const std::vector<std::string_view>& header, const std::string& file) {
+  if (!config.pseudonym_key.empty()) {
+    // A "header" may be a data line (a file without one, read without --no-header) and hold a raw
+    // id: messages name the file, not the header's text.
+    InputConfig plain = config;
+    plain.pseudonym_key.clear();
+    try {
+      return resolve_layout(plain, dialect, header, file);
+    } catch (const InputError& error) {
+      std::string text = error.what();
+      const auto open = text.find(" header ["), close = text.rfind(']');
+      if (open != std::string::npos && close != std::string::npos && close > open)
+        text.replace(open + 9, close - open - 9, "text withheld: --pseudonymize-key");
+      throw InputError(text);
+    }
+  }
   Layout layout;
   layout.dialect = dialect;
   layout.has_header = config.has_header;

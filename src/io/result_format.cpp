@@ -55,6 +55,8 @@ constexpr Attribute all_attributes[] = {
     {"run", "time_<phase>", Type::float64, always, "0.1", "wall seconds of each phase (slowest rank): ingest, rfm, sort, transform, scale, kmeans, evaluate, segment, output; load_checkpoint / checkpoint when used"},
     {"run", "time_total", Type::float64, always, "0.1", "sum of the phases"},
     {"run", "resumed", Type::string, always, "0.1", "what a resumed run took from its checkpoint (empty otherwise)"},
+    {"run", "pseudonymization", Type::string, always, "0.2", "none, or how customer ids were replaced (--pseudonymize-key): HMAC-SHA256(key, customer_id), lowercase hex"},
+    {"run", "pseudonymization_key_id", Type::string, always, "0.2", "the key's id, the first 16 hex digits of SHA-256 of the key file (empty without a key); never the key"},
     {"selection", "rule", Type::string, Presence::with_sweep, "0.1", "how the final k was chosen: elbow, silhouette or fixed"},
     {"selection", "chosen_k", Type::int64, Presence::with_sweep, "0.1", "the k the rule chose"},
     {"model/transform", "kind_<feature>", Type::string, always, "0.1", "transform of recency, frequency, monetary: none, log1p, cbrt, boxcox, yeojohnson"},

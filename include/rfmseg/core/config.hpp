@@ -55,6 +55,10 @@ struct InputConfig {
   /// rounds; a run that cannot fit ends with a clear error instead of the OOM killer.
   std::uint64_t max_memory_per_rank = 0;
   bool max_memory_per_rank_auto = false;  ///< resolved at run time: a share of the node's memory per local rank
+  /// --pseudonymize-key: the key's bytes (empty: ids are kept as read). Each id is replaced by
+  /// HMAC-SHA256(key, id) as it is read (core/pseudonym.hpp); never printed or recorded.
+  std::string pseudonym_key;
+  std::string pseudonym_key_id;  ///< pseudonym_key_id(key): recorded in /run and the configuration
 };
 
 struct RfmConfig {
@@ -103,6 +107,14 @@ struct ReliabilityConfig {
   double collective_timeout = 300;     ///< seconds a collective may wait before the job aborts (0 = never)
 };
 
+enum class ExportCompression { gzip, none };
+
+/// --export DIR: CSV files beside the result for tools that do not read HDF5 (io/export.hpp).
+struct ExportConfig {
+  std::string dir;  ///< empty: no export
+  ExportCompression compression = ExportCompression::gzip;  ///< of customers.csv(.gz)
+};
+
 struct RunConfig {
   InputConfig input;
   ReliabilityConfig reliability;
@@ -111,6 +123,7 @@ struct RunConfig {
   std::string output;
   bool force = false;    ///< replace a file at `output` that is not an rfmseg result
   std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
+  ExportConfig exports;  ///< --export: CSV copies of the result tables (empty dir: none)
   bool quiet = false;
   bool progress = false;
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/core/int128.hpp"
+#include "rfmseg/core/pseudonym.hpp"
 #include "rfmseg/io/compressed.hpp"
 #include "rfmseg/io/layout.hpp"
 #include "rfmseg/parallel/mpi.hpp"
@@ -104,6 +106,9 @@ struct CleaningCounters {
 
 /// "lines N: kept K, <fate> n, ..., blank B" (the fates that occurred): the console's counter line.
 [[nodiscard]] std::string format_counters(const CleaningCounters& counters);
+
+/// The excerpt of a BadLine under --pseudonymize-key: the line's text may hold a raw id.
+inline constexpr std::string_view withheld_line_text = "(text withheld: --pseudonymize-key)";
 
 /// A line that could not be used, for the report ("file:line: reason").
 struct BadLine {
@@ -404,6 +409,7 @@ class Reader {
   std::vector<std::uint64_t> _counts;          ///< [quotes per file..., newlines per file...]
   std::vector<std::uint32_t> _delimiters;      ///< delimiter offsets of the current plain record
   CachedDateParser _dates;
+  std::optional<Pseudonymizer> _pseudonymizer;  ///< --pseudonymize-key: ids replaced as read; no line text kept
   RejectSink* _rejects = nullptr;
   std::int32_t _last_day;                      ///< lines dated later are after_snapshot
   DateOrderSeen _date_order;
