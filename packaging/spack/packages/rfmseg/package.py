@@ -39,6 +39,7 @@ class Rfmseg(CMakePackage):
     depends_on("eigen@3.3:")
     depends_on("zlib-api")  # .gz inputs
     depends_on("zstd")  # .zst inputs
+    depends_on("openssl@3:")  # --pseudonymize-key (HMAC-SHA256)
 
     depends_on("googletest", type="test")
     depends_on("py-h5py", type="test")
