@@ -29,7 +29,8 @@ po::options_description describe() {
     ("force", po::bool_switch(), "replace an existing file at --output that is not an rfmseg result (never an input, never a device, FIFO or directory)")
     ("rejects", po::value<std::string>()->default_value(""), "CSV file of every unusable line (file, line, reason, raw text; reasons as the count_<fate> counters); written like the result: under a temporary name, renamed on success")
     ("quiet,q", po::bool_switch(), "no console report on rank 0")
-    ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
+    ("progress", po::bool_switch(), "one line per event on stderr (rank 0; never a carriage-return bar): each phase's start and end with its wall time; ingest bytes done/total, rate and ETA; K-means k, restart i/n, iteration and best inertia every few seconds")
+    ("status-file", po::value<std::string>()->default_value(""), "JSON status of the run (state, phase, phase_fraction, phase_eta_seconds, elapsed_seconds, last_event, updated, pid, exit_status at the end), replaced atomically (temporary file + rename) on each event, at most once a second while a phase runs");
 
   po::options_description reliability("Reliability and resources", 110, 55);
   reliability.add_options()
@@ -252,7 +253,12 @@ Parsed parse(const std::vector<std::string>& args) {
             "  2  internal error\n"
             "  3  a rank or host stopped responding (--collective-timeout): safe to rerun, with --resume when\n"
             "     checkpointing\n"
-            "  4  reserved: stopped by a signal, resumable with --resume\n";
+            "  4  stopped by a signal (SIGTERM, SIGINT or SIGUSR1: a time limit, a preemption, an operator) at the\n"
+            "     next safe point (an ingest round, a phase boundary, a K-means iteration), the K-means state\n"
+            "     checkpointed with --checkpoint, no result written: rerun with --resume to continue (rank 0 prints\n"
+            "     the command). A second signal during the stop ends at once (the last checkpoint still resumes).\n"
+            "     Under Open MPI's mpirun send SIGUSR1 (mpirun forwards it; SIGTERM and SIGINT make mpirun kill\n"
+            "     the ranks 1 s later), or signal the job script, which forwards it (jobs/launch.sh)\n";
     result.help = true;
     result.help_text = text.str();
     return result;
@@ -269,6 +275,7 @@ Parsed parse(const std::vector<std::string>& args) {
   c.quiet = get<bool>(vm, "quiet");
   c.force = get<bool>(vm, "force");
   c.progress = get<bool>(vm, "progress");
+  c.status_file = get<std::string>(vm, "status-file");
 
   c.input.format = parse_format(get<std::string>(vm, "format"));
   c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),

@@ -11,6 +11,9 @@
 #include "rfmseg/io/checkpoint.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
+#include "rfmseg/core/progress.hpp"
+#include "rfmseg/parallel/stop.hpp"
+#include "rfmseg/parallel/watchdog.hpp"
 #include "rfmseg/parallel/reduce.hpp"
 #include "rfmseg/model/segment.hpp"
 #include "rfmseg/model/selection.hpp"
@@ -33,14 +36,20 @@ constexpr std::pair<const char*, const char*> next_phase[] = {
     {"evaluate", "segment"},   {"segment", "output"},   {"output", "finish"}};
 }  // namespace
 
-PhaseTimes::PhaseTimes(const mpi::Comm& /*comm*/) : _last(MPI_Wtime()) { watchdog::set_phase("ingest"); }
+PhaseTimes::PhaseTimes(const mpi::Comm& comm) : _comm(&comm), _last(MPI_Wtime()) {
+  watchdog::set_phase("ingest");
+  progress::phase_started("ingest");
+}
 
 void PhaseTimes::lap(const std::string& name) {
   const double now = MPI_Wtime();
   _phases.emplace_back(name, now - _last);
   _last = now;
+  progress::phase_done(name.c_str(), _phases.back().second);
   for (const auto& [finished, next] : next_phase)
     if (name == finished) watchdog::set_phase(next);
+  if (name != "output") stop::at_safe_point(*_comm, "the end of phase " + name);
+  if (name != "output") progress::phase_started(watchdog::phase());
 }
 
 void PhaseTimes::reduce(const mpi::Comm& comm) {
@@ -141,6 +150,8 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
       SavedFit done;
       try {
         done = fit(labels);
+      } catch (const stop::Stopped&) {
+        throw;
       } catch (const AgreedError& error) {  // e.g. fewer distinct customers than this k
         throw AgreedError("--k-range " + std::to_string(config.k_min) + ".." + std::to_string(config.k_max) + ": " +
                               error.what(),

@@ -28,7 +28,7 @@ constexpr const char* customers_file = "customers.h5";
 bool result_neutral(const std::string& key) {
   static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
                                         "checkpoint-every",    "collective-timeout", "quiet",
-                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force"};
+                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force", "status-file"};
   for (const char* name : neutral)
     if (key == name) return true;
   return false;

@@ -7,11 +7,14 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/core/int128.hpp"
+#include "rfmseg/core/progress.hpp"
 #include "rfmseg/parallel/reduce.hpp"
+#include "rfmseg/parallel/stop.hpp"
 
 namespace rfmseg {
 
@@ -64,6 +67,12 @@ double squared_distance_between(const double* a, const double* c) {
 // iteration), so a skipped point is one plain Lloyd would also give this label, ties included.
 inline bool hamerly_certain(double u, double z) {
   return (z == infinity) | (u + 1e-9 * (1.0 + std::abs(u) + std::abs(z)) < z);
+}
+
+// Where a stop on a signal found the fit: "k-means k = 5, restart 3/10, iteration 41".
+std::string kmeans_position(const KMeansOptions& options, int restart, int iteration) {
+  return "k-means k = " + std::to_string(options.k) + ", restart " + std::to_string(restart + 1) + "/" +
+         std::to_string(std::max(1, options.n_init)) + ", iteration " + std::to_string(iteration);
 }
 
 [[noreturn]] void too_few_points(int k, int found) {
@@ -676,15 +685,23 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
       start.init_centroids = start.centroids;
     }
     std::vector<double> init_centroids = start.init_centroids;
-    IterationHook save;
-    if (options.checkpoints != nullptr) {
-      const int every = std::max(1, options.checkpoints->every());
-      save = [&, restart, every](int done, const std::vector<double>& centroids, const std::vector<double>& previous) {
-        if (done % every != 0) return;
+    // After each iteration: a checkpoint every few, a progress event, and a safe point of the
+    // stop on a signal (which saves this very iteration first).
+    const int every = options.checkpoints != nullptr ? std::max(1, options.checkpoints->every()) : 0;
+    const IterationHook save = [&, restart, every](int done, const std::vector<double>& centroids,
+                                                   const std::vector<double>& previous) {
+      const auto checkpoint = [&] {
+        if (options.checkpoints == nullptr) return;
         KMeansProgress progress{restart, done, centroids, previous, init_centroids, total_iterations, have_best, best};
         options.checkpoints->save_progress(options, progress);
       };
-    }
+      const bool saved = every > 0 && done % every == 0;
+      if (saved) checkpoint();
+      progress::kmeans(options.k, restart, options.n_init, done, have_best ? best.inertia : std::nan(""));
+      stop::at_safe_point(comm, kmeans_position(options, restart, done), [&] {
+        if (!saved) checkpoint();
+      });
+    };
     RunResult run = lloyd(comm, data, grid, std::move(start), options, tolerance, run_labels, save);
     run.init_centroids = std::move(init_centroids);
     total_iterations += run.n_iter;

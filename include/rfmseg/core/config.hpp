@@ -102,7 +102,8 @@ struct RunConfig {
   bool force = false;    ///< replace a file at `output` that is not an rfmseg result
   std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
   bool quiet = false;
-  bool progress = false;
+  bool progress = false;  ///< --progress: one line per event on rank 0 (src/app/progress.cpp)
+  std::string status_file;  ///< --status-file: JSON status of the run, replaced atomically (empty: none)
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)
 };
 
