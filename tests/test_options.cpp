@@ -73,7 +73,7 @@ TEST(Options, help_documents_every_exit_status) {
   const auto p = parse({"rfmseg", "--help"});
   ASSERT_TRUE(p.help);
   for (const char* status : {"0  success", "1  bad input or configuration", "2  internal error",
-                             "3  a rank or host stopped responding", "4  reserved: stopped by a signal"})
+                             "3  a rank or host stopped responding", "4  stopped by a signal"})
     EXPECT_NE(p.help_text.find(status), std::string::npos) << status;
 }
 

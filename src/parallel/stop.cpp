@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
+#include <ctime>
 #include <csignal>
 #include <cstring>
 
@@ -11,6 +13,17 @@ namespace rfmseg::stop {
 namespace {
 
 std::atomic<int> first_signal{0};
+std::atomic<std::int64_t> first_signal_ns{0};
+// A signal within this time of the first is the same request arriving by a second route (a
+// terminal's Ctrl-C reaches mpirun and the ranks; Slurm's SIGTERM reaches the batch shell, which
+// forwards it, and the ranks): only a later one means "now".
+constexpr std::int64_t duplicate_window_ns = 500'000'000;
+
+std::int64_t monotonic_ns() noexcept {  // clock_gettime is async-signal-safe
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
 std::atomic<bool> checkpointing{false};
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
 
@@ -21,8 +34,13 @@ void write_text(const char* text) noexcept {
 
 // Async-signal-safe: one atomic exchange, and on the second signal write(2), signal(2), raise(3).
 extern "C" void on_signal(int signal) {
-  int expected = 0;
-  if (first_signal.compare_exchange_strong(expected, signal)) return;
+  const std::int64_t now = monotonic_ns();
+  std::int64_t first = 0;
+  if (first_signal_ns.compare_exchange_strong(first, now)) {  // `first` receives the time of an earlier one
+    first_signal.store(signal);
+    return;
+  }
+  if (now - first < duplicate_window_ns) return;
   write_text("rfmseg: second signal during the stop: ending at once (the last complete checkpoint still resumes)\n");
   std::signal(signal, SIG_DFL);
   std::raise(signal);

@@ -11,7 +11,9 @@
 // Safe points: every ingest round, every phase boundary (PhaseTimes::lap) and every K-means
 // iteration, so the stop waits at most for one of these (seconds; measured in the README).
 // A second signal while a stop is pending or in progress ends the process at once (the default
-// action of that signal): the last complete checkpoint still resumes.
+// action of that signal): the last complete checkpoint still resumes. One within 0.5 s of the
+// first counts as the same request delivered twice (Ctrl-C reaches mpirun and the ranks; Slurm's
+// SIGTERM reaches the ranks and the batch shell, which forwards it).
 
 #include <functional>
 #include <string>
