@@ -56,6 +56,11 @@ void install_handlers() {
   for (int signal : {SIGTERM, SIGINT, SIGUSR1}) ::sigaction(signal, &action, nullptr);
 }
 
+void clear() noexcept {
+  first_signal.store(0);
+  first_signal_ns.store(0);
+}
+
 int pending() noexcept { return first_signal.load(std::memory_order_relaxed); }
 
 std::string signal_name(int signal) {

@@ -33,6 +33,9 @@ void install_handlers();
 /// The first signal this process received (0: none). Async-signal-safe to read.
 [[nodiscard]] int pending() noexcept;
 
+/// Forgets a recorded signal (tests; a caller that has handled the stop and carries on).
+void clear() noexcept;
+
 /// "SIGTERM", "SIGINT", "SIGUSR1", else "signal N".
 [[nodiscard]] std::string signal_name(int signal);
 
