@@ -8,7 +8,7 @@
 #include <set>
 
 #include "rfmseg/core/errors.hpp"
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;

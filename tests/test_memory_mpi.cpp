@@ -20,7 +20,7 @@
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/parallel/memory.hpp"
 #include "rfmseg/parallel/partition.hpp"
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;

@@ -65,7 +65,7 @@ TEST(Number, quantities_are_integers) {
 
 #include <cmath>
 
-#include "rfmseg/model/rfm.hpp"
+#include "rfmseg/core/customer_table.hpp"
 
 TEST(Number, money_is_rounded_to_double_exactly_once) {
   using rfmseg::int128_t;

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "rfmseg/core/errors.hpp"
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/io/output_guard.hpp"
 #include "rfmseg/io/rejects.hpp"
 #include "test_support.hpp"

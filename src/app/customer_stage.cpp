@@ -1,4 +1,4 @@
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
 
 #include <algorithm>
 #include <array>

@@ -13,7 +13,7 @@
 #include "rfmseg/app/options.hpp"
 #include "rfmseg/app/pipeline.hpp"
 #include "rfmseg/app/progress.hpp"
-#include "rfmseg/io/verify.hpp"
+#include "rfmseg/app/verify_command.hpp"
 #include "rfmseg/parallel/stop.hpp"
 #include "rfmseg/parallel/watchdog.hpp"
 #include "version_report.hpp"

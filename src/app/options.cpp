@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/names.hpp"
 #include "rfmseg/model/transform.hpp"
 
 namespace po = boost::program_options;
@@ -98,6 +99,14 @@ po::options_description describe() {
 template <class T>
 T get(const po::variables_map& vm, const char* name) {
   return vm[name].as<T>();
+}
+
+// An enum option by its names (core/names.hpp): "--frequency must be auto, invoices, lines or days, not 'x'".
+template <class E>
+E parse_choice(const po::variables_map& vm, const char* name) {
+  const auto text = get<std::string>(vm, name);
+  if (const auto value = parse_name<E>(text)) return *value;
+  throw ConfigError(std::string("--") + name + " must be " + name_choices<E>() + ", not '" + text + "'");
 }
 
 Format parse_format(const std::string& v) {
@@ -328,21 +337,9 @@ Parsed parse(const std::vector<std::string>& args) {
       throw ConfigError("--snapshot must be a date YYYY-MM-DD, not '" + snapshot + "'");
     c.rfm.snapshot_day = day;
   }
-  const auto frequency = get<std::string>(vm, "frequency");
-  if (frequency == "auto") c.rfm.frequency = FrequencyMode::automatic;
-  else if (frequency == "invoices") c.rfm.frequency = FrequencyMode::invoices;
-  else if (frequency == "lines") c.rfm.frequency = FrequencyMode::lines;
-  else if (frequency == "days") c.rfm.frequency = FrequencyMode::days;
-  else throw ConfigError("--frequency must be auto, invoices, lines or days, not '" + frequency + "'");
-  const auto cancellations = get<std::string>(vm, "cancellations");
-  if (cancellations == "drop") c.rfm.cancellations = CancellationPolicy::drop;
-  else if (cancellations == "net") c.rfm.cancellations = CancellationPolicy::net;
-  else throw ConfigError("--cancellations must be drop or net, not '" + cancellations + "'");
-  const auto duplicates = get<std::string>(vm, "duplicates");
-  if (duplicates == "auto") c.input.duplicates = DuplicatePolicy::automatic;
-  else if (duplicates == "drop") c.input.duplicates = DuplicatePolicy::drop;
-  else if (duplicates == "keep") c.input.duplicates = DuplicatePolicy::keep;
-  else throw ConfigError("--duplicates must be auto, drop or keep, not '" + duplicates + "'");
+  c.rfm.frequency = parse_choice<FrequencyMode>(vm, "frequency");
+  c.rfm.cancellations = parse_choice<CancellationPolicy>(vm, "cancellations");
+  c.input.duplicates = parse_choice<DuplicatePolicy>(vm, "duplicates");
 
   ModelConfig& m = c.model;
   const char* transform_keys[] = {"transform-recency", "transform-frequency", "transform-monetary"};
@@ -353,22 +350,11 @@ Parsed parse(const std::vector<std::string>& args) {
       throw ConfigError(std::string("--") + transform_keys[d] + ": " + e.what());
     }
   }
-  const auto scaler = get<std::string>(vm, "scaler");
-  if (scaler == "standard") m.scaler = Scaler::standard;
-  else if (scaler == "minmax") m.scaler = Scaler::minmax;
-  else throw ConfigError("--scaler must be standard or minmax, not '" + scaler + "'");
+  m.scaler = parse_choice<Scaler>(vm, "scaler");
   m.k = get<int>(vm, "k");
   if (m.k < 1 || m.k > 1000) throw ConfigError("--k must be between 1 and 1000");
-  const auto init = get<std::string>(vm, "init");
-  if (init == "kmeans++") m.init = Init::kmeans_plus_plus;
-  else if (init == "kmeans-parallel" || init == "kmeans||") m.init = Init::kmeans_parallel;
-  else if (init == "random") m.init = Init::random;
-  else throw ConfigError("--init must be kmeans++, kmeans-parallel or random, not '" + init + "'");
-  const auto algorithm = get<std::string>(vm, "kmeans-algorithm");
-  if (algorithm == "auto") m.algorithm = KMeansAlgorithm::automatic;
-  else if (algorithm == "hamerly") m.algorithm = KMeansAlgorithm::hamerly;
-  else if (algorithm == "lloyd") m.algorithm = KMeansAlgorithm::lloyd;
-  else throw ConfigError("--kmeans-algorithm must be auto, hamerly or lloyd, not '" + algorithm + "'");
+  m.init = parse_choice<Init>(vm, "init");
+  m.algorithm = parse_choice<KMeansAlgorithm>(vm, "kmeans-algorithm");
   m.n_init = get<int>(vm, "n-init");
   if (m.n_init < 1) throw ConfigError("--n-init must be >= 1");
   m.max_iter = get<int>(vm, "max-iter");
@@ -381,11 +367,8 @@ Parsed parse(const std::vector<std::string>& args) {
     parse_k_range(range, m.k_min, m.k_max);
     if (m.k_max > 1000) throw ConfigError("--k-range: k above 1000 is not supported");
   }
+  m.k_select = parse_choice<KSelect>(vm, "k-select");
   const auto select = get<std::string>(vm, "k-select");
-  if (select == "none") m.k_select = KSelect::none;
-  else if (select == "elbow") m.k_select = KSelect::elbow;
-  else if (select == "silhouette") m.k_select = KSelect::silhouette;
-  else throw ConfigError("--k-select must be none, elbow or silhouette, not '" + select + "'");
   if (m.k_select != KSelect::none && m.k_max == 0) throw ConfigError("--k-select " + select + " needs --k-range A..B");
   m.silhouette_sample = get<std::int64_t>(vm, "silhouette-sample");
   if (m.silhouette_sample < 0) throw ConfigError("--silhouette-sample must be >= 0 (0 = exact)");

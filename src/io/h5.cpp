@@ -647,6 +647,12 @@ RawDataset dataset_shape(const Location& where, const std::string& name) {
   RawDataset raw;
   raw.shape.assign(d.dims.begin(), d.dims.end());
   raw.element_bytes = H5Tget_size(d.native.get());
+  switch (H5Tget_class(d.native.get())) {
+    case H5T_INTEGER: raw.kind = H5Tget_sign(d.native.get()) == H5T_SGN_2 ? 'i' : 'u'; break;
+    case H5T_FLOAT: raw.kind = 'f'; break;
+    case H5T_STRING: raw.kind = 's'; break;
+    default: break;
+  }
   return raw;
 }
 

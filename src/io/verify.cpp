@@ -8,22 +8,12 @@
 
 #include "rfmseg/io/h5.hpp"
 #include "rfmseg/io/integrity.hpp"
+#include "rfmseg/io/result_format.hpp"
+#include "rfmseg/version.hpp"
 
 namespace rfmseg {
 
 namespace {
-
-// What every result has (INTERFACE.md); /selection only with --k-range.
-constexpr const char* customer_columns[] = {"customer_id", "recency", "frequency", "monetary", "features",
-                                            "cluster", "r_score", "f_score", "m_score", "rfm_sum",
-                                            "rfm_code", "segment", "high_value", "nonpositive_monetary"};
-constexpr const char* other_datasets[] = {
-    "model/k", "model/centroids", "model/init_centroids", "model/centroids_rfm", "model/cluster_size",
-    "model/cluster_label", "model/inertia", "model/n_iter", "model/converged", "model/transform/lambda",
-    "model/transform/shift", "model/transform/center", "model/transform/scale", "model/profile/mean",
-    "segments/name", "segments/count", "segments/revenue_share"};
-constexpr const char* run_attributes[] = {"version", "git_commit", "configuration", "ranks", "snapshot_date",
-                                          "customers", "k", "count_lines", "count_kept", "time_total"};
 
 class Checker {
  public:
@@ -45,55 +35,105 @@ bool all_within(const std::vector<T>& values, T lo, T hi) {
   return std::all_of(values.begin(), values.end(), [&](T v) { return v >= lo && v <= hi; });
 }
 
-// `legacy`: a result of rfmseg 0.1 (rowsum64 checksums), written before /customers/nonpositive_monetary.
-bool optional_for(bool legacy, const char* column) {
-  return legacy && std::string(column) == "nonpositive_monetary";
+// The version that wrote a file: "0.1" for results with rfmseg 0.1 checksums (written before
+// /run version existed in its current form), else /run version.
+bool written_before(std::string_view file_version, std::string_view since) {
+  const auto numbers = [](std::string_view v) {
+    std::vector<long> out;
+    long current = 0;
+    for (char ch : v) {
+      if (ch >= '0' && ch <= '9') {
+        current = current * 10 + (ch - '0');
+      } else if (ch == '.') {
+        out.push_back(current);
+        current = 0;
+      } else {
+        break;
+      }
+    }
+    out.push_back(current);
+    return out;
+  };
+  return numbers(file_version) < numbers(since);  // "0.1" < "0.2" < "0.10"
 }
 
+bool type_matches(const h5::RawDataset& stored, result_format::Type type) {
+  using result_format::Type;
+  switch (type) {
+    case Type::int8: return stored.kind == 'i' && stored.element_bytes == 1;
+    case Type::int32: return stored.kind == 'i' && stored.element_bytes == 4;
+    case Type::int64: return stored.kind == 'i' && stored.element_bytes == 8;
+    case Type::float64: return stored.kind == 'f' && stored.element_bytes == 8;
+    case Type::string: return stored.kind == 's';
+  }
+  return false;
+}
+
+// Presence, type and shape of every dataset and attribute of the result format
+// (io/result_format.hpp), then the consistency of the values.
 void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, VerifyReport& report, Checker& check) {
-  const auto shape_of = [&](const std::string& name) {
-    const auto found = shapes.find(name);
-    return found == shapes.end() ? std::vector<std::uint64_t>{} : found->second;
-  };
-  bool complete = true;
-  for (const char* column : customer_columns)
-    if (!optional_for(legacy, column) && !file.has(std::string("customers/") + column)) {
-      check.fail(std::string("missing dataset customers/") + column);
-      complete = false;
-    }
-  for (const char* name : other_datasets)
-    if (!file.has(name)) {
-      check.fail(std::string("missing dataset ") + name);
-      complete = false;
-    }
+  namespace format = result_format;
   if (!file.has("run")) {
     check.fail("missing group /run");
     return;
   }
   const h5::Group run = h5::open_object(file, "run");
-  for (const char* attribute : run_attributes)
-    if (!h5::has_attribute(run, attribute)) {
-      check.fail(std::string("missing attribute /run/") + attribute);
+  const std::string version = legacy ? "0.1" : h5::has_attribute(run, "version") ? h5::read_string_attribute(run, "version") : std::string(version_string);
+  const bool swept = file.has("selection");
+  bool complete = true;
+  for (const auto& attribute : format::attributes()) {
+    if (attribute.name.find('<') != std::string_view::npos) continue;  // a family (time_<phase>)
+    if (attribute.presence == format::Presence::with_sweep && !swept) continue;
+    if (written_before(version, attribute.since)) continue;
+    const std::string object(attribute.object), name(attribute.name);
+    if (!file.has(object) || !h5::has_attribute(h5::open_object(file, object), name)) {
+      check.fail("missing attribute /" + object + "/" + name);
       complete = false;
     }
-  if (!complete) return;  // the consistency checks below need everything
+  }
+  if (!complete) return;  // the shapes below need /run customers and k
 
   const std::int64_t n = h5::read_int_attribute(run, "customers");
   const std::int64_t k = h5::read_int_attribute(run, "k");
   report.customers = n;
-  const auto rows = static_cast<std::uint64_t>(n);
-  for (const char* column : customer_columns) {
-    if (optional_for(legacy, column)) continue;
-    const auto shape = shape_of(std::string("customers/") + column);
-    check.expect(!shape.empty() && shape[0] == rows, std::string("customers/") + column + " does not have " +
-                                                         std::to_string(n) + " rows (/run customers)");
+  const auto found = shapes.find("selection/k");
+  const std::uint64_t m = found == shapes.end() || found->second.empty() ? 0 : found->second[0];
+  for (const format::Dataset* d : format::datasets()) {
+    const std::string path(d->path);
+    if (d->presence == format::Presence::with_sweep && !swept) continue;
+    if (!file.has(path)) {
+      if (!written_before(version, d->since)) {
+        check.fail("missing dataset " + path);
+        complete = false;
+      }
+      continue;
+    }
+    const h5::RawDataset stored = h5::dataset_shape(file, path);
+    if (!type_matches(stored, d->type))
+      check.fail(path + " is not of type " + std::string(format::type_name(d->type)) + " (result format)");
+    std::vector<std::uint64_t> expected;
+    switch (d->rows) {
+      case format::Extent::scalar: break;
+      case format::Extent::customers: expected.push_back(static_cast<std::uint64_t>(n)); break;
+      case format::Extent::clusters: expected.push_back(static_cast<std::uint64_t>(k)); break;
+      case format::Extent::sweep: expected.push_back(m); break;
+      case format::Extent::fixed: expected.push_back(d->fixed_rows); break;
+    }
+    if (d->columns != 0) expected.push_back(d->columns);
+    if (stored.shape != expected)
+      check.fail(path + " does not have the shape " + format::shape_text(*d) + " (n = /run customers = " +
+                 std::to_string(n) + ", k = /run k = " + std::to_string(k) + ")");
   }
-  const auto features = shape_of("customers/features");
-  check.expect(features.size() == 2 && features[1] == 3, "customers/features is not [n, 3]");
-  const auto shape = shape_of("model/centroids");
-  check.expect(shape.size() == 2 && shape[0] == static_cast<std::uint64_t>(k) && shape[1] == 3,
-               "model/centroids is not [k, 3] with k = /run k");
+  // Anything the format does not describe: written by a newer rfmseg, or by something else.
+  for (const auto& [path, shape] : shapes)
+    if (format::find_dataset(path) == nullptr) report.notes.push_back("dataset /" + path + " is not part of the result format of rfmseg " + std::string(version_string));
+  for (const auto& object : h5::list_objects(file))
+    for (const auto& name : h5::list_attributes(h5::open_object(file, object.empty() ? "/" : object)))
+      if (!h5::is_checksum_attribute(name) && format::find_attribute(object, name) == nullptr)
+        report.notes.push_back("attribute " + (object.empty() ? std::string("/") : "/" + object) + " " + name +
+                               " is not part of the result format of rfmseg " + std::string(version_string));
   check.expect(h5::read<std::int64_t>(file, "model/k").at(0) == k, "model/k differs from /run k");
+  if (!complete) return;
 
   const auto ids = h5::read_strings(file, "customers/customer_id");
   check.expect(std::adjacent_find(ids.begin(), ids.end(), [](const std::string& a, const std::string& b) {
@@ -151,33 +191,6 @@ VerifyReport verify_result(const std::string& path) {
     check.fail(error.what());
   }
   return report;
-}
-
-int verify_command(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::puts("usage: rfmseg verify RESULT.h5 [RESULT.h5 ...]\n\n"
-              "Checks each result file: every dataset present with the right shape, values in range\n"
-              "(clusters, scores, segments, sorted unique customer ids), and each dataset's stored\n"
-              "checksum against its content. Exit status 0 when every file is intact, 1 otherwise.");
-    return args.empty() ? 1 : 0;
-  }
-  int status = 0;
-  for (const auto& path : args) {
-    const auto report = verify_result(path);
-    if (report.ok()) {
-      std::printf("%s: OK (%zu datasets, %zu checksums match, %lld customers)\n", path.c_str(), report.datasets,
-                  report.checksums, static_cast<long long>(report.customers));
-      if (report.legacy_checksums > 0)
-        std::printf("  note: checksums of rfmseg 0.1 (not bound to dataset paths; /run not covered)\n");
-    } else {
-      std::printf("%s: FAILED (%zu problem%s)\n", path.c_str(), report.problems.size(),
-                  report.problems.size() == 1 ? "" : "s");
-      for (const auto& problem : report.problems) std::printf("  - %s\n", problem.c_str());
-      status = 1;
-    }
-  }
-  std::fflush(stdout);
-  return status;
 }
 
 }  // namespace rfmseg

@@ -5,27 +5,15 @@
 #include <stdexcept>
 #include <vector>
 
+#include "rfmseg/core/names.hpp"
 #include "rfmseg/parallel/reduce.hpp"
 
 namespace rfmseg {
 
-const char* transform_name(Transform kind) {
-  switch (kind) {
-    case Transform::none: return "none";
-    case Transform::log1p: return "log1p";
-    case Transform::cbrt: return "cbrt";
-    case Transform::boxcox: return "boxcox";
-    case Transform::yeojohnson: return "yeojohnson";
-  }
-  return "?";
-}
+const char* transform_name(Transform kind) { return name_of(kind).data(); }
 
 Transform parse_transform(const std::string& name) {
-  if (name == "none") return Transform::none;
-  if (name == "log1p" || name == "log") return Transform::log1p;
-  if (name == "cbrt") return Transform::cbrt;
-  if (name == "boxcox") return Transform::boxcox;
-  if (name == "yeojohnson") return Transform::yeojohnson;
+  if (const auto kind = parse_name<Transform>(name)) return *kind;
   throw std::invalid_argument("unknown transform '" + name + "' (none, log1p, cbrt, boxcox, yeojohnson)");
 }
 

@@ -20,7 +20,7 @@
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/io/ingest.hpp"
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
 
 namespace {
 

@@ -13,6 +13,9 @@ run_rfmseg t 3 --input "$WORK/t.csv" --k-range 1..5 --k-select elbow --quiet
 for n in 1 3; do
   if out=$("$RFMSEG" verify "$WORK/t.np$n.h5"); then
     grep -q ": OK (" <<< "$out" && pass "np$n: $out" || fail "np$n: unexpected verdict: $out"
+    # Everything the writer wrote is in the one result-format description (src/io/result_format.cpp).
+    ! grep -q "note:" <<< "$out" && pass "np$n: every dataset and attribute is described" \
+      || fail "np$n: the result has something docs/result-format.md does not describe: $out"
   else
     fail "np$n: verify failed on an intact result: $out"
   fi
@@ -54,6 +57,11 @@ damaged swapped_rows "d = f['customers/recency']; a, b = d[3], d[4]
 if a == b: d[4] = b + 1
 else: d[3], d[4] = b, a" "customers/recency: checksum mismatch"
 damaged missing_dataset "del f['model/centroids']" "missing dataset model/centroids"
+# A dataset of the wrong type or shape, with a valid checksum of its own (rewritten by another tool).
+damaged wrong_type "x = f['customers/recency'][...].astype('f8'); c = f['customers/recency'].attrs['checksum']
+del f['customers/recency']; f['customers/recency'] = x" "customers/recency is not of type int32"
+damaged wrong_shape "del f['model/cluster_size']; f['model/cluster_size'] = np.zeros(7, 'i8')" \
+  "model/cluster_size does not have the shape [k]"
 damaged missing_checksum "del f['customers/cluster'].attrs['checksum']" "customers/cluster: no checksum attribute"
 damaged bad_cluster "d = f['customers/cluster']; d[0] = 99; d.attrs['checksum'] = np.bytes_(b'rowsum64:0000000000000000')" \
   "customers/cluster has a value outside 0..k-1"

@@ -200,6 +200,9 @@ template <class T>
 struct RawDataset {
   std::vector<std::uint64_t> shape;   ///< empty for a scalar
   std::size_t element_bytes = 0;      ///< size of one element of the stored type
+  /// Class of the stored type: 'i' signed integer, 'u' unsigned, 'f' floating point, 's' string,
+  /// '?' anything else (filled by dataset_shape).
+  char kind = '?';
   std::vector<unsigned char> bytes;
   [[nodiscard]] std::uint64_t rows() const { return shape.empty() ? 1 : shape[0]; }
   [[nodiscard]] std::uint64_t row_bytes() const;

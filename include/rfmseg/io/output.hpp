@@ -13,7 +13,6 @@
 #include "rfmseg/io/h5.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/io/output_guard.hpp"
-#include "rfmseg/model/rfm.hpp"
 
 namespace rfmseg {
 
@@ -52,18 +51,5 @@ class ResultFile {
   std::unique_ptr<h5::File> _file;
   bool _committed = false;
 };
-
-struct Segmentation;
-
-/// Collective: a lower bound of the result's size, its per-customer data (for ResultFile).
-[[nodiscard]] std::uint64_t result_data_bytes(const mpi::Comm& comm, const CustomerTable& table);
-
-/// Collective: /customers/{customer_id, recency, frequency, monetary, nonpositive_monetary} from the
-/// id-sorted table (nonpositive_monetary: int8 1 where Monetary <= 0, possible with --cancellations net).
-void write_customers(const ResultFile& result, const mpi::Comm& comm, const CustomerTable& table);
-
-/// Collective: /customers/{features, cluster, scores, segment, ...}, /model (centroids, profile,
-/// metrics, transform parameters), /selection (the sweep, if any) and /segments.
-void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmentation& seg);
 
 }  // namespace rfmseg

@@ -10,6 +10,7 @@ namespace rfmseg {
 
 struct VerifyReport {
   std::vector<std::string> problems;  ///< empty: the file is complete and intact
+  std::vector<std::string> notes;     ///< worth saying, not a defect (e.g. datasets of a newer format)
   std::size_t datasets = 0;           ///< datasets found
   std::size_t checksums = 0;          ///< checksums recomputed and matching
   std::size_t legacy_checksums = 0;   ///< of those, rfmseg 0.1 checksums (no path binding)
@@ -19,9 +20,5 @@ struct VerifyReport {
 
 /// Checks one result file. Never throws for a bad file: every finding is a problem in the report.
 [[nodiscard]] VerifyReport verify_result(const std::string& path);
-
-/// The subcommand: args are what follows "verify". Prints one verdict per file; returns the exit
-/// status (0 all intact, 1 some file failed or bad usage).
-int verify_command(const std::vector<std::string>& args);
 
 }  // namespace rfmseg

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/model/rfm.hpp"
-#include "rfmseg/model/scale.hpp"
+#include "rfmseg/core/customer_table.hpp"
+#include "rfmseg/core/features.hpp"
 
 namespace rfmseg {
 

@@ -28,7 +28,7 @@
 #include "rfmseg/core/config.hpp"
 #include "rfmseg/core/int128.hpp"
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/model/scale.hpp"
+#include "rfmseg/core/features.hpp"
 
 namespace rfmseg {
 

@@ -44,7 +44,7 @@
 #include <vector>
 
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/model/scale.hpp"
+#include "rfmseg/core/features.hpp"
 
 namespace rfmseg {
 

@@ -12,22 +12,10 @@
 #include <vector>
 
 #include "rfmseg/core/config.hpp"
+#include "rfmseg/core/features.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
-
-inline constexpr int feature_count = 3;  ///< recency, frequency, monetary
-
-/// Local rows of the feature matrix as a structure of arrays: column[d][i].
-struct Features {
-  std::array<std::vector<double>, feature_count> column;
-  [[nodiscard]] std::size_t size() const { return column[0].size(); }
-  void resize(std::size_t n) {
-    for (auto& c : column) c.resize(n);
-  }
-  /// Row-major copy [n, 3] for HDF5 and Python users.
-  [[nodiscard]] std::vector<double> row_major() const;
-};
 
 struct ScaleParams {
   Scaler kind = Scaler::standard;

@@ -53,7 +53,7 @@
 #include <vector>
 
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/model/rfm.hpp"
+#include "rfmseg/core/customer_table.hpp"
 
 namespace rfmseg {
 

@@ -4,7 +4,7 @@
 // (exclusive scan of block sizes + local row) is the same for any rank count.
 
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/model/rfm.hpp"
+#include "rfmseg/core/customer_table.hpp"
 
 namespace rfmseg {
 

@@ -1,4 +1,4 @@
-#include "rfmseg/io/checkpoint.hpp"
+#include "rfmseg/app/checkpoint.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,7 +14,8 @@
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/io/integrity.hpp"
 #include "rfmseg/io/output.hpp"
-#include "rfmseg/app/pipeline.hpp"
+#include "rfmseg/app/customer_stage.hpp"
+#include "rfmseg/app/segmentation.hpp"
 
 namespace rfmseg {
 

@@ -1,0 +1,65 @@
+#include "rfmseg/app/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "rfmseg/core/names.hpp"
+#include "rfmseg/model/segment.hpp"
+#include "rfmseg/version.hpp"
+
+namespace rfmseg {
+
+void print_report(int ranks, const RunConfig& config, const CustomerStage& stage, const Segmentation& seg,
+                  const PhaseTimes& times, const RunFacts& facts, const std::string& rejects_path) {
+  const auto frequency = std::string(name_of(stage.frequency));
+  std::printf("rfmseg %s: %d ranks, %zu input file(s), %.1f MB\n", version_string, ranks, stage.plan.files.size(),
+              static_cast<double>(stage.bytes_read) / 1e6);
+  std::printf("%s\n", format_counters(stage.counters).c_str());
+  if (!facts.bad_line_text.empty()) std::printf("first unusable lines:\n%s", facts.bad_line_text.c_str());
+  if (!rejects_path.empty())
+    std::printf("rejects: %llu unusable line(s) in %s\n", static_cast<unsigned long long>(stage.rejected_rows),
+                rejects_path.c_str());
+  std::printf("customers %llu, snapshot %s, frequency = %s, duplicates = %s\n",
+              static_cast<unsigned long long>(stage.total_customers), format_day(stage.snapshot).c_str(),
+              frequency.c_str(), stage.duplicates.c_str());
+  if (facts.nonpositive_monetary != 0)
+    std::printf("note: %lld customer%s with Monetary <= 0 (returns netted against purchases): kept, flagged in "
+                "/customers/nonpositive_monetary\n",
+                static_cast<long long>(facts.nonpositive_monetary), facts.nonpositive_monetary == 1 ? "" : "s");
+  std::printf("time:");
+  for (const auto& [name, seconds] : times.phases()) std::printf(" %s %.3fs", name.c_str(), seconds);
+  std::printf(" | total %.3fs, %.1f MB/s\n", times.total(),
+              static_cast<double>(stage.bytes_read) / 1e6 / std::max(times.total(), 1e-9));
+  for (const auto& warning : seg.warnings) std::printf("warning: %s\n", warning.c_str());
+  std::printf("transforms:");
+  static constexpr const char* names[] = {"R", "F", "M"};
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    std::printf(" %s %s", names[d], transform_name(seg.transforms[d].kind));
+    if (seg.transforms[d].kind == Transform::boxcox || seg.transforms[d].kind == Transform::yeojohnson)
+      std::printf("(lambda %.4f)", seg.transforms[d].lambda);
+    if (seg.transforms[d].shift != 0) std::printf("(shift %g)", seg.transforms[d].shift);
+  }
+  std::printf("\nk-means: k %d, inertia %.6g, %d iterations (%s), best of %d restarts\n", seg.model.k,
+              seg.model.inertia, seg.model.n_iter, seg.model.converged ? "converged" : "not converged",
+              config.model.n_init);
+  const std::string sample = seg.metrics.silhouette_sample
+                                 ? " (sample of " + std::to_string(seg.metrics.silhouette_sample) + ")"
+                                 : std::string();
+  std::printf("quality: silhouette %.4f%s, Calinski-Harabasz %.1f, Davies-Bouldin %.4f\n", seg.metrics.silhouette,
+              sample.c_str(), seg.metrics.calinski_harabasz, seg.metrics.davies_bouldin);
+  if (!seg.sweep.k.empty()) {
+    std::printf("elbow sweep (k chosen by %s: %d):\n%4s %14s %10s %12s %10s %6s\n", seg.sweep.rule.c_str(),
+                seg.sweep.chosen_k, "k", "SSE", "silhouette", "Calinski-H.", "Davies-B.", "iter");
+    for (std::size_t i = 0; i < seg.sweep.k.size(); ++i)
+      std::printf("%4d %14.6g %10.4f %12.1f %10.4f %6lld%s\n", seg.sweep.k[i], seg.sweep.sse[i],
+                  seg.sweep.silhouette[i], seg.sweep.calinski_harabasz[i], seg.sweep.davies_bouldin[i],
+                  static_cast<long long>(seg.sweep.n_iter[i]), seg.sweep.k[i] == seg.sweep.chosen_k ? "  <-" : "");
+  }
+  std::printf("%s", format_profile(seg.profile, seg.cluster_labels).c_str());
+  std::printf("classic RFM segments (split at the %s of R, F, M):\n%s",
+              config.model.segment_median ? "median" : "mean",
+              format_segment_table(seg.segments, classic_segment_names()).c_str());
+  std::printf("result: %s\n", config.output.c_str());
+}
+
+}  // namespace rfmseg

@@ -1,0 +1,197 @@
+#include "rfmseg/app/segmentation.hpp"
+
+#include <cmath>
+#include <optional>
+#include <utility>
+
+#include "rfmseg/app/checkpoint.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/model/segment.hpp"
+#include "rfmseg/model/selection.hpp"
+#include "rfmseg/parallel/reduce.hpp"
+#include "rfmseg/parallel/stop.hpp"
+
+namespace rfmseg {
+
+namespace {
+
+// ---- transform: each feature's transform fitted over all ranks, applied to the local rows.
+void transform_features(const mpi::Comm& comm, const ModelConfig& config, const CustomerStage& stage,
+                        Segmentation& seg) {
+  const Features raw = rfm_columns(stage.customers);
+  const double total = static_cast<double>(stage.total_customers);
+  seg.features.resize(stage.customers.size());
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    seg.overall_mean[d] = global_sum(comm, raw.column[d]) / total;
+    seg.transforms[d] = fit_transform(comm, config.transform[d], raw.column[d]);
+    apply_transform(seg.transforms[d], raw.column[d], seg.features.column[d]);
+  }
+  bool finite = true;
+  for (const auto& column : seg.features.column)
+    for (double v : column) finite = finite && std::isfinite(v);
+  if (!mpi::all_of(comm, finite))
+    throw AgreedError("a transform produced a non-finite value (NaN or infinity); choose another --transform-*", 1);
+}
+
+// ---- scale: fitted over all ranks, then snapped onto the fixed-point grid (exact K-means sums).
+void scale_features(const mpi::Comm& comm, const ModelConfig& config, Segmentation& seg) {
+  seg.scale = fit_scaler(comm, seg.features, config.scaler, seg.warnings);
+  apply_scaler(seg.scale, seg.features);
+  seg.scale.grid_exponent = snap_to_grid(comm, seg.features);
+}
+
+// ---- kmeans: one fit with its quality metrics; a fit finished by an interrupted run is taken
+// from its checkpoint (its labels are the nearest centroids, as at the end of the fit).
+class Fitter {
+ public:
+  Fitter(const mpi::Comm& comm, const ModelConfig& config, const KMeansData& data, Checkpoints* checkpoints,
+         Segmentation& seg)
+      : _comm(comm), _config(config), _data(data), _checkpoints(checkpoints), _seg(seg),
+        _options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed, checkpoints,
+                 config.algorithm} {}
+
+  SavedFit operator()(int k, std::vector<std::int32_t>& labels) {
+    _options.k = k;
+    std::optional<SavedFit> saved;
+    if (_checkpoints != nullptr) saved = _checkpoints->load_fit(_options);
+    if (saved) {
+      labels.resize(_data.features.size());
+      std::vector<double> distances(_data.features.size());
+      assign_nearest(_data.features, saved->model.centroids, k, labels, distances);
+      return *saved;
+    }
+    SavedFit done;
+    done.model = fit_kmeans(_comm, _data, _options, labels);
+    _seg.distance_evaluations += done.model.distance_evaluations;
+    _seg.lloyd_distance_evaluations += done.model.lloyd_distance_evaluations;
+    done.metrics = cluster_metrics(_comm, _data.features, labels, k, _data.keys, _config.silhouette_sample,
+                                   _config.seed);
+    if (_checkpoints != nullptr) _checkpoints->save_fit(_options, done);
+    return done;
+  }
+
+ private:
+  const mpi::Comm& _comm;
+  const ModelConfig& _config;
+  const KMeansData& _data;
+  Checkpoints* _checkpoints;
+  Segmentation& _seg;
+  KMeansOptions _options;
+};
+
+// The elbow sweep: every k of --k-range on the in-memory features (no re-reading), then the
+// choice of k by --k-select. The chosen k's fit becomes the final model when it is in the range.
+// Returns whether it did.
+bool sweep_k(const ModelConfig& config, Fitter& fit, Segmentation& seg) {
+  std::vector<std::vector<std::int32_t>> sweep_labels;
+  std::vector<KMeansModel> sweep_models;
+  std::vector<ClusterMetrics> sweep_metrics;
+  for (int k = config.k_min; k <= config.k_max; ++k) {
+    std::vector<std::int32_t> labels;
+    SavedFit done;
+    try {
+      done = fit(k, labels);
+    } catch (const stop::Stopped&) {
+      throw;
+    } catch (const AgreedError& error) {  // e.g. fewer distinct customers than this k
+      throw AgreedError("--k-range " + std::to_string(config.k_min) + ".." + std::to_string(config.k_max) + ": " +
+                            error.what(),
+                        error.exit_code());
+    }
+    seg.sweep.k.push_back(k);
+    seg.sweep.sse.push_back(done.model.inertia);
+    seg.sweep.n_iter.push_back(done.model.n_iter);
+    seg.sweep.silhouette.push_back(done.metrics.silhouette);
+    seg.sweep.calinski_harabasz.push_back(done.metrics.calinski_harabasz);
+    seg.sweep.davies_bouldin.push_back(done.metrics.davies_bouldin);
+    sweep_models.push_back(std::move(done.model));
+    sweep_metrics.push_back(done.metrics);
+    sweep_labels.push_back(std::move(labels));
+  }
+  switch (config.k_select) {
+    case KSelect::elbow:
+      seg.sweep.chosen_k = kneedle_elbow(seg.sweep.k, seg.sweep.sse);
+      seg.sweep.rule = "elbow";
+      break;
+    case KSelect::silhouette:
+      seg.sweep.chosen_k = best_silhouette(seg.sweep.k, seg.sweep.silhouette);
+      seg.sweep.rule = "silhouette";
+      break;
+    case KSelect::none:
+      seg.sweep.chosen_k = config.k;
+      seg.sweep.rule = "fixed";
+      break;
+  }
+  if (seg.sweep.chosen_k < config.k_min || seg.sweep.chosen_k > config.k_max) return false;
+  const auto i = static_cast<std::size_t>(seg.sweep.chosen_k - config.k_min);
+  seg.model = std::move(sweep_models[i]);
+  seg.labels = std::move(sweep_labels[i]);
+  seg.metrics = sweep_metrics[i];
+  return true;
+}
+
+// ---- evaluate: a stable cluster order (by mean monetary, descending), the profile, the labels.
+void order_clusters(const mpi::Comm& comm, const ModelConfig& config, const CustomerTable& customers, int k,
+                    Segmentation& seg) {
+  const auto fitted = profile_clusters(comm, customers, seg.labels, k);
+  const auto order = order_by_monetary(fitted);
+  std::vector<std::int32_t> new_index(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    new_index[static_cast<std::size_t>(order[i])] = static_cast<std::int32_t>(i);
+  for (auto& label : seg.labels) label = new_index[static_cast<std::size_t>(label)];
+  seg.model.centroids = reorder(seg.model.centroids, order, feature_count);
+  seg.model.init_centroids = reorder(seg.model.init_centroids, order, feature_count);
+  seg.model.sizes = reorder(seg.model.sizes, order);
+  seg.profile = reorder(fitted, order);
+  seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);
+}
+
+}  // namespace
+
+Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config, const CustomerStage& stage,
+                               PhaseTimes& times, Checkpoints* checkpoints) {
+  Segmentation seg;
+  const CustomerTable& customers = stage.customers;
+  const std::size_t n = customers.size();
+
+  transform_features(comm, config, stage, seg);
+  times.lap("transform");
+
+  scale_features(comm, config, seg);
+  times.lap("scale");
+
+  // Random draws are keyed by customer id, never by rank or row: the same fit for any rank count.
+  std::vector<std::uint64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = hash_bytes(customers.id[i]);
+  const std::uint64_t first_row = mpi::exscan_sum<std::uint64_t>(comm, n);
+  const KMeansData data{seg.features, keys, first_row, seg.scale.grid_exponent};
+  Fitter fit(comm, config, data, checkpoints, seg);
+  int k = config.k;
+  bool have_final = false;
+  if (config.k_max > 0) {
+    have_final = sweep_k(config, fit, seg);
+    k = seg.sweep.chosen_k;
+  }
+  if (!have_final) {
+    SavedFit done = fit(k, seg.labels);
+    seg.model = std::move(done.model);
+    seg.metrics = done.metrics;
+  }
+  times.lap("kmeans");
+
+  order_clusters(comm, config, customers, k, seg);
+  times.lap("evaluate");
+
+  // ---- segment: RFM quintile scores and the 8 classic segments (independent of K-means)
+  ScoreConfig score_config;
+  score_config.reference = config.segment_median ? SegmentReference::median : SegmentReference::mean;
+  score_config.high_value_top_percent = config.high_value_top_percent;
+  score_config.high_value_threshold = config.high_value_threshold;
+  seg.scores = score_customers(comm, customers, score_config);
+  seg.segments = segment_table(comm, customers, seg.scores.segment);
+  times.lap("segment");
+  return seg;
+}
+
+}  // namespace rfmseg

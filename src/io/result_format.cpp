@@ -1,0 +1,165 @@
+#include "rfmseg/io/result_format.hpp"
+
+#include <array>
+
+namespace rfmseg::result_format {
+
+namespace {
+
+constexpr const Dataset* all_datasets[] = {
+    &customer_id, &recency, &frequency, &monetary, &nonpositive_monetary, &features, &cluster, &r_score, &f_score,
+    &m_score, &rfm_sum, &rfm_code, &segment, &high_value,
+    &segment_name, &segment_customers, &segment_share, &segment_mean_recency, &segment_mean_frequency,
+    &segment_mean_monetary, &segment_revenue_share, &score_cut_points, &segment_reference, &high_value_threshold,
+    &model_k, &centroids, &init_centroids, &centroids_rfm, &cluster_size, &cluster_label, &inertia, &n_iter,
+    &converged, &restart, &silhouette, &calinski_harabasz, &davies_bouldin, &silhouette_sample,
+    &selection_k, &selection_sse, &selection_silhouette, &selection_calinski_harabasz, &selection_davies_bouldin,
+    &selection_n_iter,
+    &profile_share, &profile_revenue_share, &profile_mean, &profile_std, &profile_min, &profile_max,
+    &transform_lambda, &transform_shift, &transform_center, &transform_scale};
+
+constexpr Presence always = Presence::always;
+constexpr Attribute all_attributes[] = {
+    {"run", "version", Type::string, always, "0.1", "rfmseg version that wrote the file"},
+    {"run", "git_commit", Type::string, always, "0.1", "git commit of that build"},
+    {"run", "configuration", Type::string, always, "0.1", "every option's resolved value, as `key = value` lines (replayable as a config file)"},
+    {"run", "ranks", Type::int64, always, "0.1", "MPI ranks of the run (the result does not depend on it)"},
+    {"run", "snapshot_date", Type::string, always, "0.1", "reference date for recency, YYYY-MM-DD"},
+    {"run", "input_files", Type::string, always, "0.1", "input files, one per line, in reading order"},
+    {"run", "input_formats", Type::string, always, "0.1", "layout detected or given per input file, one per line"},
+    {"run", "frequency", Type::string, always, "0.1", "what frequency counts: invoices, lines or days"},
+    {"run", "cancellations", Type::string, always, "0.1", "drop or net"},
+    {"run", "duplicates", Type::string, always, "0.2", "how exact duplicate lines were treated (drop or keep) and why"},
+    {"run", "date_order", Type::string, always, "0.2", "how slash dates were read (month-first or day-first) and why"},
+    {"run", "customers", Type::int64, always, "0.1", "customers in the result (n)"},
+    {"run", "count_nonpositive_monetary_customers", Type::int64, always, "0.2", "customers with monetary <= 0"},
+    {"run", "k", Type::int64, always, "0.1", "clusters of the final model"},
+    {"run", "silhouette_sample", Type::int64, always, "0.1", "customers the silhouette was computed on; 0 = exact"},
+    {"run", "n_init", Type::int64, always, "0.1", "K-means restarts per k"},
+    {"run", "max_iter", Type::int64, always, "0.1", "iteration limit per restart"},
+    {"run", "tol", Type::float64, always, "0.1", "convergence tolerance"},
+    {"run", "seed", Type::int64, always, "0.1", "seed of every random draw (draws are keyed by customer id)"},
+    {"run", "kmeans_iterations_total", Type::int64, always, "0.1", "iterations over all restarts of the final k"},
+    {"run", "kmeans_algorithm", Type::string, always, "0.1", "auto, lloyd or hamerly (the same clusters either way)"},
+    {"run", "kmeans_distance_evaluations", Type::int64, always, "0.1", "point-centre distances computed, all fits, all ranks"},
+    {"run", "kmeans_lloyd_distance_evaluations", Type::int64, always, "0.1", "what plain Lloyd computes for the same iterations"},
+    {"run", "count_lines", Type::int64, always, "0.1", "data lines read (header excluded)"},
+    {"run", "count_blank_lines", Type::int64, always, "0.1", "blank lines skipped"},
+    {"run", "count_<fate>", Type::int64, always, "0.1", "lines per fate: bad_field_count, bad_customer_id, bad_number, bad_date, missing_customer, after_snapshot, duplicate, cancellation, zero_quantity, nonpositive_price, kept"},
+    {"run", "bad_line_examples", Type::string, always, "0.1", "the first unusable lines per kind, as file:line: reason"},
+    {"run", "rejects_file", Type::string, always, "0.1", "the --rejects file (empty without)"},
+    {"run", "bytes_read", Type::int64, always, "0.1", "input bytes read"},
+    {"run", "bytes_shuffled", Type::int64, always, "0.1", "bytes sent between ranks by the shuffle"},
+    {"run", "shuffle_rounds", Type::int64, always, "0.1", "ingest rounds"},
+    {"run", "max_memory_per_rank", Type::int64, always, "0.1", "memory budget per rank in bytes (0 = none)"},
+    {"run", "time_<phase>", Type::float64, always, "0.1", "wall seconds of each phase (slowest rank): ingest, rfm, sort, transform, scale, kmeans, evaluate, segment, output; load_checkpoint / checkpoint when used"},
+    {"run", "time_total", Type::float64, always, "0.1", "sum of the phases"},
+    {"run", "resumed", Type::string, always, "0.1", "what a resumed run took from its checkpoint (empty otherwise)"},
+    {"selection", "rule", Type::string, Presence::with_sweep, "0.1", "how the final k was chosen: elbow, silhouette or fixed"},
+    {"selection", "chosen_k", Type::int64, Presence::with_sweep, "0.1", "the k the rule chose"},
+    {"model/transform", "kind_<feature>", Type::string, always, "0.1", "transform of recency, frequency, monetary: none, log1p, cbrt, boxcox, yeojohnson"},
+    {"model/transform", "kinds", Type::string, always, "0.1", "the three kinds, comma-separated"},
+    {"model/transform", "scaler", Type::string, always, "0.1", "standard or minmax"},
+    {"model/transform", "grid_exponent", Type::int64, always, "0.1", "features are multiples of 2^-grid_exponent (exact K-means sums)"},
+    {"model/transform", "features", Type::string, always, "0.1", "feature order of every [*, 3] dataset: recency,frequency,monetary"},
+};
+
+std::string_view extent_symbol(const Dataset& d) {
+  switch (d.rows) {
+    case Extent::customers: return "n";
+    case Extent::clusters: return "k";
+    case Extent::sweep: return "m";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+std::string_view type_name(Type type) {
+  switch (type) {
+    case Type::int8: return "int8";
+    case Type::int32: return "int32";
+    case Type::int64: return "int64";
+    case Type::float64: return "float64";
+    case Type::string: return "string";
+  }
+  return "?";
+}
+
+std::string shape_text(const Dataset& d) {
+  if (d.rows == Extent::scalar) return "scalar";
+  std::string rows = d.rows == Extent::fixed ? std::to_string(d.fixed_rows) : std::string(extent_symbol(d));
+  return d.columns == 0 ? "[" + rows + "]" : "[" + rows + ", " + std::to_string(d.columns) + "]";
+}
+
+std::span<const Dataset* const> datasets() { return all_datasets; }
+std::span<const Attribute> attributes() { return all_attributes; }
+
+const Dataset* find_dataset(std::string_view path) {
+  for (const Dataset* d : all_datasets)
+    if (d->path == path) return d;
+  return nullptr;
+}
+
+const Attribute* find_attribute(std::string_view object, std::string_view name) {
+  for (const Attribute& a : all_attributes)  // an exact entry first (time_total before time_<phase>)
+    if (a.object == object && a.name == name) return &a;
+  for (const Attribute& a : all_attributes) {
+    const auto open = a.name.find('<');
+    if (a.object == object && open != std::string_view::npos && name.size() > open &&
+        name.substr(0, open) == a.name.substr(0, open))
+      return &a;
+  }
+  return nullptr;
+}
+
+std::string markdown() {
+  std::string out =
+      "# The result file\n\n"
+      "<!-- Rendered from src/io/result_format.cpp (result_format::markdown); the unit test\n"
+      "     ResultFormat.DocumentIsCurrent fails when this file differs. Do not edit by hand. -->\n\n"
+      "One HDF5 file per run, written in parallel under a temporary name and renamed only when complete\n"
+      "and read back (see README, \"Data safety\"). This page is generated from the same description\n"
+      "the writer writes through and `rfmseg verify` checks against.\n\n"
+      "Shapes: `n` customers (one row each, sorted by customer id in byte order), `k` clusters (in the\n"
+      "final order: by mean monetary, descending), `m` values of `--k-range`. Every `[*, 3]` dataset has\n"
+      "the columns recency, frequency, monetary. Strings are fixed-length, NUL-padded ASCII/UTF-8.\n"
+      "Every dataset carries a `checksum` attribute and every object with attributes an\n"
+      "`attributes_checksum` (what `rfmseg verify` recomputes).\n\n"
+      "Reading it:\n\n"
+      "```python\n"
+      "import h5py, pandas as pd\n"
+      "with h5py.File(\"result.h5\") as f:\n"
+      "    c = f[\"customers\"]\n"
+      "    df = pd.DataFrame({name: c[name][...] for name in\n"
+      "                       (\"recency\", \"frequency\", \"monetary\", \"cluster\", \"segment\")},\n"
+      "                      index=c[\"customer_id\"].asstr()[...])\n"
+      "    df[\"segment\"] = f[\"segments/name\"].asstr()[...][df[\"segment\"]]\n"
+      "```\n\n"
+      "## Datasets\n\n";
+  std::string_view group;
+  for (const Dataset* d : all_datasets) {
+    const std::string_view g = d->path.substr(0, d->path.find('/'));
+    if (g != group) {
+      group = g;
+      out += "\n### /" + std::string(g) + (d->presence == Presence::with_sweep ? " (only with `--k-range`)" : "") +
+             "\n\n| dataset | type | shape | since | meaning |\n|---|---|---|---|---|\n";
+    }
+    out += "| `/" + std::string(d->path) + "` | " + std::string(type_name(d->type)) + " | " + shape_text(*d) + " | " +
+           std::string(d->since) + " | " + std::string(d->meaning) + " |\n";
+  }
+  out += "\n## Attributes\n";
+  std::string_view object;
+  for (const Attribute& a : all_attributes) {
+    if (a.object != object) {
+      object = a.object;
+      out += "\n### /" + std::string(object) + (a.presence == Presence::with_sweep ? " (only with `--k-range`)" : "") +
+             "\n\n| attribute | type | since | meaning |\n|---|---|---|---|\n";
+    }
+    out += "| `" + std::string(a.name) + "` | " + std::string(type_name(a.type)) + " | " + std::string(a.since) + " | " +
+           std::string(a.meaning) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace rfmseg::result_format
