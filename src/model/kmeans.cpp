@@ -277,8 +277,9 @@ struct LloydStart {
   std::vector<double> centroids, previous, init_centroids;
 };
 
-// Called after each completed iteration with (iterations done, centroids, previous centroids).
-using IterationHook = std::function<void(int, const std::vector<double>&, const std::vector<double>&)>;
+// Called after each completed iteration with (iterations done, centroids, previous centroids, the
+// stop signal the ranks agreed on in that iteration's reduction: 0 = none).
+using IterationHook = std::function<void(int, const std::vector<double>&, const std::vector<double>&, int)>;
 
 RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::GridPoints& grid, LloydStart start,
                 const KMeansOptions& options, double tolerance, std::vector<std::int32_t>& labels,
@@ -309,7 +310,9 @@ RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::Gri
     run.lloyd_evaluations += static_cast<std::uint64_t>(labels.size()) * static_cast<std::uint64_t>(k);
     mpi::allreduce_sum_inplace(comm, std::span<int128_t>(step.sums));
     step.counts = mpi::allreduce(comm, std::move(step.counts), mpi::Op::sum);
-    const bool changed = mpi::any_of(comm, step.changed);
+    // One reduction: did a label change anywhere, and did a rank get a stop signal (parallel/stop.hpp)?
+    const auto flags = mpi::allreduce(comm, std::vector<int>{step.changed ? 1 : 0, stop::pending()}, mpi::Op::max);
+    const bool changed = flags[0] != 0;
     std::vector<double> next(centroids.size());
     std::vector<std::size_t> empty;
     for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j) {
@@ -335,7 +338,7 @@ RunResult lloyd(const mpi::Comm& comm, const KMeansData& data, const detail::Gri
       run.converged = true;
       break;
     }
-    if (after_iteration) after_iteration(run.n_iter, centroids, next);
+    if (after_iteration) after_iteration(run.n_iter, centroids, next, flags[1]);
   }
   run.centroids = std::move(centroids);
   return run;
@@ -689,7 +692,7 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
     // stop on a signal (which saves this very iteration first).
     const int every = options.checkpoints != nullptr ? std::max(1, options.checkpoints->every()) : 0;
     const IterationHook save = [&, restart, every](int done, const std::vector<double>& centroids,
-                                                   const std::vector<double>& previous) {
+                                                   const std::vector<double>& previous, int stop_signal) {
       const auto checkpoint = [&] {
         if (options.checkpoints == nullptr) return;
         KMeansProgress progress{restart, done, centroids, previous, init_centroids, total_iterations, have_best, best};
@@ -698,7 +701,7 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
       const bool saved = every > 0 && done % every == 0;
       if (saved) checkpoint();
       progress::kmeans(options.k, restart, options.n_init, done, have_best ? best.inertia : std::nan(""));
-      stop::at_safe_point(comm, kmeans_position(options, restart, done), [&] {
+      stop::agreed(stop_signal, kmeans_position(options, restart, done), [&] {
         if (!saved) checkpoint();
       });
     };
