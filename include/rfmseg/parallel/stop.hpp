@@ -8,8 +8,10 @@
 // the temporary result is removed, and main prints one message with the signal, the phase, the
 // position and the command to resume.
 //
-// Safe points: every ingest round, every phase boundary (PhaseTimes::lap) and every K-means
-// iteration, so the stop waits at most for one of these (seconds; measured in the README).
+// Safe points: every ingest round and every K-means iteration (pending() folded into the
+// reduction each already makes), and every phase boundary (PhaseTimes::lap, one allreduce), so
+// the stop waits at most for one of these (seconds; measured in the README). The final write of
+// the result is not interrupted: a signal during it lets the run finish.
 // A second signal while a stop is pending or in progress ends the process at once (the default
 // action of that signal): the last complete checkpoint still resumes. One within 0.5 s of the
 // first counts as the same request delivered twice (Ctrl-C reaches mpirun and the ranks; Slurm's
