@@ -167,7 +167,7 @@ TEST(IngestMpi, whitespace_separated_crlf_without_header) {
   const std::string path = dir.write("cdnow.txt", "00001 19970101 1 11.77\r\n00002  19970112 1 12.00\r\n00001 19970102 2 20.76\r\n");
   auto config = config_for(path, 1 << 20);
   config.input.has_header = false;
-  config.input.delimiter = "whitespace";
+  config.input.delimiter.kind = Delimiter::Kind::whitespace;
   config.input.columns.customer = "1";
   config.input.columns.date = "2";
   config.input.columns.amount = "4";

@@ -62,7 +62,7 @@ TEST(Layout, no_header_with_indices) {
   InputConfig config;
   config.has_header = false;
   config.columns = ColumnMapping{"1", "", "2", "", "", "4"};  // customer, invoice, date, qty, price, amount
-  config.delimiter = std::string("whitespace");
+  config.delimiter.kind = Delimiter::Kind::whitespace;
   const auto l = resolve("00001 19970101 1 11.77\n", config);
   EXPECT_EQ(l.customer, 0);
   EXPECT_EQ(l.amount, 3);

@@ -311,7 +311,6 @@ TEST(CombinedShuffle, duplicates_across_readers_and_rounds_are_exact_under_any_b
            {64ull << 20, "0"}, {3000, "0"}, {64ull << 20, "2M"}}) {
     auto config = config_for(path);
     config.input.chunk_bytes = chunk;
-    config.input.max_memory_per_rank_text = budget;
     config.input.max_memory_per_rank = budget == "0" ? 0 : 2ull << 20;
     const auto stage = run_stage(comm, config);
     EXPECT_EQ(test::gather_rows(comm, stage.customers), fx.rows) << "chunk " << chunk << ", budget " << budget;
@@ -351,7 +350,6 @@ TEST(MemoryBudgetMpi, a_budget_too_small_is_one_clear_error_on_every_rank) {
   const std::string path = dir.write("tight.csv", fx.text);
   for (const std::uint64_t budget : {100ull << 10, 300ull << 10}) {  // below one round / below the data
     auto config = config_for(path);
-    config.input.max_memory_per_rank_text = std::to_string(budget);
     config.input.max_memory_per_rank = budget;
     try {
       (void)run_stage(comm, config);
@@ -368,11 +366,11 @@ TEST(MemoryBudgetMpi, a_budget_too_small_is_one_clear_error_on_every_rank) {
 TEST(MemoryBudgetMpi, auto_is_a_share_of_the_node) {
   const auto comm = mpi::Comm::world();
   InputConfig config;
-  config.max_memory_per_rank_text = "auto";
+  config.max_memory_per_rank_auto = true;
   const std::uint64_t budget = resolve_memory_budget(comm, config);
   EXPECT_GT(budget, 0u);
   EXPECT_LE(budget, static_cast<std::uint64_t>(auto_memory_fraction * static_cast<double>(node_memory_bytes())));
-  config.max_memory_per_rank_text = "16M";
+  config.max_memory_per_rank_auto = false;
   config.max_memory_per_rank = 16ull << 20;
   EXPECT_EQ(resolve_memory_budget(comm, config), 16ull << 20);
 }

@@ -107,6 +107,50 @@ TEST(ExactReduce, sums_do_not_depend_on_the_split) {
   EXPECT_NEAR(m.variance, 0.0625 * (1000.0 * 1000.0 - 1) / 12, 1e-9);
 }
 
+TEST(ExactReduce, histogram_sums_equal_the_sums_over_every_value) {
+  const auto comm = mpi::Comm::world();
+  // Few distinct values, many repeats (like recency in days), negatives and both zeros included.
+  std::vector<double> values;
+  for (int i = 0; i < 5000; ++i) values.push_back(i % 97 == 0 ? -0.0 : std::floor(std::sin(i) * 300) / 4);
+  const auto local = slice(values, block_of(comm, values.size(), true));
+  const auto histogram = global_histogram(comm, local, 1u << 20);
+  ASSERT_TRUE(histogram.has_value());
+  EXPECT_LT(histogram->size(), 700u);
+  std::uint64_t total = 0;
+  for (auto c : histogram->count) total += c;
+  EXPECT_EQ(total, values.size());
+  EXPECT_TRUE(std::is_sorted(histogram->value.begin(), histogram->value.end()));
+  // The same table on every rank, for any split.
+  const auto other = global_histogram(comm, slice(values, block_of(comm, values.size())), 1u << 20);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->count, histogram->count);
+  EXPECT_EQ(mpi::allreduce<std::uint64_t>(comm, histogram->size(), mpi::Op::max), histogram->size());
+  // Bit for bit what the reductions over every value give.
+  const Moments exact = global_moments(comm, local);
+  const Moments weighted = weighted_moments(histogram->value, histogram->count);
+  EXPECT_EQ(weighted.count, exact.count);
+  EXPECT_TRUE(same_bits(weighted.mean, exact.mean)) << weighted.mean << " vs " << exact.mean;
+  EXPECT_TRUE(same_bits(weighted.variance, exact.variance)) << weighted.variance << " vs " << exact.variance;
+  EXPECT_TRUE(same_bits(weighted_sum(histogram->value, histogram->count), global_sum(comm, local)));
+  // Too many distinct values for the limit: no table, on every rank.
+  EXPECT_FALSE(global_histogram(comm, local, 10).has_value());
+  std::vector<double> with_nan = local;
+  if (comm.is_root()) with_nan.push_back(std::nan(""));
+  EXPECT_FALSE(global_histogram(comm, with_nan, 1u << 20).has_value());
+}
+
+TEST(Transform, lambda_from_the_histogram_equals_the_exact_path) {
+  const auto comm = mpi::Comm::world();
+  // Integer days with many repeats take the histogram path: the λ is the same for any split and
+  // matches scipy (scipy.stats.boxcox of 1 + (7919 i mod 50), i < 3000).
+  std::vector<double> days;
+  for (int i = 0; i < 3000; ++i) days.push_back(1 + (i * 7919) % 50);
+  const auto even = fit_transform(comm, Transform::boxcox, slice(days, block_of(comm, days.size())));
+  const auto skewed = fit_transform(comm, Transform::boxcox, slice(days, block_of(comm, days.size(), true)));
+  EXPECT_TRUE(same_bits(even.lambda, skewed.lambda));
+  EXPECT_NEAR(even.lambda, 0.7209462580933729, 1e-6);
+}
+
 TEST(Transform, boxcox_lambda_matches_scipy) {
   const auto comm = mpi::Comm::world();
   const auto x = formula_values(false);

@@ -3,7 +3,7 @@
 
   compare_results.py rfm RESULT.h5 REFERENCE.csv [--counters C.json]
       RFM table equal to rfm_reference.py's CSV: same ids in the same order, equal recency and
-      frequency, monetary equal as float64 bit for bit; dtypes as in INTERFACE.md.  --counters:
+      frequency, monetary equal as float64 bit for bit; dtypes as in docs/result-format.md.  --counters:
       also /run count_<fate>, count_lines, count_blank_lines, customers, snapshot_date.
   compare_results.py kmeans RESULT.h5 [--min-ari 0.99] [--inertia-rtol 1e-6]
       re-run scikit-learn's Lloyd K-means from /model/init_centroids on /customers/features with
@@ -121,7 +121,7 @@ def cmd_rfm(a):
         ds_m = need(h, "/customers/monetary")
         for ds, kind, size in ((ds_r, "i", 4), (ds_f, "i", 8), (ds_m, "f", 8)):
             if ds.dtype.kind != kind or ds.dtype.itemsize != size:
-                problems.append("%s has dtype %s, INTERFACE.md says %s%d"
+                problems.append("%s has dtype %s, docs/result-format.md says %s%d"
                                 % (ds.name, ds.dtype, {"i": "int", "f": "float"}[kind],
                                    8 * size))
         if ds_id.dtype.kind != "S":

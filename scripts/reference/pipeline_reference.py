@@ -251,7 +251,9 @@ def transform(x, kind):
     if kind == "cbrt":
         return np.cbrt(x), info
     if kind == "log1p":
-        shift = float(-x.min()) if x.min() < 0 else 0.0
+        # The product's rule (src/model/transform.cpp, python_pipeline.py): shift only where log1p
+        # is undefined, i.e. when the minimum is <= -1, by -min.
+        shift = float(-x.min()) if x.min() <= -1 else 0.0
         info["shift"] = shift
         return np.log1p(x + shift), info
     if kind == "boxcox":

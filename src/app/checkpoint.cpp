@@ -25,16 +25,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* customers_file = "customers.h5";
 
-// Options that do not change the result: they may differ between the run and its resumption.
-bool result_neutral(const std::string& key) {
-  static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
-                                        "checkpoint-every",    "collective-timeout", "quiet",
-                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force", "status-file"};
-  for (const char* name : neutral)
-    if (key == name) return true;
-  return false;
-}
-
 std::string hex(std::uint64_t value) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
@@ -115,12 +105,7 @@ Checkpoints::Checkpoints(const mpi::Comm& comm, const RunConfig& config)
   // One run per checkpoint directory; with the lock held, files of runs that died are removed.
   _lock = std::make_unique<OutputLock>(comm, _dir + "/checkpoint", "--checkpoint");
   if (comm.is_root() && _lock->held()) remove_stale_temporaries(_dir + "/checkpoint", true);
-  std::istringstream lines(config.resolved);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto eq = line.find(" = ");
-    if (eq != std::string::npos && !result_neutral(line.substr(0, eq))) _options_text += line + "\n";
-  }
+  _options_text = config.result_options;
 }
 
 void Checkpoints::set_fingerprint(const InputPlan& plan) {

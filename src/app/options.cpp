@@ -75,6 +75,7 @@ po::options_description describe() {
     ("scaler", po::value<std::string>()->default_value("standard"), "standard (population mean/std) | minmax")
     ("k", po::value<int>()->default_value(4), "clusters of the final model")
     ("k-range", po::value<std::string>()->default_value(""), "elbow sweep A..B: fit every k in one run (SSE and metrics in /selection)")
+    ("sweep-metrics", po::value<std::string>()->default_value("all"), "all | sse: what the sweep computes per k; sse skips the silhouette, Calinski-Harabasz and Davies-Bouldin of every k but the final one (NaN in /selection), for an elbow curve at the cost of the fits alone")
     ("k-select", po::value<std::string>()->default_value("none"), "none (final k = --k) | elbow (Kneedle on SSE) | silhouette (best silhouette); needs --k-range")
     ("silhouette-sample", po::value<std::int64_t>()->default_value(10000), "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")
     ("init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")
@@ -99,6 +100,32 @@ po::options_description describe() {
 template <class T>
 T get(const po::variables_map& vm, const char* name) {
   return vm[name].as<T>();
+}
+
+// Options that do not change the result: a run resumed from a checkpoint may change them.
+bool result_neutral(const std::string& name) {
+  static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
+                                        "checkpoint-every",    "collective-timeout", "quiet",
+                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force", "status-file"};
+  for (const char* option : neutral)
+    if (name == option) return true;
+  return false;
+}
+
+Delimiter parse_delimiter(const std::string& d) {
+  Delimiter delimiter;
+  if (d == "auto") return delimiter;
+  if (d == "whitespace" || d == "space") {
+    delimiter.kind = Delimiter::Kind::whitespace;
+    return delimiter;
+  }
+  delimiter.kind = Delimiter::Kind::character;
+  if (d == "tab" || d == "\\t") delimiter.character = '\t';
+  else if (d == "comma") delimiter.character = ',';
+  else if (d == "semicolon") delimiter.character = ';';
+  else if (d.size() == 1) delimiter.character = d[0];
+  else throw ConfigError("--delimiter must be auto, comma, semicolon, tab, whitespace or a single character, not '" + d + "'");
+  return delimiter;  // one that collides with the quote is refused by resolve_dialect (io/layout.cpp)
 }
 
 // An enum option by its names (core/names.hpp): "--frequency must be auto, invoices, lines or days, not 'x'".
@@ -290,7 +317,7 @@ Parsed parse(const std::vector<std::string>& args) {
   c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),
                      get<std::string>(vm, "col-date"),     get<std::string>(vm, "col-quantity"),
                      get<std::string>(vm, "col-price"),    get<std::string>(vm, "col-amount")};
-  c.input.delimiter = get<std::string>(vm, "delimiter");
+  c.input.delimiter = parse_delimiter(get<std::string>(vm, "delimiter"));
   c.input.has_header = !get<bool>(vm, "no-header");
   const bool day_first = get<bool>(vm, "day-first");
   const bool month_first = get<bool>(vm, "month-first");
@@ -311,9 +338,9 @@ Parsed parse(const std::vector<std::string>& args) {
   if (chunk < 1 || chunk > 65536) throw ConfigError("--chunk-size must be between 1 and 65536 MiB");
   c.input.chunk_bytes = chunk << 20;
   c.input.max_reported_lines = get<int>(vm, "report-lines");
-  c.input.max_memory_per_rank_text = get<std::string>(vm, "max-memory-per-rank");
-  if (c.input.max_memory_per_rank_text != "auto")
-    c.input.max_memory_per_rank = parse_byte_size(c.input.max_memory_per_rank_text, "--max-memory-per-rank");
+  const auto memory = get<std::string>(vm, "max-memory-per-rank");
+  c.input.max_memory_per_rank_auto = memory == "auto";
+  if (!c.input.max_memory_per_rank_auto) c.input.max_memory_per_rank = parse_byte_size(memory, "--max-memory-per-rank");
 
   auto& r = c.reliability;
   r.checkpoint_dir = get<std::string>(vm, "checkpoint");
@@ -368,6 +395,9 @@ Parsed parse(const std::vector<std::string>& args) {
     if (m.k_max > 1000) throw ConfigError("--k-range: k above 1000 is not supported");
   }
   m.k_select = parse_choice<KSelect>(vm, "k-select");
+  m.sweep_metrics = parse_choice<SweepMetrics>(vm, "sweep-metrics");
+  if (m.k_select == KSelect::silhouette && m.sweep_metrics == SweepMetrics::sse)
+    throw ConfigError("--k-select silhouette needs the silhouette of every k: drop --sweep-metrics sse");
   const auto select = get<std::string>(vm, "k-select");
   if (m.k_select != KSelect::none && m.k_max == 0) throw ConfigError("--k-select " + select + " needs --k-range A..B");
   m.silhouette_sample = get<std::int64_t>(vm, "silhouette-sample");
@@ -400,7 +430,9 @@ Parsed parse(const std::vector<std::string>& args) {
   for (const auto& option : desc.options()) {
     const std::string& name = option->long_name();
     if (name == "help" || name == "version" || !vm.count(name)) continue;
-    resolved += name + " = " + to_text(vm[name]) + "\n";
+    const std::string line = name + " = " + to_text(vm[name]) + "\n";
+    resolved += line;
+    if (!result_neutral(name)) c.result_options += line;
   }
   c.resolved = resolved;
   return result;

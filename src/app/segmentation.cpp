@@ -1,6 +1,7 @@
 #include "rfmseg/app/segmentation.hpp"
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -51,7 +52,8 @@ class Fitter {
         _options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed, checkpoints,
                  config.algorithm} {}
 
-  SavedFit operator()(int k, std::vector<std::int32_t>& labels) {
+  /// Fits k clusters; the quality metrics only `with_metrics` (else NaN).
+  SavedFit operator()(int k, std::vector<std::int32_t>& labels, bool with_metrics = true) {
     _options.k = k;
     std::optional<SavedFit> saved;
     if (_checkpoints != nullptr) saved = _checkpoints->load_fit(_options);
@@ -65,10 +67,18 @@ class Fitter {
     done.model = fit_kmeans(_comm, _data, _options, labels);
     _seg.distance_evaluations += done.model.distance_evaluations;
     _seg.lloyd_distance_evaluations += done.model.lloyd_distance_evaluations;
-    done.metrics = cluster_metrics(_comm, _data.features, labels, k, _data.keys, _config.silhouette_sample,
-                                   _config.seed);
+    if (with_metrics) {
+      done.metrics = metrics(k, labels);
+    } else {
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      done.metrics = ClusterMetrics{nan, nan, nan, 0};
+    }
     if (_checkpoints != nullptr) _checkpoints->save_fit(_options, done);
     return done;
+  }
+
+  [[nodiscard]] ClusterMetrics metrics(int k, const std::vector<std::int32_t>& labels) const {
+    return cluster_metrics(_comm, _data.features, labels, k, _data.keys, _config.silhouette_sample, _config.seed);
   }
 
  private:
@@ -91,7 +101,7 @@ bool sweep_k(const ModelConfig& config, Fitter& fit, Segmentation& seg) {
     std::vector<std::int32_t> labels;
     SavedFit done;
     try {
-      done = fit(k, labels);
+      done = fit(k, labels, config.sweep_metrics == SweepMetrics::all);
     } catch (const stop::Stopped&) {
       throw;
     } catch (const AgreedError& error) {  // e.g. fewer distinct customers than this k
@@ -128,6 +138,7 @@ bool sweep_k(const ModelConfig& config, Fitter& fit, Segmentation& seg) {
   seg.model = std::move(sweep_models[i]);
   seg.labels = std::move(sweep_labels[i]);
   seg.metrics = sweep_metrics[i];
+  if (std::isnan(seg.metrics.silhouette)) seg.metrics = fit.metrics(seg.sweep.chosen_k, seg.labels);  // sse only
   return true;
 }
 

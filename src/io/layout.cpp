@@ -83,33 +83,25 @@ int find_column(const Role& role, const std::string& mapped, const std::vector<s
 csv::Dialect resolve_dialect(const InputConfig& config, std::string_view header_line) {
   csv::Dialect dialect;
   dialect.quote = config.quote;
-  const std::string& d = config.delimiter;
-  if (d == "auto") {
-    const std::array<char, 3> candidates{',', ';', '\t'};
-    std::size_t best = 0;
-    dialect.delimiter = ',';
-    for (char c : candidates) {
-      const auto n = static_cast<std::size_t>(std::count(header_line.begin(), header_line.end(), c));
-      if (n > best) {
-        best = n;
-        dialect.delimiter = c;
+  switch (config.delimiter.kind) {
+    case Delimiter::Kind::whitespace: dialect.whitespace = true; break;
+    case Delimiter::Kind::character: dialect.delimiter = config.delimiter.character; break;
+    case Delimiter::Kind::automatic: {
+      const std::array<char, 3> candidates{',', ';', '\t'};
+      std::size_t best = 0;
+      dialect.delimiter = ',';
+      for (char c : candidates) {
+        const auto n = static_cast<std::size_t>(std::count(header_line.begin(), header_line.end(), c));
+        if (n > best) {
+          best = n;
+          dialect.delimiter = c;
+        }
       }
+      // No delimiter at all but blanks between names: a whitespace-separated file.
+      if (best == 0 && csv::trim(csv::strip_line_end(header_line)).find_first_of(" \t") != std::string_view::npos)
+        dialect.whitespace = true;
+      break;
     }
-    // No delimiter at all but blanks between names: a whitespace-separated file.
-    if (best == 0 && csv::trim(csv::strip_line_end(header_line)).find_first_of(" \t") != std::string_view::npos)
-      dialect.whitespace = true;
-  } else if (d == "whitespace" || d == "space") {
-    dialect.whitespace = true;
-  } else if (d == "tab" || d == "\\t") {
-    dialect.delimiter = '\t';
-  } else if (d == "comma") {
-    dialect.delimiter = ',';
-  } else if (d == "semicolon") {
-    dialect.delimiter = ';';
-  } else if (d.size() == 1) {
-    dialect.delimiter = d[0];
-  } else {
-    throw ConfigError("--delimiter must be auto, comma, semicolon, tab, whitespace or a single character, not '" + d + "'");
   }
   // A delimiter that is also the quote or a line end cannot be told apart from it: every record
   // would split wrongly and be dropped as bad_field_count.

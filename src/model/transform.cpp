@@ -1,7 +1,9 @@
 #include "rfmseg/model/transform.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -80,19 +82,46 @@ double brent_maximize(const std::function<double(double)>& f, double lo, double 
 }
 
 // Log-likelihood of λ for a power transform: −n/2·log σ²(y_λ) + (λ − 1)·Σ jacobian term.
-double fit_lambda(const mpi::Comm& comm, std::span<const double> x, bool is_boxcox) {
-  std::vector<double> jacobian(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i)
-    jacobian[i] = is_boxcox ? std::log(x[i]) : std::copysign(std::log1p(std::fabs(x[i])), x[i]);
-  const double jacobian_sum = global_sum(comm, jacobian);
-  std::vector<double> y(x.size());
-  const auto llf = [&](double lambda) {
-    for (std::size_t i = 0; i < x.size(); ++i) y[i] = is_boxcox ? boxcox(x[i], lambda) : yeojohnson(x[i], lambda);
-    const Moments m = global_moments(comm, y);
+// Evaluated either on the global histogram of x (every rank the same table, no communication per
+// evaluation: recency and frequency take a few hundred distinct values) or, when x has too many
+// distinct values, with exact reductions over all customers. Both give the same bits: the sums are
+// fixed-point integer sums, and c equal values add up to c times one (reduce.hpp).
+class PowerLikelihood {
+ public:
+  PowerLikelihood(const mpi::Comm& comm, std::span<const double> x, bool is_boxcox)
+      : _comm(comm), _x(x), _boxcox(is_boxcox) {
+    const auto n = mpi::allreduce<std::uint64_t>(comm, x.size(), mpi::Op::sum);
+    _histogram = global_histogram(comm, x, std::min<std::uint64_t>(max_table_entries, n / 4));
+    const std::span<const double> points = _histogram ? std::span<const double>(_histogram->value) : x;
+    std::vector<double> jacobian(points.size());
+    for (std::size_t i = 0; i < points.size(); ++i)
+      jacobian[i] = _boxcox ? std::log(points[i]) : std::copysign(std::log1p(std::fabs(points[i])), points[i]);
+    _jacobian_sum = _histogram ? weighted_sum(jacobian, _histogram->count) : global_sum(comm, jacobian);
+    _y.resize(points.size());
+  }
+
+  double operator()(double lambda) {
+    const std::span<const double> points = _histogram ? std::span<const double>(_histogram->value) : _x;
+    for (std::size_t i = 0; i < points.size(); ++i)
+      _y[i] = _boxcox ? boxcox(points[i], lambda) : yeojohnson(points[i], lambda);
+    const Moments m = _histogram ? weighted_moments(_y, _histogram->count) : global_moments(_comm, _y);
     const double n = static_cast<double>(m.count);
     if (!(m.variance > 0) || !std::isfinite(m.variance)) return -std::numeric_limits<double>::infinity();
-    return -0.5 * n * std::log(m.variance) + (lambda - 1) * jacobian_sum;
-  };
+    return -0.5 * n * std::log(m.variance) + (lambda - 1) * _jacobian_sum;
+  }
+
+ private:
+  static constexpr std::uint64_t max_table_entries = 1u << 20;  // 16 MiB of (value, count) per rank
+  const mpi::Comm& _comm;
+  std::span<const double> _x;
+  bool _boxcox;
+  std::optional<Histogram> _histogram;
+  double _jacobian_sum = 0;
+  std::vector<double> _y;
+};
+
+double fit_lambda(const mpi::Comm& comm, std::span<const double> x, bool is_boxcox) {
+  PowerLikelihood llf(comm, x, is_boxcox);
   // A coarse scan finds the basin (every rank evaluates the same λs), Brent polishes it.
   double best = 0, best_value = -std::numeric_limits<double>::infinity();
   for (double lambda = -8; lambda <= 8; lambda += 0.5) {
@@ -102,7 +131,7 @@ double fit_lambda(const mpi::Comm& comm, std::span<const double> x, bool is_boxc
       best = lambda;
     }
   }
-  return brent_maximize(llf, best - 0.5, best + 0.5, 1e-10);
+  return brent_maximize(std::ref(llf), best - 0.5, best + 0.5, 1e-10);
 }
 
 }  // namespace

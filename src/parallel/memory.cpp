@@ -55,7 +55,7 @@ std::uint64_t auto_memory_budget(std::uint64_t node_bytes, int ranks_on_node) {
 }
 
 std::uint64_t resolve_memory_budget(const mpi::Comm& comm, const InputConfig& config) {
-  if (config.max_memory_per_rank_text != "auto") return config.max_memory_per_rank;
+  if (!config.max_memory_per_rank_auto) return config.max_memory_per_rank;
   // The ranks that share this node's memory.
   MPI_Comm node = MPI_COMM_NULL;
   mpi::check(MPI_Comm_split_type(comm.native(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node),

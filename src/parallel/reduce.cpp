@@ -1,5 +1,6 @@
 #include "rfmseg/parallel/reduce.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -92,6 +93,64 @@ Moments global_moments(const mpi::Comm& comm, std::span<const double> values) {
   for (std::size_t i = 0; i < values.size(); ++i) squares[i] = (values[i] - m.mean) * (values[i] - m.mean);
   m.variance = global_sum(comm, squares) / static_cast<double>(m.count);
   return m;
+}
+
+double weighted_sum(std::span<const double> values, std::span<const std::uint64_t> counts) {
+  // As global_sum: the grid from the largest magnitude, one fixed-point value per element, an
+  // integer sum (c copies of a fixed-point value add up to c times it), rounded back once.
+  double largest = 0;
+  for (double v : values) largest = std::max(largest, std::fabs(v));
+  if (!std::isfinite(largest)) return largest;
+  if (largest == 0) return 0.0;
+  const int e = grid_exponent(largest);
+  const ToFixed to_fixed(e);
+  int128_t sum = 0;
+  for (std::size_t j = 0; j < values.size(); ++j) sum += to_fixed(values[j]) * static_cast<int128_t>(counts[j]);
+  return from_fixed(sum, e);
+}
+
+Moments weighted_moments(std::span<const double> values, std::span<const std::uint64_t> counts) {
+  Moments m;
+  for (auto c : counts) m.count += c;
+  if (m.count == 0) return m;
+  m.mean = weighted_sum(values, counts) / static_cast<double>(m.count);
+  std::vector<double> squares(values.size());
+  for (std::size_t j = 0; j < values.size(); ++j) squares[j] = (values[j] - m.mean) * (values[j] - m.mean);
+  m.variance = weighted_sum(squares, counts) / static_cast<double>(m.count);
+  return m;
+}
+
+namespace {
+// Appends `count` occurrences of `value`, not below the last value of the table.
+void add_sorted(Histogram& table, double value, std::uint64_t count) {
+  if (table.value.empty() || table.value.back() != value) {
+    table.value.push_back(value);
+    table.count.push_back(0);
+  }
+  table.count.back() += count;
+}
+}  // namespace
+
+std::optional<Histogram> global_histogram(const mpi::Comm& comm, std::span<const double> values,
+                                          std::size_t max_entries) {
+  // This rank's distinct values first; the exchange only when the ranks' tables together are small.
+  std::vector<double> sorted(values.begin(), values.end());
+  bool finite = true;
+  for (double v : sorted) finite = finite && std::isfinite(v);
+  if (!mpi::all_of(comm, finite)) return std::nullopt;
+  std::sort(sorted.begin(), sorted.end());
+  Histogram local;
+  for (double v : sorted) add_sorted(local, v, 1);
+  const auto entries = mpi::allreduce<std::uint64_t>(comm, local.size(), mpi::Op::sum);
+  if (entries > max_entries) return std::nullopt;
+  const auto all_values = mpi::allgatherv<double>(comm, local.value);
+  const auto all_counts = mpi::allgatherv<std::uint64_t>(comm, local.count);
+  std::vector<std::size_t> order(all_values.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return all_values[a] < all_values[b]; });
+  Histogram global;
+  for (std::size_t i : order) add_sorted(global, all_values[i], all_counts[i]);
+  return global;
 }
 
 double global_min(const mpi::Comm& comm, std::span<const double> values) {

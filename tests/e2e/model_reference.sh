@@ -77,4 +77,23 @@ else
   echo "$out" >&2
   fail "lambda check failed"
 fi
+step "--sweep-metrics sse: the same clusters, SSE curve and final model; no per-k metrics"
+mpi 3 "$RFMSEG" "${common[@]}" --sweep-metrics sse --output "$WORK/sse.h5" > "$WORK/sse.log" 2>&1 \
+  || { cat "$WORK/sse.log" >&2; fail "--sweep-metrics sse failed"; }
+if out=$("$PY" - "$WORK/np1.h5" "$WORK/sse.h5" <<'PY' 2>&1
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+same = lambda p: a[p][()].tobytes() == b[p][()].tobytes()
+for p in ("customers/cluster", "customers/features", "model/centroids", "selection/sse", "selection/k",
+          "model/silhouette", "model/calinski_harabasz", "model/davies_bouldin"):
+    assert same(p), p
+for p in ("selection/silhouette", "selection/calinski_harabasz", "selection/davies_bouldin"):
+    assert np.isnan(b[p][:]).all(), (p, b[p][:])
+print("SSE curve, clusters and the final model's metrics identical; per-k metrics NaN")
+PY
+); then pass "$out"; else echo "$out" >&2; fail "--sweep-metrics sse differs"; fi
+out=$(mpi 1 "$RFMSEG" --input "$WORK/data.csv" --k-range 1..4 --k-select silhouette --sweep-metrics sse \
+      --output "$WORK/bad.h5" 2>&1) && fail "silhouette selection without silhouettes was accepted" \
+  || { grep -q "needs the silhouette of every k" <<< "$out" && pass "--k-select silhouette --sweep-metrics sse refused" \
+       || fail "unexpected message: $out"; }
 finish

@@ -26,11 +26,18 @@ struct ColumnMapping {
   std::string customer, invoice, date, quantity, price, amount;
 };
 
+/// The field separator: found from the header (automatic), runs of blanks, or one character.
+struct Delimiter {
+  enum class Kind { automatic, whitespace, character };
+  Kind kind = Kind::automatic;
+  char character = ',';
+};
+
 struct InputConfig {
   std::vector<std::string> paths;      ///< files or globs, expanded on rank 0
   Format format = Format::automatic;
   ColumnMapping columns;
-  std::string delimiter = "auto";      ///< auto (from the header), ',', ';', 'tab', 'whitespace', or one char
+  Delimiter delimiter;
   char quote = '"';
   bool has_header = true;
   DateFormat date_format = DateFormat::automatic;
@@ -47,7 +54,7 @@ struct InputConfig {
   /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle
   /// rounds; a run that cannot fit ends with a clear error instead of the OOM killer.
   std::uint64_t max_memory_per_rank = 0;
-  std::string max_memory_per_rank_text = "0";  ///< as given: "auto" is resolved at run time (node memory / local ranks)
+  bool max_memory_per_rank_auto = false;  ///< resolved at run time: a share of the node's memory per local rank
 };
 
 struct RfmConfig {
@@ -60,6 +67,8 @@ enum class Transform { none, log1p, cbrt, boxcox, yeojohnson };
 enum class Scaler { standard, minmax };
 enum class Init { kmeans_plus_plus, kmeans_parallel, random };
 enum class KSelect { none, elbow, silhouette };
+/// What the elbow sweep computes per k: the SSE and every quality metric, or the SSE alone.
+enum class SweepMetrics { all, sse };
 /// K-means step: plain Lloyd (every distance), Hamerly's bounds, or auto (Hamerly from
 /// hamerly_min_k clusters on: with 3 features a distance costs ~1 ns, and below that k the bound
 /// bookkeeping costs more than the distances it saves). Same result either way.
@@ -72,6 +81,7 @@ struct ModelConfig {
   int k = 4;
   int k_min = 0, k_max = 0;            ///< elbow sweep when k_max > 0
   KSelect k_select = KSelect::none;
+  SweepMetrics sweep_metrics = SweepMetrics::all;
   Init init = Init::kmeans_plus_plus;
   KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;
   int n_init = 10;
@@ -105,6 +115,8 @@ struct RunConfig {
   bool progress = false;  ///< --progress: one line per event on rank 0 (src/app/progress.cpp)
   std::string status_file;  ///< --status-file: JSON status of the run, replaced atomically (empty: none)
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)
+  /// The lines of `resolved` whose options can change the result (what a checkpoint must match).
+  std::string result_options;
 };
 
 }  // namespace rfmseg

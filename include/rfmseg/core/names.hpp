@@ -57,6 +57,11 @@ struct EnumNames<KSelect> {
       {KSelect::none, "none"}, {KSelect::elbow, "elbow"}, {KSelect::silhouette, "silhouette"}};
 };
 template <>
+struct EnumNames<SweepMetrics> {
+  static constexpr std::pair<SweepMetrics, std::string_view> table[] = {{SweepMetrics::all, "all"},
+                                                                        {SweepMetrics::sse, "sse"}};
+};
+template <>
 struct EnumNames<KMeansAlgorithm> {
   static constexpr std::pair<KMeansAlgorithm, std::string_view> table[] = {
       {KMeansAlgorithm::automatic, "auto"}, {KMeansAlgorithm::hamerly, "hamerly"}, {KMeansAlgorithm::lloyd, "lloyd"}};

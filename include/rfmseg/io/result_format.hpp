@@ -166,11 +166,11 @@ inline constexpr Dataset selection_k{"selection/k", Type::int64, Extent::sweep, 
 inline constexpr Dataset selection_sse{"selection/sse", Type::float64, Extent::sweep, 0, 0, Presence::with_sweep, "0.1",
     "inertia (within-cluster sum of squares) of the best restart, the elbow curve"};
 inline constexpr Dataset selection_silhouette{"selection/silhouette", Type::float64, Extent::sweep, 0, 0, Presence::with_sweep, "0.1",
-    "silhouette per k"};
+    "silhouette per k (NaN with --sweep-metrics sse)"};
 inline constexpr Dataset selection_calinski_harabasz{"selection/calinski_harabasz", Type::float64, Extent::sweep, 0, 0, Presence::with_sweep, "0.1",
-    "Calinski-Harabasz index per k"};
+    "Calinski-Harabasz index per k (NaN with --sweep-metrics sse)"};
 inline constexpr Dataset selection_davies_bouldin{"selection/davies_bouldin", Type::float64, Extent::sweep, 0, 0, Presence::with_sweep, "0.1",
-    "Davies-Bouldin index per k"};
+    "Davies-Bouldin index per k (NaN with --sweep-metrics sse)"};
 inline constexpr Dataset selection_n_iter{"selection/n_iter", Type::int64, Extent::sweep, 0, 0, Presence::with_sweep, "0.1",
     "iterations of the best restart per k"};
 

@@ -7,6 +7,7 @@
 // cannot overflow; values below 2^-86 of the maximum are truncated toward zero.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -29,6 +30,27 @@ struct Moments {
 
 /// Two-pass mean and population variance over all ranks (exact sums).
 [[nodiscard]] Moments global_moments(const mpi::Comm& comm, std::span<const double> values);
+
+/// A multiset of doubles: its distinct values (ascending) and how often each occurs.
+struct Histogram {
+  std::vector<double> value;
+  std::vector<std::uint64_t> count;
+  [[nodiscard]] std::size_t size() const { return value.size(); }
+};
+
+/// Collective: the histogram of `values` over all ranks, the same on every rank; nothing (on
+/// every rank) when the ranks' distinct values add up to more than `max_entries`, or a value is
+/// not finite. Features such as recency (days) and frequency (counts) take few distinct values.
+[[nodiscard]] std::optional<Histogram> global_histogram(const mpi::Comm& comm, std::span<const double> values,
+                                                        std::size_t max_entries);
+
+/// Local: Σ values[j] · counts[j], bit-identical to global_sum over the multiset the pairs stand
+/// for (the same fixed-point grid, the same integer sum). No communication.
+[[nodiscard]] double weighted_sum(std::span<const double> values, std::span<const std::uint64_t> counts);
+
+/// Local: what global_moments gives over the multiset (values[j] occurring counts[j] times), bit
+/// for bit. No communication.
+[[nodiscard]] Moments weighted_moments(std::span<const double> values, std::span<const std::uint64_t> counts);
 
 [[nodiscard]] double global_min(const mpi::Comm& comm, std::span<const double> values);
 [[nodiscard]] double global_max(const mpi::Comm& comm, std::span<const double> values);
