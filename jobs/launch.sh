@@ -114,12 +114,44 @@ launch_nodes() {  # $1: ranks
   ((need < nodes)) && echo "$need" || echo "$nodes"
 }
 
-launch() {  # $1: ranks, rest: command
+# Stop signals: SIGTERM, SIGINT or SIGUSR1 to the shell running `launch` (Slurm's
+# --signal=B:USR1@margin, scancel --batch, an operator) are passed on to the launcher as SIGUSR1,
+# which both srun and mpirun forward to every rank; rfmseg then stops cleanly with status 4
+# (resumable). SIGUSR1 because Open MPI's mpirun kills its ranks one second after a SIGTERM or
+# SIGINT of its own. A second signal is passed on too (rfmseg then ends at once).
+_launch_child=""
+_launch_trapped=0
+_launch_forward() {  # $1: the signal received
+  _launch_trapped=1
+  [[ -n $_launch_child ]] || return 0
+  echo "launch: SIG$1 received: asking rfmseg to stop (SIGUSR1 to $_launch_kind)" >&2
+  kill -USR1 "$_launch_child" 2>/dev/null || true
+}
+
+launch() {  # $1: ranks, rest: command. Returns the command's exit status.
   local n=$1; shift
+  trap '_launch_forward TERM' TERM
+  trap '_launch_forward INT' INT
+  trap '_launch_forward USR1' USR1
   if [[ $_launch_kind == srun ]]; then
-    srun --mpi="$_launch_plugin" --kill-on-bad-exit=1 --ntasks="$n" --nodes="$(launch_nodes "$n")" "$@"
+    srun --mpi="$_launch_plugin" --kill-on-bad-exit=1 --ntasks="$n" --nodes="$(launch_nodes "$n")" "$@" &
   else
     # shellcheck disable=SC2086  # the extra options are meant to be split
-    mpirun -np "$n" ${RFMSEG_MPIRUN_ARGS:-} "$@"
+    mpirun -np "$n" ${RFMSEG_MPIRUN_ARGS:-} "$@" &
   fi
+  _launch_child=$!
+  # `wait` returns early (status > 128) when a trapped signal arrives: wait again until the
+  # launcher itself has ended (127: its status was already collected).
+  local status=0 got
+  while :; do
+    _launch_trapped=0
+    wait "$_launch_child"; got=$?
+    ((got == 127)) && break
+    status=$got
+    ((_launch_trapped && got > 128)) && continue
+    break
+  done
+  _launch_child=""
+  trap - TERM INT USR1
+  return "$status"
 }

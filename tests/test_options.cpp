@@ -37,6 +37,23 @@ TEST(Options, config_file_with_free_sections_and_command_line_override) {
   std::remove(path.c_str());
 }
 
+TEST(Options, progress_and_status_file_from_the_config_file) {
+  const std::string path = testing::TempDir() + "rfmseg_options_progress.ini";
+  {
+    std::ofstream ini(path);
+    ini << "[monitoring]\nprogress = true\nstatus-file = /run/rfmseg/status.json\n";
+  }
+  const auto p = parse({"rfmseg", "--config", path, "--output", "x.h5"});
+  EXPECT_TRUE(p.config.progress);
+  EXPECT_EQ(p.config.status_file, "/run/rfmseg/status.json");
+  const auto q = parse({"rfmseg", "--config", path, "--status-file", "s.json", "--output", "x.h5"});
+  EXPECT_EQ(q.config.status_file, "s.json");  // the command line wins
+  const auto help = parse({"rfmseg", "--help"}).help_text;
+  for (const char* part : {"--status-file", "--progress", "replaced atomically", "carriage-return"})
+    EXPECT_NE(help.find(part), std::string::npos) << part;
+  std::remove(path.c_str());
+}
+
 TEST(Options, unknown_or_bad_values_are_clear_errors) {
   EXPECT_THROW((void)parse({"rfmseg", "--bogus"}), ConfigError);
   EXPECT_THROW((void)parse({"rfmseg", "--frequency", "weekly"}), ConfigError);
@@ -73,7 +90,7 @@ TEST(Options, help_documents_every_exit_status) {
   const auto p = parse({"rfmseg", "--help"});
   ASSERT_TRUE(p.help);
   for (const char* status : {"0  success", "1  bad input or configuration", "2  internal error",
-                             "3  a rank or host stopped responding", "4  reserved: stopped by a signal"})
+                             "3  a rank or host stopped responding", "4  stopped by a signal"})
     EXPECT_NE(p.help_text.find(status), std::string::npos) << status;
 }
 

@@ -8,6 +8,8 @@
 #include <tuple>
 
 #include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/progress.hpp"
+#include "rfmseg/parallel/stop.hpp"
 #include "rfmseg/io/ingest.hpp"
 #include "rfmseg/parallel/memory.hpp"
 #include "rfmseg/parallel/partition.hpp"
@@ -198,13 +200,18 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
     const std::uint64_t projected =
         done == 0 ? held
                   : static_cast<std::uint64_t>(static_cast<long double>(held) * reader->range_bytes() / done);
+    // ... and a signal anywhere (a safe point of the stop: rfmseg/parallel/stop.hpp)?
     std::vector<std::uint64_t> state{more ? 1u : 0u, over ? 1u : 0u,
                                      over ? projected + budget.minimum_working_bytes() : 0,
-                                     over ? UINT64_MAX - budget.budget() : 0};
+                                     over ? UINT64_MAX - budget.budget() : 0,
+                                     static_cast<std::uint64_t>(stop::pending())};
     state = mpi::allreduce(comm, std::move(state), mpi::Op::max);
     if (state[1] != 0) throw_over_budget(state[2], UINT64_MAX - state[3]);
-    if (config.progress && comm.is_root())
-      std::fprintf(stderr, "rfmseg: ingest round %llu done\n", static_cast<unsigned long long>(round + 1));
+    if (config.progress || !config.status_file.empty()) {  // the same on every rank
+      const auto bytes = mpi::allreduce(comm, std::vector<std::uint64_t>{done, reader->range_bytes()}, mpi::Op::sum);
+      progress::ingest(round + 1, bytes[0], bytes[1]);
+    }
+    stop::agreed(static_cast<int>(state[4]), "ingest round " + std::to_string(round + 1));
     if (state[0] == 0) break;
   }
   batch.release();

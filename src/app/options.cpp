@@ -34,7 +34,8 @@ po::options_description describe() {
     ("export-compress", po::value<std::string>()->default_value("gzip"), "gzip | none: customers.csv.gz (one gzip member per rank: any gzip reader opens it) or plain customers.csv")
     ("pseudonymize-key", po::value<std::string>()->default_value(""), "key file (at least 32 bytes, not readable by group or others): every customer id is replaced as it is read by HMAC-SHA256(key, id) in lowercase hex, so no raw id reaches the result, exports, checkpoints, rejects file or console; /run records the key id (sha256sum KEYFILE | cut -c1-16), never the key")
     ("quiet,q", po::bool_switch(), "no console report on rank 0")
-    ("progress", po::bool_switch(), "print progress of each ingest round on rank 0");
+    ("progress", po::bool_switch(), "one line per event on stderr (rank 0; never a carriage-return bar): each phase's start and end with its wall time; ingest bytes done/total, rate and ETA; K-means k, restart i/n, iteration and best inertia every few seconds")
+    ("status-file", po::value<std::string>()->default_value(""), "JSON status of the run (state, phase, phase_fraction, phase_eta_seconds, elapsed_seconds, last_event, updated, pid, exit_status at the end), replaced atomically (temporary file + rename) on each event, at most once a second while a phase runs");
 
   po::options_description reliability("Reliability and resources", 110, 55);
   reliability.add_options()
@@ -110,7 +111,7 @@ bool result_neutral(const std::string& name) {
   static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
                                         "checkpoint-every",    "collective-timeout", "quiet",
                                         "progress", "max-memory-per-rank", "chunk-size", "config", "force",
-                                        "export",   "export-compress"};
+                                        "export",   "export-compress", "status-file"};
   for (const char* option : neutral)
     if (name == option) return true;
   return false;
@@ -293,7 +294,12 @@ Parsed parse(const std::vector<std::string>& args) {
             "  2  internal error\n"
             "  3  a rank or host stopped responding (--collective-timeout): safe to rerun, with --resume when\n"
             "     checkpointing\n"
-            "  4  reserved: stopped by a signal, resumable with --resume\n";
+            "  4  stopped by a signal (SIGTERM, SIGINT or SIGUSR1: a time limit, a preemption, an operator) at the\n"
+            "     next safe point (an ingest round, a phase boundary, a K-means iteration), the K-means state\n"
+            "     checkpointed with --checkpoint, no result written: rerun with --resume to continue (rank 0 prints\n"
+            "     the command). A second signal during the stop ends at once (the last checkpoint still resumes).\n"
+            "     Under Open MPI's mpirun send SIGUSR1 (mpirun forwards it; SIGTERM and SIGINT make mpirun kill\n"
+            "     the ranks 1 s later), or signal the job script, which forwards it (jobs/launch.sh)\n";
     result.help = true;
     result.help_text = text.str();
     return result;
@@ -320,6 +326,7 @@ Parsed parse(const std::vector<std::string>& args) {
     c.input.pseudonym_key = read_pseudonym_key(key_path);  // checked before any work: exit 1 saying why
     c.input.pseudonym_key_id = pseudonym_key_id(c.input.pseudonym_key);
   }
+  c.status_file = get<std::string>(vm, "status-file");
 
   c.input.format = parse_format(get<std::string>(vm, "format"));
   c.input.columns = {get<std::string>(vm, "col-customer"), get<std::string>(vm, "col-invoice"),

@@ -11,6 +11,7 @@
 #include "rfmseg/model/segment.hpp"
 #include "rfmseg/model/selection.hpp"
 #include "rfmseg/parallel/reduce.hpp"
+#include "rfmseg/parallel/stop.hpp"
 
 namespace rfmseg {
 
@@ -101,6 +102,8 @@ bool sweep_k(const ModelConfig& config, Fitter& fit, Segmentation& seg) {
     SavedFit done;
     try {
       done = fit(k, labels, config.sweep_metrics == SweepMetrics::all);
+    } catch (const stop::Stopped&) {
+      throw;
     } catch (const AgreedError& error) {  // e.g. fewer distinct customers than this k
       throw AgreedError("--k-range " + std::to_string(config.k_min) + ".." + std::to_string(config.k_max) + ": " +
                             error.what(),

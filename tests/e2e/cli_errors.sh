@@ -158,7 +158,7 @@ else
   fail "--help: exit $rc, $(wc -c < "$WORK/help.out") bytes on stdout"
 fi
 for status in "0  success" "1  bad input or configuration" "2  internal error" \
-              "3  a rank or host stopped responding" "4  reserved: stopped by a signal"; do
+              "3  a rank or host stopped responding" "4  stopped by a signal"; do
   grep -qF -- "$status" "$WORK/help.out" || fail "--help does not document exit status '$status'"
 done
 rc=0

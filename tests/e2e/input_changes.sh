@@ -5,7 +5,7 @@
 #    pread under 1 rank and end in the collective watchdog (exit 3) under 2;
 #  - grown mid-run (lines appended once the first round is done): the appended bytes are ignored
 #    with one warning from rank 0, and the result equals a run on the file as it was at the start.
-# The change is made when rank 0 prints "ingest round 1 done" (--progress); with --chunk-size 1
+# The change is made when rank 0 prints its "ingest round 1: ..." progress line (--progress); with --chunk-size 1
 # the job is then dozens of rounds away from the end of its input, and a change that came after
 # the last read is still found by the size check after the ingest.
 source "$(dirname "$0")/common.sh"
@@ -31,7 +31,7 @@ change_during_run() {
       continue
     fi
     printf '%s\n' "$line" >> "$WORK/$name.err"
-    if [[ $changed -eq 0 && $line == *"rfmseg: ingest round 1 done"* ]]; then
+    if [[ $changed -eq 0 && $line == *"] ingest round 1: "* ]]; then
       eval "$action"
       changed=1
     fi

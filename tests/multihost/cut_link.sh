@@ -64,7 +64,7 @@ job=$!   # timeout(1)'s pid
 # In K-means: the ingest is over (rank 0 reports each round with --progress), the short rfm,
 # sort, transform and scale phases take well under a second on this input; 3 s more is K-means.
 deadline=$((SECONDS + 90))
-until grep -q "rfmseg: ingest round" "$WORK/job.err"; do
+until grep -q "rfmseg: progress .* ingest round" "$WORK/job.err"; do
   if ! kill -0 "$job" 2>/dev/null || ((SECONDS > deadline)); then
     cat "$WORK/job.out" "$WORK/job.err" >&2
     fail "the job ended or did not get through its ingest within 90 s, before the cut"

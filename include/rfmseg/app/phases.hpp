@@ -13,7 +13,8 @@ namespace rfmseg {
 class PhaseTimes {
  public:
   explicit PhaseTimes(const mpi::Comm& comm);
-  /// Ends the current phase under `name` and starts the next.
+  /// Collective: ends the current phase under `name` and starts the next. A progress event, and a
+  /// safe point of the stop on a signal (rfmseg/parallel/stop.hpp) except after "output".
   void lap(const std::string& name);
   /// Collective: each phase's maximum over ranks.
   void reduce(const mpi::Comm& comm);
@@ -21,6 +22,7 @@ class PhaseTimes {
   [[nodiscard]] double total() const;
 
  private:
+  const mpi::Comm* _comm;
   double _last;
   std::vector<std::pair<std::string, double>> _phases;
 };

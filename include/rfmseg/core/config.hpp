@@ -125,7 +125,8 @@ struct RunConfig {
   std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
   ExportConfig exports;  ///< --export: CSV copies of the result tables (empty dir: none)
   bool quiet = false;
-  bool progress = false;
+  bool progress = false;  ///< --progress: one line per event on rank 0 (src/app/progress.cpp)
+  std::string status_file;  ///< --status-file: JSON status of the run, replaced atomically (empty: none)
   std::string resolved;  ///< the full resolved configuration as INI text (provenance)
   /// The lines of `resolved` whose options can change the result (what a checkpoint must match).
   std::string result_options;

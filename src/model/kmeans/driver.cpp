@@ -1,6 +1,8 @@
 #include "rfmseg/model/kmeans.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -10,9 +12,19 @@
 #include "rfmseg/model/kmeans/empty_cluster.hpp"
 #include "rfmseg/model/kmeans/init.hpp"
 #include "rfmseg/model/kmeans/steps.hpp"
+#include "rfmseg/core/progress.hpp"
 #include "rfmseg/parallel/reduce.hpp"
+#include "rfmseg/parallel/stop.hpp"
 
 namespace rfmseg {
+
+namespace {
+// Where a stop on a signal found the fit: "k-means k = 5, restart 3/10, iteration 41".
+std::string kmeans_position(const KMeansOptions& options, int restart, int iteration) {
+  return "k-means k = " + std::to_string(options.k) + ", restart " + std::to_string(restart + 1) + "/" +
+         std::to_string(std::max(1, options.n_init)) + ", iteration " + std::to_string(iteration);
+}
+}  // namespace
 
 using kmeans::detail::D;
 using kmeans::detail::nearest_in_tile;
@@ -75,15 +87,23 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
       start.init_centroids = start.centroids;
     }
     std::vector<double> init_centroids = start.init_centroids;
-    kmeans::IterationHook save;
-    if (options.checkpoints != nullptr) {
-      const int every = std::max(1, options.checkpoints->every());
-      save = [&, restart, every](int done, const std::vector<double>& centroids, const std::vector<double>& previous) {
-        if (done % every != 0) return;
+    // After each iteration: a checkpoint every few, a progress event, and a safe point of the
+    // stop on a signal (which saves this very iteration first).
+    const int every = options.checkpoints != nullptr ? std::max(1, options.checkpoints->every()) : 0;
+    const kmeans::IterationHook save = [&, restart, every](int done, const std::vector<double>& centroids,
+                                                           const std::vector<double>& previous, int stop_signal) {
+      const auto checkpoint = [&] {
+        if (options.checkpoints == nullptr) return;
         KMeansProgress progress{restart, done, centroids, previous, init_centroids, total_iterations, have_best, best};
         options.checkpoints->save_progress(options, progress);
       };
-    }
+      const bool saved = every > 0 && done % every == 0;
+      if (saved) checkpoint();
+      progress::kmeans(options.k, restart, options.n_init, done, have_best ? best.inertia : std::nan(""));
+      stop::agreed(stop_signal, kmeans_position(options, restart, done), [&] {
+        if (!saved) checkpoint();
+      });
+    };
     // The step policy of this restart (fresh state), visited once: no dispatch inside the loop.
     kmeans::AnyStep step = kmeans::make_step(options.algorithm, options.k, f, grid);
     kmeans::RunResult run = std::visit(

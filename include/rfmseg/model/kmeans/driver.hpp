@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "rfmseg/parallel/stop.hpp"
 #include "rfmseg/model/kmeans.hpp"
 #include "rfmseg/model/kmeans/policies.hpp"
 
@@ -46,14 +47,15 @@ struct RunResult {
   std::uint64_t lloyd_evaluations = 0;     ///< this rank's points x k x steps
 };
 
-/// Called after each completed iteration with (iterations done, centroids, previous centroids).
-using IterationHook = std::function<void(int, const Centroids&, const Centroids&)>;
+/// Called after each completed iteration with (iterations done, centroids, previous centroids, the
+/// stop signal the ranks agreed on in that iteration's reduction: 0 = none, see parallel/stop.hpp).
+using IterationHook = std::function<void(int, const Centroids&, const Centroids&, int)>;
 
 /// Collective: Lloyd iterations from `start` until convergence or stop.max_iter. `labels` (one per
 /// local row) receives the assignment of the last step.
 template <StepPolicy Step, EmptyClusterPolicy Empty>
 RunResult lloyd(const Context& context, Step& step, const Empty& empty_clusters, LloydStart start,
-                const StopRule& stop, std::span<std::int32_t> labels, const IterationHook& after_iteration = {}) {
+                const StopRule& rule, std::span<std::int32_t> labels, const IterationHook& after_iteration = {}) {
   constexpr std::size_t D = feature_count;
   RunResult run;
   run.init_centroids = std::move(start.init_centroids);
@@ -69,13 +71,16 @@ RunResult lloyd(const Context& context, Step& step, const Empty& empty_clusters,
   }
   run.n_iter = start.iteration;
   step.invalidate();  // a new start: the first step scans every centroid
-  for (int iter = start.iteration; iter < stop.max_iter; ++iter) {
+  for (int iter = start.iteration; iter < rule.max_iter; ++iter) {
     StepSums sums = step.step(centroids, labels);
     run.distance_evaluations += sums.distance_evaluations;
     run.lloyd_evaluations += static_cast<std::uint64_t>(labels.size()) * static_cast<std::uint64_t>(k);
     mpi::allreduce_sum_inplace(context.comm, std::span<int128_t>(sums.sums));
     sums.counts = mpi::allreduce(context.comm, std::move(sums.counts), mpi::Op::sum);
-    const bool changed = mpi::any_of(context.comm, sums.changed);
+    // One reduction: did a label change anywhere, and did a rank get a stop signal?
+    const auto flags =
+        mpi::allreduce(context.comm, std::vector<int>{sums.changed ? 1 : 0, stop::pending()}, mpi::Op::max);
+    const bool changed = flags[0] != 0;
     // The new centroids: exact sums / counts, scaled back from grid units (same on every rank).
     Centroids next(centroids.size());
     std::vector<std::size_t> empty;
@@ -96,11 +101,11 @@ RunResult lloyd(const Context& context, Step& step, const Empty& empty_clusters,
       run.converged = true;
       break;
     }
-    if (shift <= stop.tolerance) {
+    if (shift <= rule.tolerance) {
       run.converged = true;
       break;
     }
-    if (after_iteration) after_iteration(run.n_iter, centroids, next);
+    if (after_iteration) after_iteration(run.n_iter, centroids, next, flags[1]);
   }
   run.centroids = std::move(centroids);
   return run;
