@@ -145,7 +145,7 @@ rfm_args=(--k-range 1..10 --k-select none --k 3 --n-init 10 --max-iter 300 --tol
 py_args=(--k-range 1..10 --k 3 --n-init 10 --max-iter 300 --tol 1e-4 --seed 42)
 if [[ $mode == sse ]]; then
   rfm_args+=(--sweep-metrics sse)
-  "$rfmseg" --help 2>&1 | grep -q -- '--sweep-metrics' ||
+  [[ $("$rfmseg" --help 2>&1) == *--sweep-metrics* ]] ||
     { rfmseg_log "error: $rfmseg has no --sweep-metrics (needed by --mode sse): rebuild it"; exit 1; }
 else
   py_args+=(--metrics --silhouette-sample 10000)
@@ -160,13 +160,13 @@ duckdb_note=""
 if ((duckdb)); then
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     duckdb=0
-    duckdb_note="node or npm is not installed on this machine: no DuckDB column (install nodejs and npm and rerun)"
+    duckdb_note="node or npm is not installed on this machine (install nodejs and npm, then rerun)"
   elif [[ ! -f $duckdb_dir/node_modules/@duckdb/node-api/package.json ]]; then
     rfmseg_log "installing @duckdb/node-api into $duckdb_dir (npm)"
     mkdir -p "$duckdb_dir"
     if ! npm install --prefix "$duckdb_dir" --no-audit --no-fund --loglevel=error @duckdb/node-api >"$duckdb_dir/npm.log" 2>&1; then
       duckdb=0
-      duckdb_note="npm install @duckdb/node-api failed (see $duckdb_dir/npm.log): no DuckDB column"
+      duckdb_note="npm install @duckdb/node-api failed (see $duckdb_dir/npm.log)"
     fi
   fi
 else
