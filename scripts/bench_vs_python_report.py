@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Markdown report of scripts/bench_vs_python.sh's runs: per-phase medians, ratios, peak RSS, and
-the agreement of the two results (ARI, inertia, features).
+the agreement of the two results (ARI, inertia, features); with the DuckDB runs, DuckDB's RFM
+aggregation against rfmseg's whole job with one k = 3 fit at 2 ranks.
 
 Reads RUNS/<rep>-python/{python.json,time.txt,agreement.npz}, RUNS/<rep>-np<P>/{result.h5,
-time.txt,rss.<rank>} and RUNS/machine.txt; writes --out and prints the same text.
+time.txt,rss.<rank>}, RUNS/<rep>-duckdb/{duckdb.json,time.txt}, RUNS/<rep>-np2k3/{result.h5,
+time.txt,rss.<rank>,stdout.txt} and RUNS/machine.txt; writes --out and prints the same text.
 """
 
 import argparse
@@ -18,7 +20,8 @@ import h5py
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-KINDS = ["python", "np1", "np2"]
+KINDS = ["python", "np1", "np2"]  # always run
+OPTIONAL = ["duckdb", "np2k3"]  # the DuckDB comparison, unless skipped
 
 
 def read_machine(path):
@@ -35,15 +38,23 @@ def text(v):
 
 
 def load_runs(runs):
-    by_kind = {k: [] for k in KINDS}
+    by_kind = {k: [] for k in KINDS + OPTIONAL}
     for d in sorted(glob.glob(os.path.join(runs, "*-*"))):
-        m = re.fullmatch(r"(\d+)-(python|np1|np2)", os.path.basename(d))
+        m = re.fullmatch(r"(\d+)-(python|np1|np2|duckdb|np2k3)", os.path.basename(d))
         if not m:
             continue
         rep, kind = int(m.group(1)), m.group(2)
         with open(os.path.join(d, "time.txt")) as f:
             fields = f.read().split()
-        run = {"rep": rep, "dir": d, "wall": float(fields[-2] if kind == "python" else fields[-1])}
+        run = {"rep": rep, "dir": d,
+               "wall": float(fields[-2] if kind in ("python", "duckdb") else fields[-1])}
+        if kind == "duckdb":
+            with open(os.path.join(d, "duckdb.json")) as f:
+                run["json"] = json.load(f)
+            run["phases"] = {"total": run["json"]["seconds"]}
+            run["rss_kib"] = [int(fields[-1])]
+            by_kind[kind].append(run)
+            continue
         if kind == "python":
             with open(os.path.join(d, "python.json")) as f:
                 j = json.load(f)
@@ -61,7 +72,14 @@ def load_runs(runs):
             for p in sorted(glob.glob(os.path.join(d, "rss.*"))):
                 with open(p) as f:
                     rss.append(int(f.read().split()[-1]))
-            want = int(kind[2:])
+            want = int(kind[2])
+            if kind == "np2k3":
+                # the in-program time as the console report's `time:` line gives it
+                with open(os.path.join(d, "stdout.txt")) as f:
+                    m = re.search(r"^time: .*\| total ([0-9.]+)s", f.read(), re.M)
+                if not m:
+                    raise SystemExit("error: %s/stdout.txt: no 'time: ... | total Xs' line" % d)
+                run["console_total"] = float(m.group(1))
             if len(rss) != want:
                 raise SystemExit("error: %s: %d rss files for %d ranks" % (d, len(rss), want))
             run["rss_kib"] = rss
@@ -70,6 +88,8 @@ def load_runs(runs):
         if not by_kind[kind]:
             raise SystemExit("error: no %s run under %s" % (kind, runs))
         by_kind[kind].sort(key=lambda r: r["rep"])
+    if bool(by_kind["duckdb"]) != bool(by_kind["np2k3"]):
+        raise SystemExit("error: %s: duckdb runs without np2k3 runs or the reverse" % runs)
     return by_kind
 
 
@@ -77,17 +97,24 @@ def phase(run, names):
     return sum(run["phases"].get(n, 0.0) for n in names)
 
 
-# (row label, python phases, rfmseg phases); None = not a separate phase on that side
-ROWS = [
-    ("read + parse (rfmseg: + shuffle to owners)", ["read"], ["ingest"]),
-    ("clean + RFM (rfmseg: + sort by id)", ["clean", "rfm"], ["rfm", "sort"]),
-    ("transform + scale", ["transform", "scale"], ["transform", "scale"]),
-    ("k-means: sweep k = 1..10 × 10 restarts + metrics per k", ["sweep", "metrics"], ["kmeans"]),
-    ("  of which silhouette / CH / DB per k", ["metrics"], None),
-    ("final model (python: refit if any, renumber)", ["fit"], None),
-    ("profile + segments", None, ["evaluate", "segment"]),
-    ("write result (python: CSV; rfmseg: HDF5)", ["write"], ["output"]),
-]
+def rows(mode):
+    """(row label, python phases, rfmseg phases); None = not a separate phase on that side."""
+    if mode == "sse":
+        kmeans = [("k-means: sweep k = 1..10 × 10 restarts, SSE per k (rfmseg: + metrics of the "
+                   "final k = 3 model)", ["sweep"], ["kmeans"])]
+    else:
+        kmeans = [("k-means: sweep k = 1..10 × 10 restarts + metrics per k", ["sweep", "metrics"],
+                   ["kmeans"]),
+                  ("  of which silhouette / CH / DB per k", ["metrics"], None)]
+    return [
+        ("read + parse (rfmseg: + shuffle to owners)", ["read"], ["ingest"]),
+        ("clean + RFM (rfmseg: + sort by id)", ["clean", "rfm"], ["rfm", "sort"]),
+        ("transform + scale", ["transform", "scale"], ["transform", "scale"]),
+    ] + kmeans + [
+        ("final model (python: refit if any, renumber)", ["fit"], None),
+        ("profile + segments", None, ["evaluate", "segment"]),
+        ("write result (python: CSV; rfmseg: HDF5)", ["write"], ["output"]),
+    ]
 
 
 def median(xs):
@@ -156,6 +183,71 @@ def agreement(by_kind):
     return out
 
 
+def duckdb_section(L, runs, args):
+    """DuckDB's RFM aggregation vs rfmseg's whole job with one k = 3 fit at 2 ranks."""
+    L.append("## DuckDB's RFM aggregation vs rfmseg's whole job (k = 3, 1 restart, np 2)")
+    L.append("")
+    if not runs["duckdb"]:
+        L.append("No DuckDB column: %s." % (args.duckdb_note or "no DuckDB runs"))
+        L.append("")
+        return
+    dk, rk = runs["duckdb"], runs["np2k3"]
+    dj = dk[-1]["json"]
+    L.append("DuckDB %s (npm `@duckdb/node-api` %s), %d threads, in-memory database: "
+             "`read_csv` + `GROUP BY` customer of the same file, materialised as a temporary "
+             "table, against `mpirun -np 2 rfmseg %s` — the whole job: ingest, cleaning, RFM, "
+             "transforms, one k = 3 fit, metrics, segments, HDF5 output. Medians of %d "
+             "alternating runs."
+             % (dj["duckdb_version"], dj["node_api_version"], dj["threads"], args.rfmseg_k3_args,
+                len(dk)))
+    L.append("")
+    d_in, r_in = median([r["json"]["seconds"] for r in dk]), median([r["console_total"] for r in rk])
+    d_wall, r_wall = median([r["wall"] for r in dk]), median([r["wall"] for r in rk])
+    d_rss = median([sum(r["rss_kib"]) / 1024.0 for r in dk])
+    r_rss = median([sum(r["rss_kib"]) / 1024.0 for r in rk])
+    L.append("| | DuckDB RFM query | rfmseg np 2, k = 3 | DuckDB / rfmseg |")
+    L.append("|---|---:|---:|---:|")
+    L.append("| in the program (DuckDB: the query; rfmseg: total of the `time:` line), s | %s | %s "
+             "| %s |" % (fmt_s(d_in), fmt_s(r_in), fmt_ratio(d_in, r_in)))
+    L.append("| wall, with start-up (node + open database; mpirun), s | %s | %s | %s |"
+             % (fmt_s(d_wall), fmt_s(r_wall), fmt_ratio(d_wall, r_wall)))
+    L.append("| peak memory, MB (resident, summed over ranks) | %.0f | %.0f | %s |"
+             % (d_rss, r_rss, fmt_ratio(d_rss, r_rss)))
+    L.append("")
+    L.append("A ratio above 1× means rfmseg's whole job is faster than DuckDB's aggregation alone.")
+    L.append("")
+    with h5py.File(os.path.join(rk[-1]["dir"], "result.h5"), "r") as h:
+        n = int(h["customers/customer_id"].shape[0])
+        fsum = int(h["customers/frequency"][:].sum())
+        rsum = int(h["customers/recency"][:].sum())
+        msum = float(h["customers/monetary"][:].sum())
+    L.append("What the query does: drops rows without a customer id (empty after trimming), "
+             "cancellations (invoice starting with `C` after trimming, or quantity < 0), zero "
+             "quantity and price <= 0; trims ids and turns `17850.0` into `17850`; reads the file "
+             "as Latin-1; parses the dates as `%m/%d/%Y %H:%M` (the generator's US layout); "
+             "recency = (latest kept day + 1) − the customer's latest day, in days; frequency = "
+             "distinct invoices; monetary = float64 sum of quantity × price. What it does not do: "
+             "drop exact duplicate lines (rfmseg and the Python side do; in SQL that is a "
+             "`DISTINCT` over whole rows, a hash of every line), count each fate, tolerate a "
+             "malformed line (read_csv fails), sort by id, or anything after the RFM table "
+             "(transforms, scaling, k-means, metrics, segments, output file).")
+    L.append("")
+    L.append("Agreement with rfmseg (last runs): customers %d / %d (%s), frequency sum %d / %d "
+             "(%s), recency sum %d / %d (%s), monetary sum %.2f / %.2f (%+.2e relative: the "
+             "duplicate lines DuckDB keeps)."
+             % (dj["customers"], n, "equal" if dj["customers"] == n else "**differ**",
+                dj["frequency_sum"], fsum, "equal" if dj["frequency_sum"] == fsum else "**differ**",
+                dj["recency_sum"], rsum, "equal" if dj["recency_sum"] == rsum else "**differ**",
+                dj["monetary_sum"], msum, (dj["monetary_sum"] - msum) / msum if msum else 0.0))
+    L.append("")
+    if args.duckdb_sql and os.path.exists(args.duckdb_sql):
+        with open(args.duckdb_sql) as f:
+            L.append("```sql")
+            L.append(f.read().rstrip("\n").replace("'DATA'", "'DATA.csv'"))
+            L.append("```")
+            L.append("")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", required=True)
@@ -166,6 +258,10 @@ def main():
     ap.add_argument("--python-args", required=True)
     ap.add_argument("--rfmseg", default="build/src/rfmseg", help="binary, for the command shown")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--mode", choices=["metrics", "sse"], default="metrics")
+    ap.add_argument("--rfmseg-k3-args", default="", help="rfmseg's arguments in the DuckDB comparison")
+    ap.add_argument("--duckdb-sql", default="", help="the query file, printed in the report")
+    ap.add_argument("--duckdb-note", default="", help="why there is no DuckDB column, if there is none")
     args = ap.parse_args()
 
     machine = read_machine(os.path.join(args.runs, "machine.txt"))
@@ -173,7 +269,7 @@ def main():
     py0 = runs["python"][0]["json"]
     a0 = runs["np1"][0]["attrs"]
     med = {}
-    for label, pn, rn in ROWS:
+    for label, pn, rn in rows(args.mode):
         med[label] = (median([phase(r, pn) for r in runs["python"]]) if pn else float("nan"),
                       median([phase(r, rn) for r in runs["np1"]]) if rn else float("nan"),
                       median([phase(r, rn) for r in runs["np2"]]) if rn else float("nan"))
@@ -181,30 +277,45 @@ def main():
         "total in the program": (median([r["phases"]["total"] for r in runs["python"]]),
                                  median([r["phases"]["total"] for r in runs["np1"]]),
                                  median([r["phases"]["total"] for r in runs["np2"]])),
-        "total in the program, python without the metrics (the issue's notebook)": (
-            median([r["phases"]["total"] - r["phases"].get("metrics", 0.0) for r in runs["python"]]),
-            float("nan"), float("nan")),
-        "wall, with start-up (python: interpreter + imports; rfmseg: mpirun)": (
-            median([r["wall"] for r in runs["python"]]), median([r["wall"] for r in runs["np1"]]),
-            median([r["wall"] for r in runs["np2"]])),
     }
+    if args.mode == "metrics":
+        totals["total in the program, python without the metrics (the issue's notebook)"] = (
+            median([r["phases"]["total"] - r["phases"].get("metrics", 0.0) for r in runs["python"]]),
+            float("nan"), float("nan"))
+    totals["wall, with start-up (python: interpreter + imports; rfmseg: mpirun)"] = (
+        median([r["wall"] for r in runs["python"]]), median([r["wall"] for r in runs["np1"]]),
+        median([r["wall"] for r in runs["np2"]]))
     rss = {k: [sum(r["rss_kib"]) / 1024.0 for r in runs[k]] for k in KINDS}
     ag = agreement(runs)
 
     L = []
-    L.append("# rfmseg vs pandas + scikit-learn")
+    L.append("# rfmseg vs pandas + scikit-learn%s" % (
+        " — SSE only (the tutorial's work)" if args.mode == "sse" else ""))
     L.append("")
     L.append("Written by `scripts/bench_vs_python.sh` (do not edit by hand; rerun it). "
              "A benchmark on a shared machine, not a test: read the load average below before "
              "reading the times.")
     L.append("")
+    if args.mode == "sse":
+        L.append("**Mode: `sse`** — the seed tutorial's work only, on both sides: read, clean, RFM, "
+                 "transforms, scaling, the elbow sweep k = 1..10 × 10 restarts for the SSE curve, "
+                 "and the k = 3 model. No silhouette / Calinski-Harabasz / Davies-Bouldin per k: "
+                 "rfmseg runs with `--sweep-metrics sse` (it still computes the three metrics of "
+                 "the final k = 3 model, which the Python side does not), the Python side skips its "
+                 "metrics phase. `--mode metrics` (the default) gives the other report.")
+    else:
+        L.append("**Mode: `metrics`** — both sides also compute silhouette (10 000-customer "
+                 "sample), Calinski-Harabasz and Davies-Bouldin for every k of the sweep. "
+                 "`--mode sse` gives the tutorial's work only (SSE per k), in its own report.")
+    L.append("")
     L.append("**Input**: %s data lines (%.0f MB, generated by `rfmseg-gen --seed %s`, "
              "Online Retail layout with 2 %% dirt), %d customers after cleaning, "
-             "%d kept lines. **Runs**: %d of each, alternating python → np 1 → np 2; medians."
+             "%d kept lines. **Runs**: %d of each, alternating python → np 1 → np 2%s; medians."
              % (format(args.lines, ","), int(machine.get("data_bytes", 0)) / 1e6,
                 re.search(r"-s(\d+)\.csv$", text(a0["input_files"])).group(1)
                 if re.search(r"-s(\d+)\.csv$", text(a0["input_files"])) else "?",
-                int(a0["customers"]), int(a0["count_kept"]), args.repeat))
+                int(a0["customers"]), int(a0["count_kept"]), args.repeat,
+                " → DuckDB → np 2 k = 3" if runs["duckdb"] else ""))
     L.append("")
     L.append("## Time per phase (seconds, median of runs)")
     L.append("")
@@ -218,15 +329,21 @@ def main():
             name, fmt_s(p), fmt_s(r1), fmt_s(r2), fmt_ratio(p, r1), fmt_ratio(p, r2),
             fmt_ratio(r1, r2)))
     L.append("")
+    if args.mode == "sse":
+        what = ("rfmseg's k-means phase is the sweep (SSE per k only) plus the silhouette (seeded "
+                "sample of 10 000), Calinski-Harabasz and Davies-Bouldin of the final model; the "
+                "Python side computes no metric")
+    else:
+        what = ("rfmseg's k-means phase includes its silhouette (seeded sample of 10 000), "
+                "Calinski-Harabasz and Davies-Bouldin for every k; the Python side computes the "
+                "same three with scikit-learn (`silhouette_score(sample_size=10000)`) in its own "
+                "phase, shown separately")
     L.append("Each cell is the median of that row over the runs, so the rows need not add up to "
-             "the total's median. rfmseg's k-means phase includes its silhouette (seeded "
-             "sample of 10 000), Calinski-Harabasz and Davies-Bouldin for every k; the Python "
-             "side computes the same three with scikit-learn (`silhouette_score(sample_size="
-             "10000)`) in its own phase, shown separately, and takes the k = 3 model from the "
-             "sweep as rfmseg does%s. scikit-learn's Lloyd loop uses %s OpenMP thread(s) (all "
-             "cores by default), so \"python\" is not a one-core run; pandas is one thread."
-             % (" (here it refits it, `--python-refit`)" if "--reuse-sweep" not in args.python_args
-                else "", py0.get("openmp_threads") or "?"))
+             "the total's median. %s, and takes the k = 3 model from the sweep as rfmseg does%s. "
+             "scikit-learn's Lloyd loop uses %s OpenMP thread(s) (all cores by default), so "
+             "\"python\" is not a one-core run; pandas is one thread."
+             % (what, " (here it refits it, `--python-refit`)" if "--reuse-sweep" not in
+                args.python_args else "", py0.get("openmp_threads") or "?"))
     L.append("")
     L.append("## Peak memory (MB, resident, summed over ranks)")
     L.append("")
@@ -281,6 +398,7 @@ def main():
              "different nearby optima; a relative inertia difference of order 1e-5 with an ARI "
              "near 1 means the same clustering up to a few border customers.")
     L.append("")
+    duckdb_section(L, runs, args)
     L.append("## Machine and versions")
     L.append("")
     L.append("- %s cores (`nproc`), %s, %s; %s" % (machine.get("nproc"), machine.get("cpu"),
@@ -292,6 +410,10 @@ def main():
              % (v["python"], v["pandas"], v["numpy"], v["scipy"], v["sklearn"]))
     L.append("- rfmseg %s, commit `%s`; %s" % (text(a0["version"]), text(a0["git_commit"]),
                                               machine.get("mpirun")))
+    if runs["duckdb"]:
+        dj = runs["duckdb"][0]["json"]
+        L.append("- DuckDB %s (npm `@duckdb/node-api` %s, Node.js %s), %d threads"
+                 % (dj["duckdb_version"], dj["node_api_version"], dj["node_version"], dj["threads"]))
     L.append("- run at %s; data file in the page cache for every run (warm)" % machine.get("date"))
     L.append("")
     L.append("## Command")
@@ -304,6 +426,10 @@ def main():
     for np_ in (1, 2):
         L.append("mpirun -np %d %s --input DATA.csv --output result.h5 %s"
                  % (np_, args.rfmseg, args.rfmseg_args))
+    if runs["duckdb"]:
+        L.append("node WORK/duckdb-node/rfm.mjs DATA.csv 2 duckdb.json   # the query above")
+        L.append("mpirun -np 2 %s --input DATA.csv --output result.h5 %s"
+                 % (args.rfmseg, args.rfmseg_k3_args))
     L.append("```")
     L.append("")
     report = "\n".join(L)

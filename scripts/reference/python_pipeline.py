@@ -5,6 +5,10 @@
   StandardScaler -> elbow sweep KMeans(k, n_init) for every k of --k-range -> final KMeans(--k)
   [-> silhouette/Calinski-Harabasz/Davies-Bouldin per k with --metrics] -> CSV of the customers.
 
+bench_vs_python.sh passes --metrics in its default --mode metrics (rfmseg computes the same three
+per k) and leaves it out in --mode sse (the tutorial's work: SSE per k only, rfmseg
+--sweep-metrics sse), so there the 'metrics' phase does not exist.
+
 Unlike pipeline_reference.py (the many-layout baseline the selftest uses), this script handles only
 the two Online Retail layouts with one known date format, as a user's notebook would, and does
 nothing per row in Python: it is meant to be the fastest honest pandas/scikit-learn version of the
