@@ -19,6 +19,9 @@ if [[ ${1:-} == --no-sanitize ]]; then
 fi
 
 rfmseg_install_packages "${RFMSEG_BUILD_PACKAGES[@]}" "${RFMSEG_TEST_PACKAGES[@]}"
+# e2e.exports_duckdb reads the CSV exports with DuckDB through npm: Debian's npm when none is on
+# PATH (a NodeSource nodejs brings its own npm and conflicts with Debian's package).
+command -v npm >/dev/null || rfmseg_install_packages npm
 preset=release
 [[ ${CI:-} == true ]] && preset=ci
 cmake --preset "$preset" >/dev/null

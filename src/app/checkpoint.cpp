@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "rfmseg/core/notices.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/io/h5.hpp"
 #include "rfmseg/core/hash.hpp"
@@ -127,7 +128,7 @@ std::string Checkpoints::fit_path(int k) const { return _dir + "/fit-k" + std::t
 
 void Checkpoints::note_resumed(const std::string& what) {
   _resumed += (_resumed.empty() ? "" : "; ") + what;
-  if (_comm.is_root()) std::fprintf(stderr, "rfmseg: resuming: %s\n", what.c_str());
+  if (_comm.is_root()) notices::note("resuming: " + what);
 }
 
 // ---------------------------------------------------------------- customers
@@ -192,7 +193,7 @@ bool Checkpoints::load_customers(CustomerStage& stage) {
   const std::string path = _dir + "/" + customers_file;
   if (!_resume) return false;
   if (!exists_on_root(_comm, path)) {
-    if (_comm.is_root()) std::fprintf(stderr, "rfmseg: no checkpoint in '%s' yet: starting from the input\n", _dir.c_str());
+    if (_comm.is_root()) notices::note("no checkpoint in '" + _dir + "' yet: starting from the input");
     return false;
   }
   refuse_damaged(check_integrity(_comm, path), path);

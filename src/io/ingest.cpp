@@ -1,3 +1,4 @@
+#include "rfmseg/core/notices.hpp"
 #include "rfmseg/core/int128.hpp"
 #include "rfmseg/io/ingest.hpp"
 
@@ -427,12 +428,12 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
         file.compression = compression_of(path);
         if (file.size == 0) {
           // One empty export among many must not stop the nightly run: skip it, say so.
-          std::fprintf(stderr, "rfmseg: warning: input '%s' is empty; skipped\n", path.c_str());
+          notices::warning("input '" + path + "' is empty; skipped");
           continue;
         }
         const HeaderInfo header = read_header(path, file.compression, file.size, config.has_header, config.quote);
         if (header.empty) {
-          std::fprintf(stderr, "rfmseg: warning: input '%s' decompresses to nothing; skipped\n", path.c_str());
+          notices::warning("input '" + path + "' decompresses to nothing; skipped");
           continue;
         }
         if (file.is_compressed()) file.pieces = find_pieces(path, file.compression, file.size);
@@ -581,7 +582,7 @@ class ReturnSink final : public RejectSink {
 };
 }  // namespace
 
-// The decoded bytes of the compressed segment being read: [start, end) of `bytes`, the first of
+// The decoded bytes of the compressed range being read: [start, end) of `bytes`, the first of
 // them at decoded offset `position` of the file.
 struct Reader::Source {
   std::unique_ptr<Decompressor> decoder;
@@ -633,7 +634,7 @@ struct Reader::Source {
 };
 
 struct Reader::PieceCount {
-  std::uint64_t quotes = 0, newlines = 0, bytes = 0;  ///< in the decoded bytes of the segment's pieces
+  std::uint64_t quotes = 0, newlines = 0, bytes = 0;  ///< in the decoded bytes of the range's pieces
   std::uint32_t file = 0;
   std::int32_t rank = 0;
   std::uint32_t ends_with_newline = 0;
@@ -669,7 +670,7 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
     if (!file.is_compressed()) {
       const std::uint64_t lo = std::max(my_begin, base), hi = std::min(my_end, base + length);
       if (lo < hi) {
-        _segments.push_back({f, file.data_begin + lo - base, file.data_begin + hi - base, 0, 0});
+        _ranges.push_back({f, file.data_begin + lo - base, file.data_begin + hi - base, 0, 0});
         _range_bytes += hi - lo;
       }
     } else {
@@ -683,19 +684,19 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
         weight += file.pieces[k].size;
       }
       if (end != 0) {
-        Segment segment{f, 0, 0, 0, 0};
-        segment.kind = file.is_stream() ? SegmentKind::stream : SegmentKind::pieces;
-        segment.first_piece = first;
-        segment.end_piece = end;
-        segment.weight = weight;
-        _segments.push_back(segment);
+        ByteRange range{f, 0, 0, 0, 0};
+        range.kind = file.is_stream() ? RangeKind::stream : RangeKind::pieces;
+        range.first_piece = first;
+        range.end_piece = end;
+        range.weight = weight;
+        _ranges.push_back(range);
         _range_bytes += weight;
       }
     }
     base += length;
   }
 
-  // Exact quote parity and line count before each segment: count over my bytes, exclusive scan.
+  // Exact quote parity and line count before each range: count over my bytes, exclusive scan.
   const std::size_t nfiles = plan.files.size();
   for (const auto& file : plan.files) {
     _splitters.emplace_back(file.layout.dialect);
@@ -708,16 +709,16 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
   auto& counts = _counts;
   counts.assign(2 * nfiles, 0);
   std::vector<char> buffer(std::clamp<std::uint64_t>(config.chunk_bytes, 1 << 16, read_block_bytes));
-  for (const auto& segment : _segments) {
-    const auto& file = plan.files[segment.file];
-    if (segment.kind == SegmentKind::pieces) {
+  for (const auto& range : _ranges) {
+    const auto& file = plan.files[range.file];
+    if (range.kind == RangeKind::pieces) {
       // Pieces are counted from their first decoded byte; start() places them in the file. A
       // piece range that does not end at a member/frame end is reported as truncated there.
-      const auto& first = file.pieces[segment.first_piece];
-      const auto& last = file.pieces[segment.end_piece - 1];
+      const auto& first = file.pieces[range.first_piece];
+      const auto& last = file.pieces[range.end_piece - 1];
       Decompressor decoder(file.path, file.compression, first.offset, last.offset + last.size);
       PieceCount count;
-      count.file = segment.file;
+      count.file = range.file;
       count.rank = _rank;
       count.ends_with_newline = 1;
       while (const std::size_t got = decoder.read(buffer.data(), buffer.size())) {
@@ -731,16 +732,16 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
       _piece_counts.push_back(count);
       continue;
     }
-    if (segment.kind == SegmentKind::stream) continue;  // its decoder counts as it goes
+    if (range.kind == RangeKind::stream) continue;  // its decoder counts as it goes
     FileHandle handle(file.path);
-    for (std::uint64_t pos = segment.begin; pos < segment.end;) {
-      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), segment.end - pos));
+    for (std::uint64_t pos = range.begin; pos < range.end;) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), range.end - pos));
       read_planned(handle.fd(), buffer.data(), want, pos, file.path, file.size);
       const std::size_t got = want;
       std::uint64_t quotes = 0, newlines = 0;
       csv::count_two({buffer.data(), got}, config.quote, '\n', quotes, newlines);
-      counts[segment.file] += quotes;
-      counts[nfiles + segment.file] += newlines;
+      counts[range.file] += quotes;
+      counts[nfiles + range.file] += newlines;
       pos += got;
     }
   }
@@ -750,41 +751,41 @@ void Reader::start(const mpi::Comm& comm) {
   const std::size_t nfiles = _plan.files.size();
   auto& counts = _counts;
   mpi::exscan_sum_inplace(comm, std::span<std::uint64_t>(counts));
-  for (auto& segment : _segments) {
-    if (segment.kind != SegmentKind::plain) continue;
-    segment.quoted_at_begin = (counts[segment.file] & 1) != 0;
-    segment.line = _plan.files[segment.file].header_lines + counts[nfiles + segment.file] + 1;
+  for (auto& range : _ranges) {
+    if (range.kind != RangeKind::plain) continue;
+    range.quoted_at_begin = (counts[range.file] & 1) != 0;
+    range.line = _plan.files[range.file].header_lines + counts[nfiles + range.file] + 1;
   }
   // Pieces: the decoded bytes, quotes and newlines of the lower ranks' pieces of the file place
   // this rank's (counted from the file's first byte: the header record holds an even number of
   // quotes and header_lines newlines, so parity and physical line numbers come out exact).
   const auto all = mpi::allgatherv<PieceCount>(comm, std::span<const PieceCount>(_piece_counts));
   std::size_t own = 0;
-  for (auto& segment : _segments) {
-    if (segment.kind != SegmentKind::pieces) continue;
+  for (auto& range : _ranges) {
+    if (range.kind != RangeKind::pieces) continue;
     const PieceCount& count = _piece_counts[own++];
     std::uint64_t quotes = 0, newlines = 0, bytes = 0;
     bool after_newline = true;
     for (const auto& c : all) {
-      if (c.file != segment.file || c.rank >= _rank) continue;
+      if (c.file != range.file || c.rank >= _rank) continue;
       quotes += c.quotes;
       newlines += c.newlines;
       bytes += c.bytes;
       if (c.bytes > 0) after_newline = c.ends_with_newline != 0;
     }
-    segment.quoted_at_begin = (quotes & 1) != 0;
-    segment.line = newlines + 1;
-    segment.begin = bytes;
-    segment.end = bytes + count.bytes;
-    segment.after_newline = after_newline;
+    range.quoted_at_begin = (quotes & 1) != 0;
+    range.line = newlines + 1;
+    range.begin = bytes;
+    range.end = bytes + count.bytes;
+    range.after_newline = after_newline;
   }
 }
 
 std::uint64_t Reader::bytes_left() const {
   std::uint64_t left = 0;
-  for (std::size_t i = _current; i < _segments.size(); ++i) {
-    const auto& s = _segments[i];
-    if (s.kind != SegmentKind::plain) {
+  for (std::size_t i = _current; i < _ranges.size(); ++i) {
+    const auto& s = _ranges[i];
+    if (s.kind != RangeKind::plain) {
       const std::uint64_t done = i == _current && _source ? _source->decoder->compressed_consumed() : 0;
       left += s.weight - std::min(s.weight, done);
       continue;
@@ -795,18 +796,18 @@ std::uint64_t Reader::bytes_left() const {
   return left;
 }
 
-void Reader::align(Segment& segment, int fd) {
-  segment.aligned = true;
-  segment.cursor = segment.begin;
-  const auto& file = _plan.files[segment.file];
-  if (segment.begin == file.data_begin) return;  // first record of the data region
+void Reader::align(ByteRange& range, int fd) {
+  range.aligned = true;
+  range.cursor = range.begin;
+  const auto& file = _plan.files[range.file];
+  if (range.begin == file.data_begin) return;  // first record of the data region
   char previous = 0;
-  read_planned(fd, &previous, 1, segment.begin - 1, file.path, file.size);
-  if (previous == '\n' && !segment.quoted_at_begin) return;
+  read_planned(fd, &previous, 1, range.begin - 1, file.path, file.size);
+  if (previous == '\n' && !range.quoted_at_begin) return;
   // Skip to just after the first newline outside quotes.
-  bool in_quotes = segment.quoted_at_begin;
+  bool in_quotes = range.quoted_at_begin;
   std::vector<char> buffer(1 << 16);
-  std::uint64_t pos = segment.begin;
+  std::uint64_t pos = range.begin;
   while (pos < file.size) {
     const auto got = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), file.size - pos));
     read_planned(fd, buffer.data(), got, pos, file.path, file.size);
@@ -814,38 +815,38 @@ void Reader::align(Segment& segment, int fd) {
       const char c = buffer[i];
       if (c == _config.quote) in_quotes = !in_quotes;
       else if (c == '\n') {
-        ++segment.line;
+        ++range.line;
         if (!in_quotes) {
-          segment.cursor = pos + i + 1;
+          range.cursor = pos + i + 1;
           return;
         }
       }
     }
     pos += got;
   }
-  segment.cursor = file.size;
+  range.cursor = file.size;
 }
 
 
-void Reader::align_compressed(Segment& segment) {
-  const auto& file = _plan.files[segment.file];
-  const auto& first = file.pieces[segment.first_piece];
+void Reader::align_compressed(ByteRange& range) {
+  const auto& file = _plan.files[range.file];
+  const auto& first = file.pieces[range.first_piece];
   // Decodes from the first piece to the end of the file: the last record may run past the
-  // segment's pieces.
+  // range's pieces.
   _source = std::make_unique<Source>();
   _source->decoder = std::make_unique<Decompressor>(file.path, file.compression, first.offset, file.size);
-  _source->position = segment.begin;
-  segment.aligned = true;
-  segment.cursor = segment.begin;
-  if (segment.begin < file.data_begin) {  // the header is not data
-    _source->skip(file.data_begin - segment.begin);
-    segment.cursor = _source->position;
-    segment.line = file.header_lines + 1;
+  _source->position = range.begin;
+  range.aligned = true;
+  range.cursor = range.begin;
+  if (range.begin < file.data_begin) {  // the header is not data
+    _source->skip(file.data_begin - range.begin);
+    range.cursor = _source->position;
+    range.line = file.header_lines + 1;
     return;
   }
-  if (segment.begin == file.data_begin || (segment.after_newline && !segment.quoted_at_begin)) return;
+  if (range.begin == file.data_begin || (range.after_newline && !range.quoted_at_begin)) return;
   // Skip to just after the first newline outside quotes.
-  bool in_quotes = segment.quoted_at_begin;
+  bool in_quotes = range.quoted_at_begin;
   while (true) {
     _source->fill(1 << 16);
     const std::string_view text = _source->view();
@@ -855,17 +856,17 @@ void Reader::align_compressed(Segment& segment) {
       if (c == _config.quote) {
         in_quotes = !in_quotes;
       } else if (c == '\n') {
-        ++segment.line;
+        ++range.line;
         if (!in_quotes) {
           _source->consume(i + 1);
-          segment.cursor = _source->position;
+          range.cursor = _source->position;
           return;
         }
       }
     }
     _source->consume(text.size());
   }
-  segment.cursor = _source->position;
+  range.cursor = _source->position;
 }
 
 bool Reader::next(CombinedBatch& out, std::uint64_t chunk_bytes) {
@@ -874,11 +875,11 @@ bool Reader::next(CombinedBatch& out, std::uint64_t chunk_bytes) {
 
 bool Reader::read_own(CombinedBatch& out, std::uint64_t chunk_bytes) {
   std::uint64_t budget = std::max<std::uint64_t>(chunk_bytes, 1);
-  while (budget > 0 && _current < _segments.size()) {
-    Segment& segment = _segments[_current];
-    if (segment.kind == SegmentKind::stream) break;  // decoded in next_round()
-    const bool done = segment.kind == SegmentKind::plain ? read_plain(segment, out, budget)
-                                                         : read_compressed(segment, out, budget);
+  while (budget > 0 && _current < _ranges.size()) {
+    ByteRange& range = _ranges[_current];
+    if (range.kind == RangeKind::stream) break;  // decoded in next_round()
+    const bool done = range.kind == RangeKind::plain ? read_plain(range, out, budget)
+                                                         : read_compressed(range, out, budget);
     if (done) ++_current;
   }
   // A long record may have grown the buffer far beyond a block: do not keep that memory.
@@ -886,19 +887,19 @@ bool Reader::read_own(CombinedBatch& out, std::uint64_t chunk_bytes) {
     _buffer.clear();
     _buffer.shrink_to_fit();
   }
-  return _current < _segments.size();
+  return _current < _ranges.size();
 }
 
-bool Reader::read_plain(Segment& segment, CombinedBatch& out, std::uint64_t& budget) {
-  const auto& file = _plan.files[segment.file];
+bool Reader::read_plain(ByteRange& range, CombinedBatch& out, std::uint64_t& budget) {
+  const auto& file = _plan.files[range.file];
   FileHandle handle(file.path);
-  if (!segment.aligned) align(segment, handle.fd());
-  if (segment.cursor >= segment.end || segment.cursor >= file.size) return true;
+  if (!range.aligned) align(range, handle.fd());
+  if (range.cursor >= range.end || range.cursor >= file.size) return true;
   // Read a block; records that start before `end` are ours even when they run past it. A round
   // is read in blocks of at most read_block_bytes into one reused buffer: it stays in cache,
   // and its pages are faulted in once, not per round.
   std::size_t want = static_cast<std::size_t>(
-      std::min<std::uint64_t>({budget, file.size - segment.cursor, read_block_bytes}));
+      std::min<std::uint64_t>({budget, file.size - range.cursor, read_block_bytes}));
   std::size_t consumed = 0;
   while (true) {
     if (_buffer.size() < want) {
@@ -906,61 +907,61 @@ bool Reader::read_plain(Segment& segment, CombinedBatch& out, std::uint64_t& bud
       _buffer.shrink_to_fit();
       _buffer.resize(want);
     }
-    read_planned(handle.fd(), _buffer.data(), want, segment.cursor, file.path, file.size);
+    read_planned(handle.fd(), _buffer.data(), want, range.cursor, file.path, file.size);
     const std::size_t got = want;
-    const bool at_eof = segment.cursor + got >= file.size;
-    consumed = parse_block(segment, {_buffer.data(), got}, at_eof, out);
+    const bool at_eof = range.cursor + got >= file.size;
+    consumed = parse_block(range, {_buffer.data(), got}, at_eof, out);
     if (consumed > 0 || at_eof) break;
     // Not one whole record in the block: grow it (a very long line or a quoted newline run).
     if (want >= max_record_bytes)
-      throw InputError(file.path + ":" + std::to_string(segment.line) +
+      throw InputError(file.path + ":" + std::to_string(range.line) +
                        ": a record longer than 256 MiB (a quote that is never closed?)");
-    want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(want, 4096) * 4, file.size - segment.cursor));
+    want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(want, 4096) * 4, file.size - range.cursor));
   }
   _bytes_read += consumed;
-  segment.cursor += consumed;
+  range.cursor += consumed;
   budget = budget > consumed ? budget - consumed : 0;
-  return segment.cursor >= segment.end || segment.cursor >= file.size;
+  return range.cursor >= range.end || range.cursor >= file.size;
 }
 
-bool Reader::read_compressed(Segment& segment, CombinedBatch& out, std::uint64_t& budget) {
-  const auto& file = _plan.files[segment.file];
-  if (!segment.aligned) align_compressed(segment);
+bool Reader::read_compressed(ByteRange& range, CombinedBatch& out, std::uint64_t& budget) {
+  const auto& file = _plan.files[range.file];
+  if (!range.aligned) align_compressed(range);
   Source& source = *_source;
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(budget, read_block_bytes));
-  while (budget > 0 && segment.cursor < segment.end) {
+  while (budget > 0 && range.cursor < range.end) {
     source.fill(want);
     const std::string_view text = source.view();
     if (text.empty()) break;  // the data ended
-    const std::size_t consumed = parse_block(segment, text, source.eof, out);
+    const std::size_t consumed = parse_block(range, text, source.eof, out);
     if (consumed == 0 && !source.eof) {
       if (want >= max_record_bytes)
-        throw InputError(file.path + ":" + std::to_string(segment.line) +
+        throw InputError(file.path + ":" + std::to_string(range.line) +
                          ": a record longer than 256 MiB (a quote that is never closed?)");
       want = std::max<std::size_t>(want, 4096) * 4;
       continue;
     }
     source.consume(consumed);
-    segment.cursor += consumed;
+    range.cursor += consumed;
     _bytes_read += consumed;
     budget = budget > consumed ? budget - consumed : 0;
     want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(budget, 1), read_block_bytes));
     if (source.eof && source.view().empty()) break;
   }
-  const bool done = segment.cursor >= segment.end || (source.eof && source.view().empty());
+  const bool done = range.cursor >= range.end || (source.eof && source.view().empty());
   if (done) _source.reset();
   return done;
 }
 
-void Reader::cut_stream(Segment& segment, std::uint64_t chunk_bytes, std::vector<std::size_t>& ends,
+void Reader::cut_stream(ByteRange& range, std::uint64_t chunk_bytes, std::vector<std::size_t>& ends,
                         std::vector<std::uint64_t>& lines) {
-  const auto& file = _plan.files[segment.file];
-  if (!segment.aligned) {
+  const auto& file = _plan.files[range.file];
+  if (!range.aligned) {
     _source = std::make_unique<Source>();
     _source->decoder = std::make_unique<Decompressor>(file.path, file.compression, 0, file.size);
     _source->skip(file.data_begin);
     _source->line = file.header_lines + 1;
-    segment.aligned = true;
+    range.aligned = true;
   }
   Source& source = *_source;
   const std::size_t p = ends.size();
@@ -1026,11 +1027,11 @@ bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
   std::vector<std::size_t> send_counts(p, 0);
   std::vector<std::size_t> ends;
   std::vector<std::uint64_t> lines;
-  Segment* stream = nullptr;
+  ByteRange* stream = nullptr;
   std::exception_ptr error;
   try {
-    if (_current < _segments.size() && _segments[_current].kind == SegmentKind::stream) {
-      stream = &_segments[_current];
+    if (_current < _ranges.size() && _ranges[_current].kind == RangeKind::stream) {
+      stream = &_ranges[_current];
       ends.assign(p, 0);
       lines.assign(p + 1, 0);
       cut_stream(*stream, chunk_bytes, ends, lines);
@@ -1065,7 +1066,7 @@ bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
   //    blocks are parsed, their rejected lines kept to be sent back to the decoder next round.
   std::uint64_t block_bytes = 0;
   const auto parse_received = [&](std::size_t decoder, std::uint32_t file, std::uint64_t line, std::string_view bytes) {
-    Segment block{file, 0, bytes.size(), line, 0};
+    ByteRange block{file, 0, bytes.size(), line, 0};
     block.aligned = true;
     RejectSink* const sink = _rejects;
     ReturnSink back(_returns[decoder]);
@@ -1109,24 +1110,24 @@ bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
       ++_current;
     }
   }
-  // 3. This rank's own segments, in what is left of the round; not in a round that sent blocks:
-  //    their rejected lines, back next round, come before those of the segments after the stream.
+  // 3. This rank's own ranges, in what is left of the round; not in a round that sent blocks:
+  //    their rejected lines, back next round, come before those of the ranges after the stream.
   if (!sent_blocks) read_own(out, chunk_bytes - std::min(block_bytes, chunk_bytes / 2));
-  bool more = _current < _segments.size() || sent_blocks;
+  bool more = _current < _ranges.size() || sent_blocks;
   for (const auto& r : _returns) more = more || !r.empty();
   return more;
 }
 
-std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at_eof, CombinedBatch& out) {
-  const Layout& layout = _plan.files[segment.file].layout;
+std::size_t Reader::parse_block(ByteRange& range, std::string_view text, bool at_eof, CombinedBatch& out) {
+  const Layout& layout = _plan.files[range.file].layout;
   const char quote = _config.quote;
   const char delimiter = layout.dialect.delimiter;
-  const bool fast = _fast[segment.file];
+  const bool fast = _fast[range.file];
   const std::size_t wanted_fields = layout.min_fields;
   std::array<std::string_view, max_fast_fields> views;
   const std::size_t got = text.size();
   std::size_t pos = 0;
-  while (pos < got && segment.cursor + pos < segment.end) {
+  while (pos < got && range.cursor + pos < range.end) {
     if (fast) {
       std::size_t count = 0, end = 0;
       const csv::PlainScan scan =
@@ -1144,12 +1145,12 @@ std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at
             const std::size_t to = i < count ? _delimiters[i] : length;
             views[i] = record.substr(from, to - from);
           }
-          interpret(segment, record, views.data(), field_total, segment.line, out);
+          interpret(range, record, views.data(), field_total, range.line, out);
         } else {
           // More fields than the fast path stores: a wrong field count whatever the layout.
-          interpret(segment, record, nullptr, field_total, segment.line, out);
+          interpret(range, record, nullptr, field_total, range.line, out);
         }
-        ++segment.line;
+        ++range.line;
         pos = end;
         continue;
       }
@@ -1163,38 +1164,38 @@ std::size_t Reader::parse_block(Segment& segment, std::string_view text, bool at
     }
     const std::string_view raw = text.substr(pos, end - pos);
     const std::string_view record = csv::strip_line_end(raw);
-    const std::uint64_t line = segment.line;
-    segment.line += static_cast<std::uint64_t>(std::count(raw.begin(), raw.end(), '\n'));
+    const std::uint64_t line = range.line;
+    range.line += static_cast<std::uint64_t>(std::count(raw.begin(), raw.end(), '\n'));
     pos = end;
     if (csv::trim(record).empty()) {
       ++_counters.blank_lines;
       continue;
     }
-    if (!_splitters[segment.file].split(record, _fields)) {
+    if (!_splitters[range.file].split(record, _fields)) {
       ++_counters.lines;
-      gather_evidence(Fate::bad_field_count, segment, record, nullptr);
-      report(Fate::bad_field_count, segment, line, record);
+      gather_evidence(Fate::bad_field_count, range, record, nullptr);
+      report(Fate::bad_field_count, range, line, record);
       continue;
     }
-    interpret(segment, record, _fields.data(), _fields.size(), line, out);
+    interpret(range, record, _fields.data(), _fields.size(), line, out);
   }
   return pos;
 }
 
-void Reader::reject(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
+void Reader::reject(Fate fate, const ByteRange& range, std::uint64_t line, std::string_view record) {
   ++_counters[fate];
   // Pseudonymised: a rejected line's text may hold a raw id where no parser can find it (a line
   // with the wrong field count): the rejects file gets file, line and reason, no text.
-  if (_rejects != nullptr) _rejects->reject(segment.file, line, fate, _pseudonymizer ? std::string_view{} : record);
+  if (_rejects != nullptr) _rejects->reject(range.file, line, fate, _pseudonymizer ? std::string_view{} : record);
 }
 
-void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record) {
-  reject(fate, segment, line, record);
+void Reader::report(Fate fate, const ByteRange& range, std::uint64_t line, std::string_view record) {
+  reject(fate, range, line, record);
   auto& reported = _reported[static_cast<std::size_t>(fate)];
   const auto shown = [&] { return _pseudonymizer ? std::string(withheld_line_text) : printable_excerpt(record); };
   if (reported < _config.max_reported_lines) {
     ++reported;
-    _bad_lines.push_back({fate, segment.file, line, shown()});
+    _bad_lines.push_back({fate, range.file, line, shown()});
     return;
   }
   // Full: keep the earliest lines (blocks of a compressed stream may come before this rank's own
@@ -1203,13 +1204,13 @@ void Reader::report(Fate fate, const Segment& segment, std::uint64_t line, std::
   for (auto& bad : _bad_lines)
     if (bad.fate == fate && (latest == nullptr || std::tie(bad.file, bad.line) > std::tie(latest->file, latest->line)))
       latest = &bad;
-  if (latest != nullptr && std::tie(segment.file, line) < std::tie(latest->file, latest->line))
-    *latest = {fate, segment.file, line, shown()};
+  if (latest != nullptr && std::tie(range.file, line) < std::tie(latest->file, latest->line))
+    *latest = {fate, range.file, line, shown()};
 }
 
-void Reader::gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
+void Reader::gather_evidence(Fate fate, const ByteRange& range, std::string_view record, const std::string_view* fields,
                              std::string_view customer) {
-  const Layout& layout = _plan.files[segment.file].layout;
+  const Layout& layout = _plan.files[range.file].layout;
   const auto field = [&](int column) { return fields[static_cast<std::size_t>(column)]; };
   switch (fate) {
     case Fate::bad_number: {
@@ -1252,9 +1253,9 @@ void Reader::gather_evidence(Fate fate, const Segment& segment, std::string_view
   }
 }
 
-void Reader::interpret(const Segment& segment, std::string_view record, const std::string_view* fields,
+void Reader::interpret(const ByteRange& range, std::string_view record, const std::string_view* fields,
                        std::size_t field_total, std::uint64_t line, CombinedBatch& out) {
-  const Layout& layout = _plan.files[segment.file].layout;
+  const Layout& layout = _plan.files[range.file].layout;
   // Blank (only the plain path can still see one): cheap unless the record starts with a blank.
   if ((record.empty() || csv::trim(record.substr(0, 1)).empty()) && csv::trim(record).empty()) {
     ++_counters.blank_lines;
@@ -1263,22 +1264,22 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   ++_counters.lines;
   if (fields == nullptr ||
       (layout.field_count != 0 ? field_total != layout.field_count : field_total < layout.min_fields)) {
-    gather_evidence(Fate::bad_field_count, segment, record, fields);
-    report(Fate::bad_field_count, segment, line, record);
+    gather_evidence(Fate::bad_field_count, range, record, fields);
+    report(Fate::bad_field_count, range, line, record);
     return;
   }
   const auto field = [&](int column) { return fields[static_cast<std::size_t>(column)]; };
   std::int64_t quantity = 1, price_micros = 0;
   if (layout.has_amount()) {
     if (!parse_micros(field(layout.amount), price_micros, _config.decimal_comma)) {
-      gather_evidence(Fate::bad_number, segment, record, fields);
-      report(Fate::bad_number, segment, line, record);
+      gather_evidence(Fate::bad_number, range, record, fields);
+      report(Fate::bad_number, range, line, record);
       return;
     }
   } else if (!parse_quantity(field(layout.quantity), quantity) ||
              !parse_micros(field(layout.price), price_micros, _config.decimal_comma)) {
-    gather_evidence(Fate::bad_number, segment, record, fields);
-    report(Fate::bad_number, segment, line, record);
+    gather_evidence(Fate::bad_number, range, record, fields);
+    report(Fate::bad_number, range, line, record);
     return;
   }
   const std::string_view date_text = field(layout.date);
@@ -1292,16 +1293,16 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
         _date_order.ambiguous = true;
       } else if (evidence == DateOrderEvidence::confirmed &&
                  (!_date_order.confirmed ||
-                  std::tie(segment.file, line) < std::tie(_date_order.file, _date_order.line))) {
-        _date_order = {_date_order.ambiguous, true, segment.file, line};
+                  std::tie(range.file, line) < std::tie(_date_order.file, _date_order.line))) {
+        _date_order = {_date_order.ambiguous, true, range.file, line};
       }
       break;
     case DateStatus::bad:
-      gather_evidence(Fate::bad_date, segment, record, fields);
-      report(Fate::bad_date, segment, line, record);
+      gather_evidence(Fate::bad_date, range, record, fields);
+      report(Fate::bad_date, range, line, record);
       return;
     case DateStatus::order_conflict:
-      throw InputError(_plan.files[segment.file].path + ":" + std::to_string(line) + ": date '" +
+      throw InputError(_plan.files[range.file].path + ":" + std::to_string(line) + ": date '" +
                        printable_excerpt(date_text) + "' has a month above 12 in the " +
                        (_config.day_first ? "day-first" : "month-first") +
                        " order; the file's dates are in the other order: " +
@@ -1310,16 +1311,16 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   }
   const std::string_view customer = normalize_customer_id(field(layout.customer));
   if (customer.size() > max_customer_id_bytes || has_control_byte(customer)) {
-    gather_evidence(Fate::bad_customer_id, segment, record, fields, customer);
-    report(Fate::bad_customer_id, segment, line, record);
+    gather_evidence(Fate::bad_customer_id, range, record, fields, customer);
+    report(Fate::bad_customer_id, range, line, record);
     return;
   }
   if (customer.empty()) {
-    reject(Fate::missing_customer, segment, line, record);
+    reject(Fate::missing_customer, range, line, record);
     return;
   }
   if (day > _last_day) {
-    reject(Fate::after_snapshot, segment, line, record);  // counted, and in --rejects
+    reject(Fate::after_snapshot, range, line, record);  // counted, and in --rejects
     return;
   }
   std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};
@@ -1333,7 +1334,7 @@ void Reader::interpret(const Segment& segment, std::string_view record, const st
   std::uint64_t key = line_key(hash_bytes(record, 0x5eed), quantity, price_micros);
   // --duplicates keep: the line's position (file, physical line: the same for any rank count) makes
   // its key its own, so no line is ever taken for a copy of another.
-  if (!_plan.files[segment.file].drop_duplicates) key = mix64(key ^ mix64(line ^ mix64(segment.file + 0x6b656570ULL)));
+  if (!_plan.files[range.file].drop_duplicates) key = mix64(key ^ mix64(line ^ mix64(range.file + 0x6b656570ULL)));
   out.add(_pseudonymizer ? _pseudonymizer->token(customer) : customer, invoice, day, key, fate,
           static_cast<int128_t>(quantity) * price_micros);
 }

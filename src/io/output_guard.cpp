@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "rfmseg/core/notices.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/io/ingest.hpp"
 
@@ -180,8 +181,8 @@ OutputLock::OutputLock(const mpi::Comm& comm, const std::string& path, const cha
                             "'): wait for it to finish, or choose another " + option);
         }
         ::close(fd);
-        std::fprintf(stderr, "rfmseg: warning: cannot lock '%s' (%s): concurrent runs writing '%s' are not detected\n",
-                     _lock_path.c_str(), std::strerror(error), path.c_str());
+        notices::warning("cannot lock '" + _lock_path + "' (" + std::strerror(error) + "): concurrent runs writing '" +
+                         path + "' are not detected");
         return;
       }
       struct stat held{}, named{};
@@ -196,7 +197,7 @@ OutputLock::OutputLock(const mpi::Comm& comm, const std::string& path, const cha
         std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
         const std::string text = "pid " + std::to_string(::getpid()) + " on " + host + ", started " + when + "\n";
         if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
-          std::fprintf(stderr, "rfmseg: warning: cannot record the lock holder in '%s'\n", _lock_path.c_str());
+          notices::warning("cannot record the lock holder in '" + _lock_path + "'");
         _fd = fd;
         return;
       }
@@ -236,8 +237,7 @@ int remove_stale_temporaries(const std::string& path, bool any_name) {
       struct stat st{};
       if (::lstat(stale.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       if (::unlink(stale.c_str()) == 0) {
-        std::fprintf(stderr, "rfmseg: warning: removed '%s', left by an earlier run that did not finish\n",
-                     stale.c_str());
+        notices::warning("removed '" + stale + "', left by an earlier run that did not finish");
         ++removed;
       }
     }

@@ -352,50 +352,50 @@ class Reader {
   [[nodiscard]] const DateOrderSeen& date_order_seen() const { return _date_order; }
 
  private:
-  enum class SegmentKind : std::uint8_t { plain, pieces, stream };
-  struct Segment {
+  enum class RangeKind : std::uint8_t { plain, pieces, stream };
+  struct ByteRange {
     std::uint32_t file;
     std::uint64_t begin, end;   ///< this rank owns records starting in [begin, end) (decoded bytes if compressed)
     std::uint64_t line;         ///< physical line number at `cursor`
     std::uint64_t cursor;       ///< next record start (after alignment)
     bool aligned = false;
     bool quoted_at_begin = false;
-    SegmentKind kind = SegmentKind::plain;
+    RangeKind kind = RangeKind::plain;
     std::uint32_t first_piece = 0, end_piece = 0;  ///< compressed: pieces [first, end) of the file
     std::uint64_t weight = 0;                      ///< compressed bytes (progress)
     bool after_newline = true;  ///< pieces: the decoded byte before `begin` is a newline (or none)
   };
-  struct Source;           ///< the decoder and decoded window of the compressed segment being read
-  struct PieceCount;       ///< a pieces segment's counts, gathered in start()
-  void align(Segment& segment, int fd);
-  void align_compressed(Segment& segment);
-  /// Reads this rank's own segments up to the next stream segment (the local part of next()).
+  struct Source;           ///< the decoder and decoded window of the compressed range being read
+  struct PieceCount;       ///< a pieces range's counts, gathered in start()
+  void align(ByteRange& range, int fd);
+  void align_compressed(ByteRange& range);
+  /// Reads this rank's own ranges up to the next stream range (the local part of next()).
   bool read_own(CombinedBatch& out, std::uint64_t chunk_bytes);
-  bool read_plain(Segment& segment, CombinedBatch& out, std::uint64_t& budget);
-  bool read_compressed(Segment& segment, CombinedBatch& out, std::uint64_t& budget);
+  bool read_plain(ByteRange& range, CombinedBatch& out, std::uint64_t& budget);
+  bool read_compressed(ByteRange& range, CombinedBatch& out, std::uint64_t& budget);
   /// The collective round of a plan with streams.
   bool next_round(CombinedBatch& out, std::uint64_t chunk_bytes);
   /// Decoder of a stream: decodes about half a round and cuts it at record ends into one block
   /// per rank: block k is [ends[k-1], ends[k]) of the window and starts at physical line
   /// lines[k]; lines[p] is the line after the last block. Consumes nothing.
-  void cut_stream(Segment& segment, std::uint64_t chunk_bytes, std::vector<std::size_t>& ends,
+  void cut_stream(ByteRange& range, std::uint64_t chunk_bytes, std::vector<std::size_t>& ends,
                   std::vector<std::uint64_t>& lines);
-  /// Parses the records of `text` that start before the segment's end; returns the bytes consumed
+  /// Parses the records of `text` that start before the range's end; returns the bytes consumed
   /// (whole records only, unless `at_eof`).
-  std::size_t parse_block(Segment& segment, std::string_view text, bool at_eof, CombinedBatch& out);
+  std::size_t parse_block(ByteRange& range, std::string_view text, bool at_eof, CombinedBatch& out);
   /// One record (line end stripped) split into `fields` (the first `field_total` of which exist).
-  void interpret(const Segment& segment, std::string_view record, const std::string_view* fields,
+  void interpret(const ByteRange& range, std::string_view record, const std::string_view* fields,
                  std::size_t field_total, std::uint64_t line, CombinedBatch& out);
-  void report(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record);
+  void report(Fate fate, const ByteRange& range, std::uint64_t line, std::string_view record);
   /// Counts a line with a reader fate and hands it to the reject sink (report() calls it).
-  void reject(Fate fate, const Segment& segment, std::uint64_t line, std::string_view record);
+  void reject(Fate fate, const ByteRange& range, std::uint64_t line, std::string_view record);
   /// Counts what another setting would have made of an unparseable line (Evidence); bad path only.
-  void gather_evidence(Fate fate, const Segment& segment, std::string_view record, const std::string_view* fields,
+  void gather_evidence(Fate fate, const ByteRange& range, std::string_view record, const std::string_view* fields,
                        std::string_view customer = {});
 
   const InputPlan& _plan;
   InputConfig _config;
-  std::vector<Segment> _segments;
+  std::vector<ByteRange> _ranges;
   std::size_t _current = 0;
   std::vector<char> _buffer;
   CleaningCounters _counters;
