@@ -7,6 +7,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "rfmseg/core/packing.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/progress.hpp"
 #include "rfmseg/parallel/stop.hpp"
@@ -61,20 +62,19 @@ void resolve_date_order(const mpi::Comm& comm, const InputConfig& config, const 
 
 // Gathers every rank's reported bad lines; sorted by file and line, at most `limit` per kind.
 std::vector<BadLine> gather_bad_lines(const mpi::Comm& comm, const std::vector<BadLine>& local, int limit) {
-  std::string packed;
-  for (const auto& bad : local) {
-    packed += std::to_string(static_cast<int>(bad.fate)) + '\t' + std::to_string(bad.file) + '\t' +
-              std::to_string(bad.line) + '\t' + bad.excerpt + '\n';
-  }
+  Packer packed;
+  for (const auto& bad : local)
+    packed.put(static_cast<std::uint64_t>(bad.fate)).put(bad.file).put(bad.line).put(bad.excerpt);
   std::vector<BadLine> all;
-  for (const auto& chunk : mpi::allgather_strings(comm, packed)) {
-    std::istringstream lines(chunk);
-    std::string line;
-    while (std::getline(lines, line)) {
-      const auto a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1);
-      all.push_back({static_cast<Fate>(std::stoi(line.substr(0, a))),
-                     static_cast<std::uint32_t>(std::stoul(line.substr(a + 1, b - a - 1))),
-                     std::stoull(line.substr(b + 1, c - b - 1)), line.substr(c + 1)});
+  for (const auto& chunk : mpi::allgather_strings(comm, packed.bytes())) {
+    Unpacker from(chunk);
+    while (!from.done()) {
+      BadLine bad;
+      bad.fate = static_cast<Fate>(from.number());
+      bad.file = static_cast<std::uint32_t>(from.number());
+      bad.line = from.number();
+      bad.excerpt = from.text();
+      all.push_back(std::move(bad));
     }
   }
   std::sort(all.begin(), all.end(), [](const BadLine& x, const BadLine& y) {

@@ -1,3 +1,4 @@
+#include "rfmseg/core/packing.hpp"
 #include "rfmseg/core/notices.hpp"
 #include "rfmseg/core/int128.hpp"
 #include "rfmseg/io/ingest.hpp"
@@ -315,16 +316,19 @@ void read_planned(int fd, char* into, std::size_t length, std::uint64_t offset, 
                    " bytes while being read");
 }
 
-// Plain-data form of the plan for broadcasting: one line per file (pieces as offset:size,...).
-std::string serialize(const std::vector<InputFile>& files) {
-  std::string text;
-  for (const auto& f : files) {
-    text += std::to_string(f.size) + '\t' + std::to_string(f.data_begin) + '\t' + std::to_string(f.header_lines) +
-            '\t' + std::to_string(static_cast<int>(f.compression)) + '\t';
-    for (const auto& piece : f.pieces) text += std::to_string(piece.offset) + ':' + std::to_string(piece.size) + ',';
-    text += '\t' + f.path + '\n';
+// The plan as one message for the broadcast: per file its sizes, compression, pieces, path and
+// header record.
+std::string pack_plan(const std::vector<InputFile>& files, const std::vector<std::string>& headers) {
+  Packer packed;
+  packed.put(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const InputFile& f = files[i];
+    packed.put(f.size).put(f.data_begin).put(f.header_lines).put(static_cast<std::uint64_t>(f.compression));
+    packed.put(f.pieces.size());
+    for (const auto& piece : f.pieces) packed.put(piece.offset).put(piece.size);
+    packed.put(f.path).put(headers[i]);
   }
-  return text;
+  return packed.bytes();
 }
 
 struct HeaderInfo {
@@ -442,7 +446,7 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
         headers.push_back(header.line);
         files.push_back(file);
       }
-      serialized = serialize(files);
+      serialized = pack_plan(files, headers);
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -451,37 +455,24 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
   mpi::broadcast(comm, error);
   if (!error.empty()) throw InputError(error);
   mpi::broadcast(comm, serialized);
-  std::string joined;
-  if (comm.is_root()) {
-    for (const auto& h : headers) joined += std::to_string(h.size()) + ':' + h;
-  }
-  mpi::broadcast(comm, joined);
 
   InputPlan plan;
-  std::size_t pos = 0;
-  std::size_t header_pos = 0;
-  while (pos < serialized.size()) {
-    const auto eol = serialized.find('\n', pos);
-    const std::string line = serialized.substr(pos, eol - pos);
-    pos = eol + 1;
+  Unpacker packed(serialized);
+  const std::uint64_t file_count = packed.number();
+  for (std::uint64_t f = 0; f < file_count; ++f) {
     InputFile file;
-    std::size_t a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1),
-                d = line.find('\t', c + 1), e = line.find('\t', d + 1);
-    file.size = std::stoull(line.substr(0, a));
-    file.data_begin = std::stoull(line.substr(a + 1, b - a - 1));
-    file.header_lines = std::stoull(line.substr(b + 1, c - b - 1));
-    file.compression = static_cast<Compression>(std::stoi(line.substr(c + 1, d - c - 1)));
-    for (std::size_t at = d + 1; at < e;) {
-      const std::size_t colon = line.find(':', at), comma = line.find(',', colon);
-      file.pieces.push_back({std::stoull(line.substr(at, colon - at)), std::stoull(line.substr(colon + 1, comma - colon - 1))});
-      at = comma + 1;
+    file.size = packed.number();
+    file.data_begin = packed.number();
+    file.header_lines = packed.number();
+    file.compression = static_cast<Compression>(packed.number());
+    file.pieces.resize(packed.number());
+    for (auto& piece : file.pieces) {
+      piece.offset = packed.number();
+      piece.size = packed.number();
     }
-    file.path = line.substr(e + 1);
-    const auto colon = joined.find(':', header_pos);
-    const std::size_t length = std::stoull(joined.substr(header_pos, colon - header_pos));
-    std::string header = joined.substr(colon + 1, length);
+    file.path = packed.text();
+    std::string header = packed.text();
     if (header.rfind("\xEF\xBB\xBF", 0) == 0) header.erase(0, 3);  // UTF-8 BOM, even before a quoted name
-    header_pos = colon + 1 + length;
     // Every rank resolves the layout from the same header: identical results, no communication.
     const csv::Dialect dialect = resolve_dialect(config, header);
     csv::FieldSplitter splitter(dialect);
