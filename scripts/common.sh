@@ -9,6 +9,7 @@ RFMSEG_BUILD_PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-b
 RFMSEG_TEST_PACKAGES=(python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-h5py
   iproute2 util-linux clang libclang-rt-dev llvm
   zstd pigz  # tests/e2e/compressed_inputs: .zst and multi-member .gz made by the tools users have
+  clang-format  # format.check: the house style (.clang-format)
   lmod man-db dpkg-dev file)  # tests/install: module load rfmseg, man -w, cpack -G DEB (dpkg-shlibdeps, file)
 # e2e.exports_duckdb reads the CSV exports with DuckDB through npm (@duckdb/node-api, installed by
 # the test into the build tree); scripts/test.sh installs Debian's npm only when no npm is on PATH

@@ -24,7 +24,8 @@ namespace {
 // One gzip member of `data` (wrapper written by zlib).
 std::string gzip_member(std::string_view data) {
   z_stream stream{};
-  if (deflateInit2(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflateInit2");
+  if (deflateInit2(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("deflateInit2");
   std::string out(deflateBound(&stream, data.size()) + 32, '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
@@ -40,7 +41,8 @@ std::string gzip_member(std::string_view data) {
 // One BGZF member (what bgzip writes): a gzip member whose "BC" extra subfield holds its size.
 std::string bgzf_member(std::string_view data) {
   z_stream stream{};
-  if (deflateInit2(&stream, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflateInit2");
+  if (deflateInit2(&stream, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("deflateInit2");
   std::string body(deflateBound(&stream, data.size()) + 32, '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
@@ -54,13 +56,13 @@ std::string bgzf_member(std::string_view data) {
     for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
   };
   std::string out{"\x1f\x8b\x08\x04", 4};
-  le(out, 0, 4);                       // mtime
-  out += '\0';                         // xfl
-  out += '\xff';                       // os
-  le(out, 6, 2);                       // xlen
+  le(out, 0, 4);  // mtime
+  out += '\0';    // xfl
+  out += '\xff';  // os
+  le(out, 6, 2);  // xlen
   out += "BC";
   le(out, 2, 2);
-  le(out, size - 1, 2);                // bsize
+  le(out, size - 1, 2);  // bsize
   out += body;
   le(out, crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())), 4);
   le(out, data.size(), 4);
@@ -83,7 +85,8 @@ std::string pieces(const std::string& text, std::vector<std::size_t> cuts, Encod
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
   std::string out;
-  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) out += encode(std::string_view(text).substr(cuts[i], cuts[i + 1] - cuts[i]));
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i)
+    out += encode(std::string_view(text).substr(cuts[i], cuts[i + 1] - cuts[i]));
   return out;
 }
 
@@ -94,7 +97,8 @@ std::string transactions(int records, int seed) {
   for (int i = 0; i < records; ++i) {
     const int k = i + seed;
     const std::string id = k % 41 == 0 ? "" : std::to_string(10000 + (k * 7) % 97);
-    std::string description = (k % 4 == 0) ? "\"multi\nline \"\"quoted\"\"\n, text\"" : (k % 4 == 1 ? "\"a,b\"" : "plain");
+    std::string description =
+        (k % 4 == 0) ? "\"multi\nline \"\"quoted\"\"\n, text\"" : (k % 4 == 1 ? "\"a,b\"" : "plain");
     const std::string quantity = k % 37 == 0 ? "abc" : std::to_string(1 + k % 5);
     text += std::to_string(500000 + k / 3) + ",S" + std::to_string(k) + "," + description + "," + quantity +
             ",2010-12-" + std::to_string(1 + k % 28) + " 10:00:00,1.25," + id + (k % 53 == 0 ? "" : ",UK") +
@@ -147,7 +151,8 @@ struct Outcome {
 Outcome outcome(const mpi::Comm& comm, const RunConfig& config) {
   const auto stage = run_stage(comm, config);
   Outcome out{test::gather_rows(comm, stage.customers), stage.counters, {}};
-  for (const auto& bad : stage.bad_lines) out.bad_lines.emplace_back(static_cast<int>(bad.fate), bad.file, bad.line, bad.excerpt);
+  for (const auto& bad : stage.bad_lines)
+    out.bad_lines.emplace_back(static_cast<int>(bad.fate), bad.file, bad.line, bad.excerpt);
   return out;
 }
 
@@ -212,14 +217,16 @@ TEST(CompressedInput, every_kind_equals_the_plain_file) {
 TEST(CompressedInput, mixed_with_plain_files) {
   const auto comm = mpi::Comm::world();
   test::SharedTempDir dir(comm);
-  const std::string a = transactions(1500, 0), b = transactions(2000, 7), c = transactions(900, 13), d = transactions(50, 3);
-  const Outcome want = outcome(comm, config_for({dir.write("a.csv", a), dir.write("b.csv", b), dir.write("c.csv", c),
-                                                  dir.write("d.csv", d)},
-                                                 1));
-  const Outcome got = outcome(comm, config_for({dir.write("a.csv.gz", gzip_member(a)),
-                                                dir.write("b.csv.zst", pieces(b, awkward_cuts(b), zstd_frame)),
-                                                dir.write("c2.csv", c), dir.write("d.csv.gz", pieces(d, {300}, bgzf_member))},
-                                               1));
+  const std::string a = transactions(1500, 0), b = transactions(2000, 7), c = transactions(900, 13),
+                    d = transactions(50, 3);
+  const Outcome want = outcome(
+      comm,
+      config_for({dir.write("a.csv", a), dir.write("b.csv", b), dir.write("c.csv", c), dir.write("d.csv", d)}, 1));
+  const Outcome got = outcome(
+      comm,
+      config_for({dir.write("a.csv.gz", gzip_member(a)), dir.write("b.csv.zst", pieces(b, awkward_cuts(b), zstd_frame)),
+                  dir.write("c2.csv", c), dir.write("d.csv.gz", pieces(d, {300}, bgzf_member))},
+                 1));
   expect_same(got, want, "mixed");
 }
 
@@ -247,7 +254,8 @@ TEST(CompressedInput, corrupt_and_truncated_archives_are_agreed_errors) {
   const std::string stream = gzip_member(text), bgzf = pieces(text, awkward_cuts(text), bgzf_member),
                     frames = pieces(text, awkward_cuts(text), zstd_frame);
   expect_agreed("corrupt.csv.gz", damaged(stream), "compressed offset");
-  expect_agreed("truncated.csv.gz", cut(stream), "is truncated: the compressed data ends at offset " + std::to_string(cut(stream).size()));
+  expect_agreed("truncated.csv.gz", cut(stream),
+                "is truncated: the compressed data ends at offset " + std::to_string(cut(stream).size()));
   expect_agreed("corrupt-bgzf.csv.gz", damaged(bgzf), "compressed offset");
   expect_agreed("truncated-bgzf.csv.gz", cut(bgzf), "is truncated");
   expect_agreed("corrupt.csv.zst", damaged(frames), "compressed offset");

@@ -21,11 +21,13 @@ TEST(Excerpt, unprintable_bytes_are_escaped) {
   EXPECT_EQ(printable_excerpt(std::string("a\0b", 3)), "a\\x00b");
   EXPECT_EQ(printable_excerpt("\x1b[2J\t\r\n\x7f"), "\\x1b[2J\\x09\\x0d\\x0a\\x7f");
   EXPECT_EQ(printable_excerpt("back\\slash"), "back\\\\slash");
-  EXPECT_EQ(printable_excerpt("\xA3 Latin-1"), "\\xa3 Latin-1");             // invalid UTF-8
-  EXPECT_EQ(printable_excerpt("\xC2\x9B" "31m"), "\\xc2\\x9b31m");          // C1 control CSI
-  EXPECT_EQ(printable_excerpt("\xE0\x80\xAF"), "\\xe0\\x80\\xaf");          // overlong
-  EXPECT_EQ(printable_excerpt("\xED\xA0\x80"), "\\xed\\xa0\\x80");          // surrogate
-  EXPECT_EQ(printable_excerpt("\xE2\x82"), "\\xe2\\x82");                   // truncated
+  EXPECT_EQ(printable_excerpt("\xA3 Latin-1"), "\\xa3 Latin-1");  // invalid UTF-8
+  EXPECT_EQ(printable_excerpt("\xC2\x9B"
+                              "31m"),
+            "\\xc2\\x9b31m");                                       // C1 control CSI
+  EXPECT_EQ(printable_excerpt("\xE0\x80\xAF"), "\\xe0\\x80\\xaf");  // overlong
+  EXPECT_EQ(printable_excerpt("\xED\xA0\x80"), "\\xed\\xa0\\x80");  // surrogate
+  EXPECT_EQ(printable_excerpt("\xE2\x82"), "\\xe2\\x82");           // truncated
 }
 
 TEST(Excerpt, long_input_is_cut_and_the_rest_counted) {
@@ -33,8 +35,11 @@ TEST(Excerpt, long_input_is_cut_and_the_rest_counted) {
   const std::string text = printable_excerpt(line);
   EXPECT_EQ(text, std::string(200, '"') + "... (+10485560 bytes)");
   EXPECT_EQ(printable_excerpt("abcdef", 3), "abc... (+3 bytes)");
-  EXPECT_EQ(printable_excerpt("ab\x01" "def", 3), "ab\\x01... (+3 bytes)");  // escaped bytes count once
-  EXPECT_EQ(printable_excerpt("ab\xC3\xA9z", 3), "ab... (+3 bytes)");       // never inside a character
+  EXPECT_EQ(printable_excerpt("ab\x01"
+                              "def",
+                              3),
+            "ab\\x01... (+3 bytes)");                                  // escaped bytes count once
+  EXPECT_EQ(printable_excerpt("ab\xC3\xA9z", 3), "ab... (+3 bytes)");  // never inside a character
   EXPECT_EQ(printable_excerpt("abc", 3), "abc");
 }
 

@@ -14,9 +14,9 @@
 #include <limits>
 #include <string>
 
+#include "rfmseg/app/export.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/pseudonym.hpp"
-#include "rfmseg/app/export.hpp"
 
 using namespace rfmseg;
 
@@ -84,8 +84,15 @@ TEST(ExportCsv, doubles_read_back_to_the_same_bits) {
   EXPECT_EQ(number(0.1), "0.1");
   EXPECT_EQ(number(-0.0), "-0");
   EXPECT_EQ(number(std::numeric_limits<double>::quiet_NaN()), "");
-  const double values[] = {0.1 + 0.2, 1.0 / 3, 98.16000000000003, 1e-300, 4.9406564584124654e-324,
-                           std::numeric_limits<double>::max(), 123456789012345680.0, -2.5e-7, 1e21};
+  const double values[] = {0.1 + 0.2,
+                           1.0 / 3,
+                           98.16000000000003,
+                           1e-300,
+                           4.9406564584124654e-324,
+                           std::numeric_limits<double>::max(),
+                           123456789012345680.0,
+                           -2.5e-7,
+                           1e21};
   for (const double value : values) {
     const std::string text = number(value);
     EXPECT_EQ(std::strtod(text.c_str(), nullptr), value) << text;

@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "rfmseg/core/errors.hpp"
 #include "rfmseg/app/customer_stage.hpp"
+#include "rfmseg/core/errors.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;
@@ -21,16 +21,16 @@ const char* const fixture =
     "536365,85123A,\"WHITE HANGING, \"\"HEART\"\"\",6,12/1/2010 8:26,2.55,17850,United Kingdom\r\n"
     "536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850.0,United Kingdom\r\n"
     "536366,22633,HAND WARMER,6,12/2/2010 8:28,1.85,17850,United Kingdom\r\n"
-    "536366,22633,HAND WARMER,6,12/2/2010 8:28,1.85,17850,United Kingdom\r\n"    // duplicate
-    "C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527,United Kingdom\r\n"         // cancellation
+    "536366,22633,HAND WARMER,6,12/2/2010 8:28,1.85,17850,United Kingdom\r\n"  // duplicate
+    "C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527,United Kingdom\r\n"      // cancellation
     "536380,22961,\"JAM\nMAKING SET\",24,12/3/2010 9:41,1.45,14527,United Kingdom\r\n"
-    "536381,22961,X,24,12/3/2010 9:41,0,14527,United Kingdom\r\n"                 // zero price
-    "536382,22961,X,2,12/5/2010 9:41,1.5,,United Kingdom\r\n"                     // missing customer
-    "536383,22961,X,abc,12/5/2010 9:41,1.5,12345,United Kingdom\r\n"              // bad number
-    "536384,22961,X,1,12/5/2010 9:41,1.5,12345\r\n"                               // bad field count
+    "536381,22961,X,24,12/3/2010 9:41,0,14527,United Kingdom\r\n"     // zero price
+    "536382,22961,X,2,12/5/2010 9:41,1.5,,United Kingdom\r\n"         // missing customer
+    "536383,22961,X,abc,12/5/2010 9:41,1.5,12345,United Kingdom\r\n"  // bad number
+    "536384,22961,X,1,12/5/2010 9:41,1.5,12345\r\n"                   // bad field count
     "536385,22961,X,3,12/9/2010 9:41,0.001,12346,United Kingdom\r\n"
-    "536386,22961,X,0,12/9/2010 9:41,1,12346,United Kingdom\r\n"                  // zero quantity
-    "536387,22961,X,1,2/30/2010 9:41,1,12346,United Kingdom\r\n"                  // bad date (Feb 30th)
+    "536386,22961,X,0,12/9/2010 9:41,1,12346,United Kingdom\r\n"                   // zero quantity
+    "536387,22961,X,1,2/30/2010 9:41,1,12346,United Kingdom\r\n"                   // bad date (Feb 30th)
     "536388,22961,\xA3 Latin-1 \xC2\xA3,1,12/8/2010 9:41,1,12346,United Kingdom";  // no final newline
 
 RunConfig config_for(const std::string& path, std::uint64_t chunk_bytes) {
@@ -54,9 +54,9 @@ TEST(IngestMpi, hand_computed_fixture_for_every_chunk_size) {
   test::SharedTempDir dir(comm);
   const std::string path = dir.write("fixture.csv", fixture);
   const std::vector<Row> expected{
-      {"12346", 1, 2, 1.003},   // 3 x 0.001 + 1 x 1; last purchase 12/9 -> snapshot 12/10
-      {"14527", 7, 1, 34.8},    // 24 x 1.45 on 12/3
-      {"17850", 8, 2, 46.74},   // 6 x 2.55 + 6 x 3.39 + 6 x 1.85, invoices 536365 and 536366
+      {"12346", 1, 2, 1.003},  // 3 x 0.001 + 1 x 1; last purchase 12/9 -> snapshot 12/10
+      {"14527", 7, 1, 34.8},   // 24 x 1.45 on 12/3
+      {"17850", 8, 2, 46.74},  // 6 x 2.55 + 6 x 3.39 + 6 x 1.85, invoices 536365 and 536366
   };
   for (std::uint64_t chunk : {1ull, 7ull, 64ull, 1ull << 20}) {
     const auto stage = run_stage(comm, config_for(path, chunk));
@@ -122,7 +122,8 @@ TEST(IngestMpi, quoted_newlines_at_every_range_boundary) {
     const std::string id = std::to_string(10000 + (i * 7) % 53);
     const int invoice = 500000 + i / 3;
     const int quantity = 1 + i % 5;
-    std::string description = (i % 4 == 0) ? "\"multi\nline \"\"quoted\"\"\n, text\"" : (i % 4 == 1 ? "\"a,b\"" : "plain");
+    std::string description =
+        (i % 4 == 0) ? "\"multi\nline \"\"quoted\"\"\n, text\"" : (i % 4 == 1 ? "\"a,b\"" : "plain");
     text += std::to_string(invoice) + ",S" + std::to_string(i) + "," + description + "," + std::to_string(quantity) +
             ",2010-12-" + std::to_string(1 + i % 28) + " 10:00:00,1.25," + id + ",UK" + (i % 2 ? "\r\n" : "\n");
     truth[id].first += quantity * 125;
@@ -164,7 +165,8 @@ TEST(IngestMpi, several_files_and_a_glob) {
 TEST(IngestMpi, whitespace_separated_crlf_without_header) {
   const auto comm = mpi::Comm::world();
   test::SharedTempDir dir(comm);
-  const std::string path = dir.write("cdnow.txt", "00001 19970101 1 11.77\r\n00002  19970112 1 12.00\r\n00001 19970102 2 20.76\r\n");
+  const std::string path =
+      dir.write("cdnow.txt", "00001 19970101 1 11.77\r\n00002  19970112 1 12.00\r\n00001 19970102 2 20.76\r\n");
   auto config = config_for(path, 1 << 20);
   config.input.has_header = false;
   config.input.delimiter.kind = Delimiter::Kind::whitespace;

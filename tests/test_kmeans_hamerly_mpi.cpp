@@ -50,7 +50,8 @@ Points make_points(int kind) {
     }
   } else {
     for (std::uint64_t i = 0; i < 600; ++i)
-      add(unit_open(random_word(3, 0, i)) * 0.01, unit_open(random_word(3, 1, i)) * 0.01, unit_open(random_word(3, 2, i)) * 0.01);
+      add(unit_open(random_word(3, 0, i)) * 0.01, unit_open(random_word(3, 1, i)) * 0.01,
+          unit_open(random_word(3, 2, i)) * 0.01);
     for (int i = 0; i < 4; ++i) add(100.0 * (i + 1), -50.0 * i, 25.0);
   }
   return p;

@@ -82,8 +82,9 @@ TEST(Layout, missing_columns_name_what_is_missing) {
   }
   InputConfig config;
   config.columns.customer = "Nope";
-  EXPECT_THROW((void)resolve("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n", config),
-               InputError);
+  EXPECT_THROW(
+      (void)resolve("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n", config),
+      InputError);
 }
 
 TEST(Layout, explicit_preset_requires_its_names) {

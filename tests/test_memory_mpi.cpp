@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/core/csv.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/parallel/memory.hpp"
 #include "rfmseg/parallel/partition.hpp"
-#include "rfmseg/app/customer_stage.hpp"
 #include "test_support.hpp"
 
 using namespace rfmseg;
@@ -146,7 +146,8 @@ TEST(Combining, encoded_groups_decode_to_distinct_sorted_lines_per_owner) {
       while (!reader.at_end()) {
         const WireGroup group = reader.group();
         EXPECT_EQ(owner_rank(hash_bytes(group.customer), ranks), r) << group.customer;
-        auto& lines = decoded[std::string(group.customer) + "|" + std::string(group.invoice) + "|" + std::to_string(group.day)];
+        auto& lines =
+            decoded[std::string(group.customer) + "|" + std::string(group.invoice) + "|" + std::to_string(group.day)];
         for (std::uint32_t l = 0; l < group.lines; ++l) lines.push_back(reader.line());
       }
       offset += bytes_for[static_cast<std::size_t>(r)];
@@ -179,7 +180,8 @@ TEST(MemoryBudget, limits_chunks_and_auto_share) {
   EXPECT_EQ(budget.next_chunk(0), static_cast<std::uint64_t>((16ull << 20) / IngestBudget::initial_working_factor));
   budget.observe(1 << 20, 2 << 20);  // 2 working bytes per chunk byte measured
   EXPECT_DOUBLE_EQ(budget.working_factor(), 2 * IngestBudget::capacity_slack);
-  EXPECT_EQ(budget.next_chunk(10ull << 20), static_cast<std::uint64_t>((6ull << 20) / (2 * IngestBudget::capacity_slack)));
+  EXPECT_EQ(budget.next_chunk(10ull << 20),
+            static_cast<std::uint64_t>((6ull << 20) / (2 * IngestBudget::capacity_slack)));
   EXPECT_EQ(budget.next_chunk(16ull << 20), IngestBudget::min_chunk_bytes);  // nothing left: the smallest round
   EXPECT_TRUE(budget.fits(15ull << 20));
   EXPECT_FALSE(budget.fits((16ull << 20) - 1000));
@@ -206,8 +208,8 @@ CustomerStage run_stage(const mpi::Comm& comm, const RunConfig& config) {
 // exact result computed here the obvious way (every line in order, a set of lines seen).
 struct Fixture {
   std::string text;
-  std::vector<Row> rows;          // frequency = invoices, cancellations dropped
-  std::vector<Row> rows_net_days; // frequency = days, cancellations netted
+  std::vector<Row> rows;           // frequency = invoices, cancellations dropped
+  std::vector<Row> rows_net_days;  // frequency = days, cancellations netted
   std::int64_t lines = 0, duplicates = 0, cancellations = 0, zero_quantity = 0, nonpositive = 0, kept = 0;
 };
 
@@ -223,8 +225,8 @@ Fixture make_fixture() {
     }
     const std::string customer = std::to_string(10000 + (w >> 8) % 97);
     const std::string invoice = ((w >> 20) % 23 == 0 ? "C" : "") + std::to_string(500000 + i / 4);
-    const int quantity = static_cast<int>((w >> 30) % 13) - 2;  // -2..10: returns and zeros
-    const int cents = static_cast<int>((w >> 40) % 500) - 20;    // some non-positive prices
+    const int quantity = static_cast<int>((w >> 30) % 13) - 2;           // -2..10: returns and zeros
+    const int cents = static_cast<int>((w >> 40) % 500) - 20;            // some non-positive prices
     const int day = 1 + static_cast<int>((i / 4 + (w >> 50) % 2) % 28);  // an invoice may span two days
     const std::string description =
         (w >> 56) % 7 == 0 ? "\"GIFT\nSET, \"\"DELUXE\"\"\"" : ((w >> 56) % 7 == 1 ? "\"A,B\"" : "PLAIN");
@@ -295,8 +297,10 @@ Fixture make_fixture() {
   }
   for (const auto& [id, a] : acc) {
     if (a.last_day < 0) continue;
-    fx.rows.push_back({id, snapshot - a.last_day, static_cast<long long>(a.invoices.size()), micros_to_units(a.money_drop)});
-    fx.rows_net_days.push_back({id, snapshot - a.last_day, static_cast<long long>(a.days.size()), micros_to_units(a.money_net)});
+    fx.rows.push_back(
+        {id, snapshot - a.last_day, static_cast<long long>(a.invoices.size()), micros_to_units(a.money_drop)});
+    fx.rows_net_days.push_back(
+        {id, snapshot - a.last_day, static_cast<long long>(a.days.size()), micros_to_units(a.money_net)});
   }
   return fx;
 }
@@ -307,8 +311,8 @@ TEST(CombinedShuffle, duplicates_across_readers_and_rounds_are_exact_under_any_b
   const Fixture fx = make_fixture();
   const std::string path = dir.write("far_duplicates.csv", fx.text);
   // Unlimited; tiny rounds (many rounds: copies arrive in later rounds); a tight budget.
-  for (const auto& [chunk, budget] : std::vector<std::pair<std::uint64_t, std::string>>{
-           {64ull << 20, "0"}, {3000, "0"}, {64ull << 20, "2M"}}) {
+  for (const auto& [chunk, budget] :
+       std::vector<std::pair<std::uint64_t, std::string>>{{64ull << 20, "0"}, {3000, "0"}, {64ull << 20, "2M"}}) {
     auto config = config_for(path);
     config.input.chunk_bytes = chunk;
     config.input.max_memory_per_rank = budget == "0" ? 0 : 2ull << 20;

@@ -57,7 +57,7 @@ std::pair<std::size_t, std::size_t> block_of(const mpi::Comm& comm, std::size_t 
     if (q == 0 || q == p) return q == 0 ? 0 : n;
     switch (split) {
       case Split::even: return q * n / p;
-      case Split::last_rank_only: return 0;          // every row on the last rank
+      case Split::last_rank_only: return 0;           // every row on the last rank
       case Split::skewed: return q == 1 ? 0 : 7 * q;  // rank 0 empty, then tiny ranks, the rest last
     }
     return 0;
@@ -190,7 +190,8 @@ TEST(MetricsSample, seeded_sample_is_reproduced_in_python) {
     EXPECT_EQ(chosen.size(), 150u);
     EXPECT_TRUE(std::is_sorted(chosen.begin(), chosen.end()));
     EXPECT_EQ(std::accumulate(chosen.begin(), chosen.end(), std::uint64_t{0}), 43486u);
-    const std::vector<std::uint64_t> head(chosen.begin(), chosen.begin() + std::min<std::ptrdiff_t>(5, std::ssize(chosen)));
+    const std::vector<std::uint64_t> head(chosen.begin(),
+                                          chosen.begin() + std::min<std::ptrdiff_t>(5, std::ssize(chosen)));
     EXPECT_EQ(head, (std::vector<std::uint64_t>{1, 5, 16, 19, 25}));
   }
 }

@@ -60,7 +60,8 @@ TEST(Number, quantities_are_integers) {
   EXPECT_EQ(q, -12);
   EXPECT_TRUE(parse_quantity("-0", q));
   EXPECT_EQ(q, 0);
-  for (const char* text : {"", "1.5", "6.0", "x", "1e3", "10000000000000", "nan"}) EXPECT_FALSE(parse_quantity(text, q)) << text;
+  for (const char* text : {"", "1.5", "6.0", "x", "1e3", "10000000000000", "nan"})
+    EXPECT_FALSE(parse_quantity(text, q)) << text;
 }
 
 #include <cmath>

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "rfmseg/core/errors.hpp"
 #include "rfmseg/app/options.hpp"
+#include "rfmseg/core/errors.hpp"
 
 using rfmseg::ConfigError;
 using rfmseg::cli::parse;
@@ -27,7 +27,8 @@ TEST(Options, config_file_with_free_sections_and_command_line_override) {
   const std::string path = testing::TempDir() + "rfmseg_options_test.ini";
   {
     std::ofstream ini(path);
-    ini << "# comment\n[input]\ninput = data.csv\nformat = online-retail\n[rfm]\nfrequency = days\ncancellations = net\n";
+    ini << "# comment\n[input]\ninput = data.csv\nformat = online-retail\n[rfm]\nfrequency = days\ncancellations = "
+           "net\n";
   }
   const auto p = parse({"rfmseg", "--config", path, "--frequency", "invoices", "--output", "x.h5"});
   EXPECT_EQ(p.config.input.paths, (std::vector<std::string>{"data.csv"}));
@@ -77,10 +78,10 @@ TEST(Options, unknown_or_bad_values_are_clear_errors) {
 TEST(Options, help_lists_every_option_with_defaults) {
   const auto p = parse({"rfmseg", "--help"});
   ASSERT_TRUE(p.help);
-  for (const char* name : {"--input", "--output", "--config", "--format", "--col-customer", "--col-invoice", "--col-date",
-                           "--col-quantity", "--col-price", "--col-amount", "--delimiter", "--no-header",
-                           "--date-format", "--day-first", "--snapshot", "--frequency", "--cancellations", "--quiet",
-                           "--progress"}) {
+  for (const char* name :
+       {"--input", "--output", "--config", "--format", "--col-customer", "--col-invoice", "--col-date",
+        "--col-quantity", "--col-price", "--col-amount", "--delimiter", "--no-header", "--date-format", "--day-first",
+        "--snapshot", "--frequency", "--cancellations", "--quiet", "--progress"}) {
     EXPECT_NE(p.help_text.find(name), std::string::npos) << name;
   }
   EXPECT_NE(p.help_text.find("(=auto)"), std::string::npos);

@@ -65,13 +65,19 @@ TEST(Rejects, memory_limit_follows_the_budget) {
 TEST(Rejects, rows_spill_and_read_back_identically) {
   const std::string long_line = std::string(200000, 'Y') + "\"" + std::string(70000, 'Z') + "\"\n" + nasty_text();
   std::string expected(rejects::header);
-  struct Item { std::uint32_t file; std::uint64_t line; Fate fate; std::string text; };
+  struct Item {
+    std::uint32_t file;
+    std::uint64_t line;
+    Fate fate;
+    std::string text;
+  };
   const std::vector<Item> items{{0, 2, Fate::bad_number, "1,2,x"},
                                 {0, 3, Fate::missing_customer, nasty_text()},
                                 {1, 7, Fate::bad_field_count, long_line},
                                 {1, 9, Fate::bad_date, ""}};
   const std::vector<std::string> paths{"a.csv", "dir/b,\"c\".csv"};
-  for (const auto& item : items) rejects::append_row(expected, paths[item.file], item.line, fate_name(item.fate), item.text);
+  for (const auto& item : items)
+    rejects::append_row(expected, paths[item.file], item.line, fate_name(item.fate), item.text);
 
   char dir_template[] = "/tmp/rfmseg-rejects-XXXXXX";
   ASSERT_NE(::mkdtemp(dir_template), nullptr);

@@ -78,8 +78,8 @@ struct GatheredScores {
 };
 
 GatheredScores gather_scores(const mpi::Comm& comm, const RfmScores& s) {
-  return {gather(comm, s.r_score),    gather(comm, s.f_score),    gather(comm, s.m_score), gather(comm, s.segment),
-          gather(comm, s.high_value), gather(comm, s.rfm_sum),    gather(comm, s.rfm_code)};
+  return {gather(comm, s.r_score),    gather(comm, s.f_score), gather(comm, s.m_score), gather(comm, s.segment),
+          gather(comm, s.high_value), gather(comm, s.rfm_sum), gather(comm, s.rfm_code)};
 }
 
 void expect_same_bits(double a, double b, const char* what) {
@@ -227,7 +227,7 @@ std::vector<Customer> random_table(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<Customer> rows(n);
   for (auto& c : rows) {
-    c.recency = static_cast<std::int32_t>(rng() % 400);                       // many ties
+    c.recency = static_cast<std::int32_t>(rng() % 400);  // many ties
     const auto roll = rng() % 100;
     c.frequency = roll < 45 ? 1 : roll < 70 ? 2 : static_cast<std::int64_t>(3 + rng() % 60);  // heavy ties at 1, 2
     // Money in cents, heavy-tailed, a few negative (net cancellations) and a few exact ties.
@@ -432,7 +432,8 @@ TEST(ScoresRandom, ten_thousand_customers_match_serial_reference_and_one_rank) {
       EXPECT_EQ(serial.reference[1], static_cast<double>(sum_f) / static_cast<double>(n));
       double sum_m = 0;
       for (double v : m) sum_m += v;
-      EXPECT_NEAR(serial.reference[2], sum_m / static_cast<double>(n), 1e-9 * std::fabs(sum_m / static_cast<double>(n)));
+      EXPECT_NEAR(serial.reference[2], sum_m / static_cast<double>(n),
+                  1e-9 * std::fabs(sum_m / static_cast<double>(n)));
     } else {
       EXPECT_EQ(serial.reference[0], rs[n / 2]);  // n odd: x_((n+1)/2)
       EXPECT_EQ(serial.reference[1], fs[n / 2]);

@@ -10,9 +10,9 @@
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/model/kmeans.hpp"
-#include "rfmseg/parallel/reduce.hpp"
 #include "rfmseg/model/scale.hpp"
 #include "rfmseg/model/transform.hpp"
+#include "rfmseg/parallel/reduce.hpp"
 
 using namespace rfmseg;
 
@@ -39,7 +39,8 @@ std::vector<double> formula_values(bool with_negatives) {
 
 template <class T>
 std::vector<T> slice(const std::vector<T>& all, std::pair<std::size_t, std::size_t> range) {
-  return {all.begin() + static_cast<std::ptrdiff_t>(range.first), all.begin() + static_cast<std::ptrdiff_t>(range.second)};
+  return {all.begin() + static_cast<std::ptrdiff_t>(range.first),
+          all.begin() + static_cast<std::ptrdiff_t>(range.second)};
 }
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -175,7 +176,7 @@ TEST(Transform, shifts_for_non_positive_values) {
   const auto boxcox_params = fit_transform(comm, Transform::boxcox, slice(x, range));
   EXPECT_EQ(boxcox_params.shift, 6);  // min becomes 1
   const auto log_params = fit_transform(comm, Transform::log1p, slice(x, range));
-  EXPECT_EQ(log_params.shift, 5);     // min becomes 0
+  EXPECT_EQ(log_params.shift, 5);  // min becomes 0
   std::vector<double> out(range.second - range.first);
   apply_transform(log_params, slice(x, range), out);
   for (double v : out) EXPECT_TRUE(std::isfinite(v));
@@ -261,7 +262,8 @@ TEST(KMeans, bit_identical_for_any_split_of_the_rows) {
     const auto skew = fit_on(comm, blobs, options, true, skew_labels, skew_range);
     EXPECT_TRUE(same_bits(even.inertia, skew.inertia)) << even.inertia << " vs " << skew.inertia;
     ASSERT_EQ(even.centroids.size(), skew.centroids.size());
-    for (std::size_t t = 0; t < even.centroids.size(); ++t) EXPECT_TRUE(same_bits(even.centroids[t], skew.centroids[t]));
+    for (std::size_t t = 0; t < even.centroids.size(); ++t)
+      EXPECT_TRUE(same_bits(even.centroids[t], skew.centroids[t]));
     EXPECT_EQ(even.n_iter, skew.n_iter);
     EXPECT_EQ(even.restart, skew.restart);
     EXPECT_EQ(mpi::allgatherv<std::int32_t>(comm, even_labels), mpi::allgatherv<std::int32_t>(comm, skew_labels));

@@ -17,8 +17,18 @@ using namespace rfmseg;
 
 TEST(SelectKeys, order_keys_preserve_order_and_round_trip) {
   const double inf = std::numeric_limits<double>::infinity();
-  const std::vector<double> doubles{-inf, -1e300, -2.5, -1.0, -std::numeric_limits<double>::denorm_min(), 0.0,
-                                    std::numeric_limits<double>::denorm_min(), 1e-300, 1.0, 99.99, 1e300, inf};
+  const std::vector<double> doubles{-inf,
+                                    -1e300,
+                                    -2.5,
+                                    -1.0,
+                                    -std::numeric_limits<double>::denorm_min(),
+                                    0.0,
+                                    std::numeric_limits<double>::denorm_min(),
+                                    1e-300,
+                                    1.0,
+                                    99.99,
+                                    1e300,
+                                    inf};
   for (std::size_t i = 0; i + 1 < doubles.size(); ++i) {
     EXPECT_LT(order_key(doubles[i]), order_key(doubles[i + 1])) << doubles[i] << " < " << doubles[i + 1];
   }
@@ -54,7 +64,8 @@ TEST(Select, every_order_statistic_with_ties_and_extremes) {
   for (std::uint64_t k = 1; k <= n; k += 13) queries[0].ranks.push_back(k);
   queries[0].ranks.push_back(n);
   queries[0].ranks.push_back(n - 49);
-  queries[1].sorted_keys = r + 1 == p ? std::span<const std::uint64_t>(last_only) : std::span<const std::uint64_t>(empty);
+  queries[1].sorted_keys =
+      r + 1 == p ? std::span<const std::uint64_t>(last_only) : std::span<const std::uint64_t>(empty);
   queries[1].ranks = {1, 2, 3};
   const auto got = global_select(comm, queries);
   ASSERT_EQ(got.size(), 2u);  // same on every rank: no collective can be skipped

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/model/rfm.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg::test {
 

@@ -9,14 +9,14 @@
 #include <filesystem>
 #include <sstream>
 
-#include "rfmseg/core/notices.hpp"
-#include "rfmseg/core/errors.hpp"
-#include "rfmseg/io/h5.hpp"
-#include "rfmseg/core/hash.hpp"
-#include "rfmseg/io/integrity.hpp"
-#include "rfmseg/io/output.hpp"
 #include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/app/segmentation.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/hash.hpp"
+#include "rfmseg/core/notices.hpp"
+#include "rfmseg/io/h5.hpp"
+#include "rfmseg/io/integrity.hpp"
+#include "rfmseg/io/output.hpp"
 
 namespace rfmseg {
 
@@ -67,10 +67,11 @@ void write_small_file(const mpi::Comm& comm, const std::string& path, Fill&& fil
 // checksums, saying what to do, instead of resuming from damaged state.
 void refuse_damaged(const IntegrityReport& report, const std::string& path) {
   if (report.ok()) return;
-  throw AgreedError("checkpoint '" + path + "' is damaged (" + report.problems.front() +
-                        (report.problems.size() > 1 ? "; " + std::to_string(report.problems.size() - 1) + " more" : "") +
-                        "): delete it (rm '" + path + "') to redo that step, or run without --resume to start over",
-                    1);
+  throw AgreedError(
+      "checkpoint '" + path + "' is damaged (" + report.problems.front() +
+          (report.problems.size() > 1 ? "; " + std::to_string(report.problems.size() - 1) + " more" : "") +
+          "): delete it (rm '" + path + "') to redo that step, or run without --resume to start over",
+      1);
 }
 
 // An earlier checkpoint there is replaced (force); a device or directory never is.
@@ -114,7 +115,7 @@ void Checkpoints::set_fingerprint(const InputPlan& plan) {
   collectively(_comm, [&] {
     if (!_comm.is_root()) return;
     for (const auto& file : plan.files) {
-      struct stat st{};
+      struct stat st {};
       if (::stat(file.path.c_str(), &st) != 0) throw InputError("cannot stat input '" + file.path + "'");
       text += file.path + "\t" + std::to_string(st.st_size) + "\t" + std::to_string(st.st_mtim.tv_sec) + "." +
               std::to_string(st.st_mtim.tv_nsec) + "\n";
@@ -201,7 +202,8 @@ bool Checkpoints::load_customers(CustomerStage& stage) {
     const h5::File file = h5::File::open_read(path);
     const h5::Group report = h5::open_object(file, "stage");
     if (h5::read_string_attribute(report, "fingerprint") != _fingerprint)
-      throw ConfigError("the checkpoint in '" + _dir + "' was made for other input files or options: rerun without "
+      throw ConfigError("the checkpoint in '" + _dir +
+                        "' was made for other input files or options: rerun without "
                         "--resume (or remove the directory) to start from the input");
     const std::uint64_t n = h5::row_count(file, "customers/id");
     const auto p = static_cast<std::uint64_t>(_comm.size()), r = static_cast<std::uint64_t>(_comm.rank());
@@ -216,7 +218,8 @@ bool Checkpoints::load_customers(CustomerStage& stage) {
     const auto hi = h5::read_rows<std::int64_t>(file, "customers/monetary_micros_hi", first, count);
     t.monetary_micros.resize(count);
     for (std::size_t i = 0; i < count; ++i)
-      t.monetary_micros[i] = static_cast<int128_t>((static_cast<uint128_t>(static_cast<std::uint64_t>(hi[i])) << 64) | lo[i]);
+      t.monetary_micros[i] =
+          static_cast<int128_t>((static_cast<uint128_t>(static_cast<std::uint64_t>(hi[i])) << 64) | lo[i]);
 
     stage.total_customers = static_cast<std::uint64_t>(h5::read_int_attribute(report, "total_customers"));
     stage.snapshot = static_cast<std::int32_t>(h5::read_int_attribute(report, "snapshot"));
@@ -349,8 +352,8 @@ void Checkpoints::save_fit(const KMeansOptions& options, const SavedFit& fit) {
     h5::write_attribute(file, "state", std::string("done"));
     h5::write_attribute(file, "k", static_cast<std::int64_t>(options.k));
     write_fit_model(file, "model_", fit.model);
-    const std::vector<double> metrics{fit.metrics.calinski_harabasz, fit.metrics.davies_bouldin,
-                                      fit.metrics.silhouette, static_cast<double>(fit.metrics.silhouette_sample)};
+    const std::vector<double> metrics{fit.metrics.calinski_harabasz, fit.metrics.davies_bouldin, fit.metrics.silhouette,
+                                      static_cast<double>(fit.metrics.silhouette_sample)};
     h5::write_replicated<double>(file, "metrics", metrics, {metrics.size()});
   });
 }

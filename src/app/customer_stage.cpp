@@ -7,16 +7,16 @@
 #include <sstream>
 #include <tuple>
 
-#include "rfmseg/core/packing.hpp"
 #include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/packing.hpp"
 #include "rfmseg/core/progress.hpp"
-#include "rfmseg/parallel/stop.hpp"
 #include "rfmseg/io/ingest.hpp"
-#include "rfmseg/parallel/memory.hpp"
-#include "rfmseg/parallel/partition.hpp"
 #include "rfmseg/io/rejects.hpp"
 #include "rfmseg/model/rfm.hpp"
+#include "rfmseg/parallel/memory.hpp"
+#include "rfmseg/parallel/partition.hpp"
 #include "rfmseg/parallel/sort.hpp"
+#include "rfmseg/parallel/stop.hpp"
 
 // The first half of the job: ingest → partition → rfm → sort, in rounds bounded by --chunk-size
 // and the memory budget (--max-memory-per-rank).
@@ -44,8 +44,8 @@ void resolve_date_order(const mpi::Comm& comm, const InputConfig& config, const 
   const bool ambiguous = mpi::any_of(comm, seen.ambiguous);
   const std::uint64_t first_file =
       mpi::allreduce<std::uint64_t>(comm, seen.confirmed ? seen.file : UINT64_MAX, mpi::Op::min);
-  const std::uint64_t first_line =
-      mpi::allreduce<std::uint64_t>(comm, seen.confirmed && seen.file == first_file ? seen.line : UINT64_MAX, mpi::Op::min);
+  const std::uint64_t first_line = mpi::allreduce<std::uint64_t>(
+      comm, seen.confirmed && seen.file == first_file ? seen.line : UINT64_MAX, mpi::Op::min);
   const char* order = config.day_first ? "day-first" : "month-first";
   if (config.date_order_stated) {
     stage.date_order = std::string(order) + " (stated)";
@@ -77,9 +77,8 @@ std::vector<BadLine> gather_bad_lines(const mpi::Comm& comm, const std::vector<B
       all.push_back(std::move(bad));
     }
   }
-  std::sort(all.begin(), all.end(), [](const BadLine& x, const BadLine& y) {
-    return std::tie(x.file, x.line) < std::tie(y.file, y.line);
-  });
+  std::sort(all.begin(), all.end(),
+            [](const BadLine& x, const BadLine& y) { return std::tie(x.file, x.line) < std::tie(y.file, y.line); });
   std::vector<BadLine> kept;
   std::array<int, fate_count> per_kind{};
   for (auto& bad : all)
@@ -121,7 +120,8 @@ void check_dropped_lines(const CustomerStage& stage, const InputConfig& config) 
   const std::int64_t bad = counters.unparseable();
   if (static_cast<long double>(bad) > static_cast<long double>(config.max_bad_fraction) * counters.lines) {
     char share[32];
-    std::snprintf(share, sizeof share, "%.1f %%", 100.0 * static_cast<double>(bad) / static_cast<double>(counters.lines));
+    std::snprintf(share, sizeof share, "%.1f %%",
+                  100.0 * static_cast<double>(bad) / static_cast<double>(counters.lines));
     std::ostringstream limit;
     limit << config.max_bad_fraction;
     throw AgreedError(std::to_string(bad) + " of " + std::to_string(counters.lines) + " data lines (" + share +
@@ -133,7 +133,8 @@ void check_dropped_lines(const CustomerStage& stage, const InputConfig& config) 
 
 [[noreturn]] void throw_over_budget(std::uint64_t need, std::uint64_t budget) {
   throw AgreedError("the input needs ~" + format_bytes(need) + " of memory per rank, more than the budget of " +
-                        format_bytes(budget) + " (--max-memory-per-rank): use more ranks or raise --max-memory-per-rank",
+                        format_bytes(budget) +
+                        " (--max-memory-per-rank): use more ranks or raise --max-memory-per-rank",
                     1);
 }
 
@@ -198,13 +199,11 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
     const std::uint64_t done = reader->range_bytes() - reader->bytes_left();
     const bool over = !budget.fits(held);
     const std::uint64_t projected =
-        done == 0 ? held
-                  : static_cast<std::uint64_t>(static_cast<long double>(held) * reader->range_bytes() / done);
+        done == 0 ? held : static_cast<std::uint64_t>(static_cast<long double>(held) * reader->range_bytes() / done);
     // ... and a signal anywhere (a safe point of the stop: rfmseg/parallel/stop.hpp)?
-    std::vector<std::uint64_t> state{more ? 1u : 0u, over ? 1u : 0u,
-                                     over ? projected + budget.minimum_working_bytes() : 0,
-                                     over ? UINT64_MAX - budget.budget() : 0,
-                                     static_cast<std::uint64_t>(stop::pending())};
+    std::vector<std::uint64_t> state{
+        more ? 1u : 0u, over ? 1u : 0u, over ? projected + budget.minimum_working_bytes() : 0,
+        over ? UINT64_MAX - budget.budget() : 0, static_cast<std::uint64_t>(stop::pending())};
     state = mpi::allreduce(comm, std::move(state), mpi::Op::max);
     if (state[1] != 0) throw_over_budget(state[2], UINT64_MAX - state[3]);
     if (config.progress || !config.status_file.empty()) {  // the same on every rank

@@ -108,7 +108,7 @@ std::string gzip_member(std::string_view data, int level) {
 }
 
 bool is_rfmseg_export(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   char start[512] = {};
   int got = 0;
@@ -144,8 +144,10 @@ using csv_export::append_integer;
 // symbolic links and "." / ".." are resolved.
 bool same_file(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return false;
-  struct stat sa{}, sb{};
-  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  struct stat sa {
+  }, sb{};
+  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
   std::error_code ea, eb;
   const fs::path pa = fs::weakly_canonical(fs::absolute(a), ea), pb = fs::weakly_canonical(fs::absolute(b), eb);
   return !ea && !eb && pa == pb;
@@ -166,10 +168,11 @@ ExportFiles::ExportFiles(const mpi::Comm& comm, const RunConfig& config, const O
   const std::string& dir = _config.dir;
   collectively(comm, [&] {
     if (!comm.is_root()) return;
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode))
-        throw ConfigError("--export '" + dir + "' exists and is not a directory: --export names a directory for the CSV files");
+        throw ConfigError("--export '" + dir +
+                          "' exists and is not a directory: --export names a directory for the CSV files");
     } else {
       std::error_code error;
       fs::create_directories(dir, error);
@@ -180,8 +183,10 @@ ExportFiles::ExportFiles(const mpi::Comm& comm, const RunConfig& config, const O
   const std::string customers = gzip ? "customers.csv.gz" : "customers.csv";
   std::vector<std::string> names = {customers, "clusters.csv", "segments.csv"};
   _stale.push_back(dir + "/" + (gzip ? "customers.csv" : "customers.csv.gz"));
-  if (config.model.k_max > 0) names.push_back("selection.csv");
-  else _stale.push_back(dir + "/selection.csv");
+  if (config.model.k_max > 0)
+    names.push_back("selection.csv");
+  else
+    _stale.push_back(dir + "/selection.csv");
   for (const auto& name : names) _files.push_back({name, dir + "/" + name, {}, false});
 
   // Before the lock: the result's or the rejects file's own lock would otherwise be reported as
@@ -239,7 +244,9 @@ void ExportFiles::write_parallel(Entry& file, std::string_view bytes) {
     for (std::uint64_t round = 0; round < rounds; ++round) {  // a rank out of pieces joins empty
       const std::uint64_t from = std::min(round * write_piece_bytes, mine);
       const std::uint64_t length = std::min(write_piece_bytes, mine - from);
-      collectively(_comm, [&] { out.write_at_all(offset + from, {bytes.data() + from, static_cast<std::size_t>(length)}); });
+      collectively(_comm, [&] {
+        out.write_at_all(offset + from, {bytes.data() + from, static_cast<std::size_t>(length)});
+      });
     }
     collectively(_comm, [&] { out.set_size(total); });
     collectively(_comm, [&] { out.sync(); });
@@ -253,7 +260,7 @@ void ExportFiles::write_parallel(Entry& file, std::string_view bytes) {
     collectively(_comm, [&] {
       const int fd = ::open(file.temporary.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) throw std::runtime_error("cannot open '" + file.temporary + "': " + std::strerror(errno));
-      struct stat st{};
+      struct stat st {};
       std::string back(static_cast<std::size_t>(mine), '\0');
       std::size_t done = 0;
       bool ok = ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) == total;
@@ -286,8 +293,10 @@ void ExportFiles::write_small(Entry& file, const std::string& text) {
       while (done < text.size() && error == 0) {
         const ssize_t put = ::write(fd, text.data() + done, text.size() - done);
         if (put < 0 && errno == EINTR) continue;
-        if (put <= 0) error = put < 0 ? errno : ENOSPC;
-        else done += static_cast<std::size_t>(put);
+        if (put <= 0)
+          error = put < 0 ? errno : ENOSPC;
+        else
+          done += static_cast<std::size_t>(put);
       }
       if (error == 0 && ::fsync(fd) != 0) error = errno;
       if (::close(fd) != 0 && error == 0) error = errno;
@@ -407,8 +416,8 @@ std::uint64_t ExportFiles::write(const CustomerStage& stage, const Segmentation&
     selection.push_back('\n');
     for (std::size_t i = 0; i < seg.sweep.k.size(); ++i) {
       append_integer(selection, seg.sweep.k[i]);
-      for (const double value : {seg.sweep.sse[i], seg.sweep.silhouette[i], seg.sweep.calinski_harabasz[i],
-                                 seg.sweep.davies_bouldin[i]}) {
+      for (const double value :
+           {seg.sweep.sse[i], seg.sweep.silhouette[i], seg.sweep.calinski_harabasz[i], seg.sweep.davies_bouldin[i]}) {
         selection.push_back(',');
         append_double(selection, value);
       }
@@ -430,7 +439,8 @@ void ExportFiles::commit() {
     for (const auto& file : _files) {
       if (!file.written) continue;
       if (std::rename(file.temporary.c_str(), file.final_path.c_str()) != 0)
-        throw InputError("cannot rename '" + file.temporary + "' to '" + file.final_path + "': " + std::strerror(errno));
+        throw InputError("cannot rename '" + file.temporary + "' to '" + file.final_path +
+                         "': " + std::strerror(errno));
     }
     // An export file of other settings left by an earlier run would not match this result.
     for (const auto& stale : _stale)

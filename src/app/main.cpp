@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/core/errors.hpp"
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/app/options.hpp"
 #include "rfmseg/app/pipeline.hpp"
 #include "rfmseg/app/progress.hpp"
 #include "rfmseg/app/verify_command.hpp"
+#include "rfmseg/core/errors.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/parallel/stop.hpp"
 #include "rfmseg/parallel/watchdog.hpp"
 #include "version_report.hpp"
@@ -22,8 +22,9 @@ namespace {
 
 // A word as the shell reads it back: plain when safe, else in single quotes.
 std::string shell_word(const std::string& word) {
-  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@+%") ==
-                           std::string::npos)
+  if (!word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@+%") ==
+          std::string::npos)
     return word;
   std::string quoted = "'";
   for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -35,8 +36,9 @@ std::string stop_message(const rfmseg::stop::Stopped& stopped, const std::vector
                          const rfmseg::RunConfig& config) {
   std::string text = "rfmseg: " + std::string(stopped.what()) + " (exit status 4)\n";
   if (config.reliability.checkpoint_dir.empty()) {
-    text += "rfmseg: no --checkpoint: nothing was saved; rerun the same command to start over (add --checkpoint DIR "
-            "to make a stop resumable)\n";
+    text +=
+        "rfmseg: no --checkpoint: nothing was saved; rerun the same command to start over (add --checkpoint DIR "
+        "to make a stop resumable)\n";
     return text;
   }
   const bool before_table = stopped.where().find("ingest") != std::string::npos ||

@@ -22,81 +22,130 @@ namespace {
 
 po::options_description describe() {
   po::options_description general("General", 110, 55);
-  general.add_options()
-    ("help,h", "print this help and exit")
-    ("version", "print the version, the git commit and what rfmseg was built with (MPI, HDF5, Boost, Eigen, compiler, flags), and exit")
-    ("config", po::value<std::string>(), "INI file with any of these options as keys ([section] key = value, sections free); the command line overrides it")
-    ("input,i", po::value<std::vector<std::string>>()->composing(), "input file or glob; repeat for several (quote globs in the shell)")
-    ("output,o", po::value<std::string>(), "HDF5 result file; written under a temporary name, read back and verified, renamed on success. An existing file there is replaced only when it is an rfmseg result (see --force)")
-    ("force", po::bool_switch(), "replace an existing file at --output that is not an rfmseg result (never an input, never a device, FIFO or directory)")
-    ("rejects", po::value<std::string>()->default_value(""), "CSV file of every unusable line (file, line, reason, raw text; reasons as the count_<fate> counters); written like the result: under a temporary name, renamed on success")
-    ("export", po::value<std::string>()->default_value(""), "directory for CSV copies of the result tables, for tools that do not read HDF5 (created if missing): customers.csv.gz, clusters.csv, segments.csv, selection.csv (with --k-range); written in parallel under temporary names, renamed once they and the result are complete. See README \"Feeding other tools\"")
-    ("export-compress", po::value<std::string>()->default_value("gzip"), "gzip | none: customers.csv.gz (one gzip member per rank: any gzip reader opens it) or plain customers.csv")
-    ("pseudonymize-key", po::value<std::string>()->default_value(""), "key file (at least 32 bytes, not readable by group or others): every customer id is replaced as it is read by HMAC-SHA256(key, id) in lowercase hex, so no raw id reaches the result, exports, checkpoints, rejects file or console; /run records the key id (sha256sum KEYFILE | cut -c1-16), never the key")
-    ("quiet,q", po::bool_switch(), "no console report on rank 0")
-    ("progress", po::bool_switch(), "one line per event on stderr (rank 0; never a carriage-return bar): each phase's start and end with its wall time; ingest bytes done/total, rate and ETA; K-means k, restart i/n, iteration and best inertia every few seconds")
-    ("status-file", po::value<std::string>()->default_value(""), "JSON status of the run (state, phase, phase_fraction, phase_eta_seconds, elapsed_seconds, last_event, updated, pid, exit_status at the end), replaced atomically (temporary file + rename) on each event, at most once a second while a phase runs");
+  general.add_options()("help,h", "print this help and exit")(
+      "version",
+      "print the version, the git commit and what rfmseg was built with (MPI, HDF5, Boost, Eigen, compiler, flags), "
+      "and exit")("config", po::value<std::string>(),
+                  "INI file with any of these options as keys ([section] key = value, sections free); the command line "
+                  "overrides it")("input,i", po::value<std::vector<std::string>>()->composing(),
+                                  "input file or glob; repeat for several (quote globs in the shell)")(
+      "output,o", po::value<std::string>(),
+      "HDF5 result file; written under a temporary name, read back and verified, renamed on success. An existing file "
+      "there is replaced only when it is an rfmseg result (see --force)")(
+      "force", po::bool_switch(),
+      "replace an existing file at --output that is not an rfmseg result (never an input, never a device, FIFO or "
+      "directory)")("rejects", po::value<std::string>()->default_value(""),
+                    "CSV file of every unusable line (file, line, reason, raw text; reasons as the count_<fate> "
+                    "counters); written like the result: under a temporary name, renamed on success")(
+      "export", po::value<std::string>()->default_value(""),
+      "directory for CSV copies of the result tables, for tools that do not read HDF5 (created if missing): "
+      "customers.csv.gz, clusters.csv, segments.csv, selection.csv (with --k-range); written in parallel under "
+      "temporary names, renamed once they and the result are complete. See README \"Feeding other tools\"")(
+      "export-compress", po::value<std::string>()->default_value("gzip"),
+      "gzip | none: customers.csv.gz (one gzip member per rank: any gzip reader opens it) or plain customers.csv")(
+      "pseudonymize-key", po::value<std::string>()->default_value(""),
+      "key file (at least 32 bytes, not readable by group or others): every customer id is replaced as it is read by "
+      "HMAC-SHA256(key, id) in lowercase hex, so no raw id reaches the result, exports, checkpoints, rejects file or "
+      "console; /run records the key id (sha256sum KEYFILE | cut -c1-16), never the key")(
+      "quiet,q", po::bool_switch(), "no console report on rank 0")(
+      "progress", po::bool_switch(),
+      "one line per event on stderr (rank 0; never a carriage-return bar): each phase's start and end with its wall "
+      "time; ingest bytes done/total, rate and ETA; K-means k, restart i/n, iteration and best inertia every few "
+      "seconds")("status-file", po::value<std::string>()->default_value(""),
+                 "JSON status of the run (state, phase, phase_fraction, phase_eta_seconds, elapsed_seconds, "
+                 "last_event, updated, pid, exit_status at the end), replaced atomically (temporary file + rename) on "
+                 "each event, at most once a second while a phase runs");
 
   po::options_description reliability("Reliability and resources", 110, 55);
-  reliability.add_options()
-    ("checkpoint", po::value<std::string>()->default_value(""), "directory for checkpoints (RFM table after partitioning, K-means state); created if missing")
-    ("resume", po::bool_switch(), "continue from the last complete checkpoint in --checkpoint (same input and options)")
-    ("checkpoint-every", po::value<int>()->default_value(10), "K-means iterations between checkpoints")
-    ("collective-timeout", po::value<double>()->default_value(300), "seconds any collective (MPI or parallel HDF5) may wait before the job is aborted with a message; 0 = wait forever")
-    ("max-memory-per-rank", po::value<std::string>()->default_value("auto"), "memory budget per rank, e.g. 2G, 512M, or auto (60% of the node's memory / ranks on the node); 0 = no limit");
+  reliability.add_options()(
+      "checkpoint", po::value<std::string>()->default_value(""),
+      "directory for checkpoints (RFM table after partitioning, K-means state); created if missing")(
+      "resume", po::bool_switch(),
+      "continue from the last complete checkpoint in --checkpoint (same input and options)")(
+      "checkpoint-every", po::value<int>()->default_value(10), "K-means iterations between checkpoints")(
+      "collective-timeout", po::value<double>()->default_value(300),
+      "seconds any collective (MPI or parallel HDF5) may wait before the job is aborted with a message; 0 = wait "
+      "forever")(
+      "max-memory-per-rank", po::value<std::string>()->default_value("auto"),
+      "memory budget per rank, e.g. 2G, 512M, or auto (60% of the node's memory / ranks on the node); 0 = no limit");
 
   po::options_description layout("Input layout", 110, 55);
-  layout.add_options()
-    ("format", po::value<std::string>()->default_value("auto"), "auto (recognise by header) | online-retail | online-retail-ii | amount")
-    ("col-customer", po::value<std::string>()->default_value(""), "customer id column: header name, or 1-based index")
-    ("col-invoice", po::value<std::string>()->default_value(""), "invoice column (optional)")
-    ("col-date", po::value<std::string>()->default_value(""), "date column")
-    ("col-quantity", po::value<std::string>()->default_value(""), "quantity column")
-    ("col-price", po::value<std::string>()->default_value(""), "unit price column")
-    ("col-amount", po::value<std::string>()->default_value(""), "amount column (one amount per purchase, instead of quantity x price)")
-    ("delimiter", po::value<std::string>()->default_value("auto"), "auto | comma | semicolon | tab | whitespace | a single character")
-    ("no-header", po::bool_switch(), "the files have no header line (map columns by 1-based index)")
-    ("date-format", po::value<std::string>()->default_value("auto"), "auto | iso | mdy | dmy | yyyymmdd | dd-mon-yy")
-    ("day-first", po::bool_switch(), "slash dates are D/M/Y")
-    ("month-first", po::bool_switch(), "slash dates are M/D/Y, stated (the default order, assumed with a warning when no date shows it)")
-    ("decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")
-    ("chunk-size", po::value<std::string>()->default_value("64"), "MiB each rank parses per shuffle round (bounds memory)")
-    ("report-lines", po::value<int>()->default_value(10), "unusable lines reported with file:line, per kind")
-    ("max-bad-fraction", po::value<double>()->default_value(0.05), "fail when more than this share of the data lines cannot be parsed (bad_field_count, bad_number, bad_date, bad_customer_id); 1 = never");
+  layout.add_options()("format", po::value<std::string>()->default_value("auto"),
+                       "auto (recognise by header) | online-retail | online-retail-ii | amount")(
+      "col-customer", po::value<std::string>()->default_value(""), "customer id column: header name, or 1-based index")(
+      "col-invoice", po::value<std::string>()->default_value(""), "invoice column (optional)")(
+      "col-date", po::value<std::string>()->default_value(""), "date column")(
+      "col-quantity", po::value<std::string>()->default_value(""), "quantity column")(
+      "col-price", po::value<std::string>()->default_value(""), "unit price column")(
+      "col-amount", po::value<std::string>()->default_value(""),
+      "amount column (one amount per purchase, instead of quantity x price)")(
+      "delimiter", po::value<std::string>()->default_value("auto"),
+      "auto | comma | semicolon | tab | whitespace | a single character")(
+      "no-header", po::bool_switch(), "the files have no header line (map columns by 1-based index)")(
+      "date-format", po::value<std::string>()->default_value("auto"), "auto | iso | mdy | dmy | yyyymmdd | dd-mon-yy")(
+      "day-first", po::bool_switch(), "slash dates are D/M/Y")(
+      "month-first", po::bool_switch(),
+      "slash dates are M/D/Y, stated (the default order, assumed with a warning when no date shows it)")(
+      "decimal-comma", po::bool_switch(), "numbers use ',' as the decimal separator (e.g. with --delimiter semicolon)")(
+      "chunk-size", po::value<std::string>()->default_value("64"),
+      "MiB each rank parses per shuffle round (bounds memory)")("report-lines", po::value<int>()->default_value(10),
+                                                                "unusable lines reported with file:line, per kind")(
+      "max-bad-fraction", po::value<double>()->default_value(0.05),
+      "fail when more than this share of the data lines cannot be parsed (bad_field_count, bad_number, bad_date, "
+      "bad_customer_id); 1 = never");
 
   po::options_description rfm("RFM", 110, 55);
-  rfm.add_options()
-    ("snapshot", po::value<std::string>()->default_value(""), "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")
-    ("frequency", po::value<std::string>()->default_value("auto"), "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")
-    ("cancellations", po::value<std::string>()->default_value("drop"), "drop | net (net: cancellations subtract from Monetary)")
-    ("duplicates", po::value<std::string>()->default_value("auto"), "exact duplicate lines: auto | drop | keep (auto: drop in files with an invoice column, keep in amount-only logs, where they may be real repeat purchases)");
+  rfm.add_options()("snapshot", po::value<std::string>()->default_value(""),
+                    "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")(
+      "frequency", po::value<std::string>()->default_value("auto"),
+      "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")(
+      "cancellations", po::value<std::string>()->default_value("drop"),
+      "drop | net (net: cancellations subtract from Monetary)")(
+      "duplicates", po::value<std::string>()->default_value("auto"),
+      "exact duplicate lines: auto | drop | keep (auto: drop in files with an invoice column, keep in amount-only "
+      "logs, where they may be real repeat purchases)");
 
   po::options_description model("Segmentation", 110, 55);
-  model.add_options()
-    ("transform-recency", po::value<std::string>()->default_value("boxcox"), "none | log1p | cbrt | boxcox | yeojohnson (Box-Cox/Yeo-Johnson lambda by maximum likelihood over all customers)")
-    ("transform-frequency", po::value<std::string>()->default_value("boxcox"), "transform of frequency (same choices)")
-    ("transform-monetary", po::value<std::string>()->default_value("cbrt"), "transform of monetary (same choices)")
-    ("scaler", po::value<std::string>()->default_value("standard"), "standard (population mean/std) | minmax")
-    ("k", po::value<int>()->default_value(4), "clusters of the final model")
-    ("k-range", po::value<std::string>()->default_value(""), "elbow sweep A..B: fit every k in one run (SSE and metrics in /selection)")
-    ("sweep-metrics", po::value<std::string>()->default_value("all"), "all | sse: what the sweep computes per k; sse skips the silhouette, Calinski-Harabasz and Davies-Bouldin of every k but the final one (NaN in /selection), for an elbow curve at the cost of the fits alone")
-    ("k-select", po::value<std::string>()->default_value("none"), "none (final k = --k) | elbow (Kneedle on SSE) | silhouette (best silhouette); needs --k-range")
-    ("silhouette-sample", po::value<std::int64_t>()->default_value(10000), "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")
-    ("init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")
-    ("kmeans-algorithm", po::value<std::string>()->default_value("auto"), "auto (hamerly from k = 8 on, where it is faster) | hamerly (exact bounds skip most distance computations) | lloyd (every distance); the same result bit for bit either way")
-    ("n-init", po::value<int>()->default_value(10), "K-means restarts; the lowest inertia wins")
-    ("max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")
-    ("tol", po::value<double>()->default_value(1e-4), "convergence: sum of squared centroid shifts <= tol x mean feature variance (scikit-learn's meaning)")
-    ("seed", po::value<std::string>()->default_value("42"), "seed of every random draw (keyed by customer id: same result for any rank count)")
-    ("segment-reference", po::value<std::string>()->default_value("mean"), "mean | median: where R, F, M are split for the 8 classic RFM segments")
-    ("high-value-top", po::value<double>()->default_value(20), "high-value flag: the top p percent of customers by monetary")
-    ("high-value-threshold", po::value<double>(), "high-value flag: monetary at or above this amount (instead of --high-value-top)")
-    ("cluster-names", po::value<std::string>()->default_value("loyal,new,at risk,churned"), "names for recent+frequent, recent, frequent, neither (see README: cluster labels)");
+  model.add_options()("transform-recency", po::value<std::string>()->default_value("boxcox"),
+                      "none | log1p | cbrt | boxcox | yeojohnson (Box-Cox/Yeo-Johnson lambda by maximum likelihood "
+                      "over all customers)")("transform-frequency", po::value<std::string>()->default_value("boxcox"),
+                                             "transform of frequency (same choices)")(
+      "transform-monetary", po::value<std::string>()->default_value("cbrt"), "transform of monetary (same choices)")(
+      "scaler", po::value<std::string>()->default_value("standard"), "standard (population mean/std) | minmax")(
+      "k", po::value<int>()->default_value(4), "clusters of the final model")(
+      "k-range", po::value<std::string>()->default_value(""),
+      "elbow sweep A..B: fit every k in one run (SSE and metrics in /selection)")(
+      "sweep-metrics", po::value<std::string>()->default_value("all"),
+      "all | sse: what the sweep computes per k; sse skips the silhouette, Calinski-Harabasz and Davies-Bouldin of "
+      "every k but the final one (NaN in /selection), for an elbow curve at the cost of the fits alone")(
+      "k-select", po::value<std::string>()->default_value("none"),
+      "none (final k = --k) | elbow (Kneedle on SSE) | silhouette (best silhouette); needs --k-range")(
+      "silhouette-sample", po::value<std::int64_t>()->default_value(10000),
+      "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")(
+      "init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")(
+      "kmeans-algorithm", po::value<std::string>()->default_value("auto"),
+      "auto (hamerly from k = 8 on, where it is faster) | hamerly (exact bounds skip most distance computations) | "
+      "lloyd (every distance); the same result bit for bit either way")("n-init", po::value<int>()->default_value(10),
+                                                                        "K-means restarts; the lowest inertia wins")(
+      "max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")(
+      "tol", po::value<double>()->default_value(1e-4),
+      "convergence: sum of squared centroid shifts <= tol x mean feature variance (scikit-learn's meaning)")(
+      "seed", po::value<std::string>()->default_value("42"),
+      "seed of every random draw (keyed by customer id: same result for any rank count)")(
+      "segment-reference", po::value<std::string>()->default_value("mean"),
+      "mean | median: where R, F, M are split for the 8 classic RFM segments")(
+      "high-value-top", po::value<double>()->default_value(20),
+      "high-value flag: the top p percent of customers by monetary")(
+      "high-value-threshold", po::value<double>(),
+      "high-value flag: monetary at or above this amount (instead of --high-value-top)")(
+      "cluster-names", po::value<std::string>()->default_value("loyal,new,at risk,churned"),
+      "names for recent+frequent, recent, frequent, neither (see README: cluster labels)");
 
-  po::options_description all("rfmseg — distributed RFM customer segmentation\n\n"
-                              "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
-                              "[--config FILE.ini] [options]\n\noptions",
-                              110, 55);
+  po::options_description all(
+      "rfmseg — distributed RFM customer segmentation\n\n"
+      "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
+      "[--config FILE.ini] [options]\n\noptions",
+      110, 55);
   all.add(general).add(reliability).add(layout).add(rfm).add(model);
   return all;
 }
@@ -108,10 +157,10 @@ T get(const po::variables_map& vm, const char* name) {
 
 // Options that do not change the result: a run resumed from a checkpoint may change them.
 bool result_neutral(const std::string& name) {
-  static const char* const neutral[] = {"output",   "rejects",  "checkpoint",          "resume",
-                                        "checkpoint-every",    "collective-timeout", "quiet",
-                                        "progress", "max-memory-per-rank", "chunk-size", "config", "force",
-                                        "export",   "export-compress", "status-file"};
+  static const char* const neutral[] = {
+      "output", "rejects",         "checkpoint",          "resume",     "checkpoint-every", "collective-timeout",
+      "quiet",  "progress",        "max-memory-per-rank", "chunk-size", "config",           "force",
+      "export", "export-compress", "status-file"};
   for (const char* option : neutral)
     if (name == option) return true;
   return false;
@@ -125,11 +174,17 @@ Delimiter parse_delimiter(const std::string& d) {
     return delimiter;
   }
   delimiter.kind = Delimiter::Kind::character;
-  if (d == "tab" || d == "\\t") delimiter.character = '\t';
-  else if (d == "comma") delimiter.character = ',';
-  else if (d == "semicolon") delimiter.character = ';';
-  else if (d.size() == 1) delimiter.character = d[0];
-  else throw ConfigError("--delimiter must be auto, comma, semicolon, tab, whitespace or a single character, not '" + d + "'");
+  if (d == "tab" || d == "\\t")
+    delimiter.character = '\t';
+  else if (d == "comma")
+    delimiter.character = ',';
+  else if (d == "semicolon")
+    delimiter.character = ';';
+  else if (d.size() == 1)
+    delimiter.character = d[0];
+  else
+    throw ConfigError("--delimiter must be auto, comma, semicolon, tab, whitespace or a single character, not '" + d +
+                      "'");
   return delimiter;  // one that collides with the quote is refused by resolve_dialect (io/layout.cpp)
 }
 
@@ -153,7 +208,7 @@ Format parse_format(const std::string& v) {
 // Only a readable regular file is read: a directory reads as empty (the run would silently go
 // without its configuration) and /dev/zero or a FIFO would never end.
 po::parsed_options parse_ini(const std::string& path, const po::options_description& desc) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw ConfigError("config file '" + path + "' is a directory, not a file");
@@ -170,7 +225,8 @@ po::parsed_options parse_ini(const std::string& path, const po::options_descript
     // Command-line only: a config file naming another one would be ignored, and help or version
     // in a nightly job's file would turn every run into a no-op that exits 0.
     if (option.string_key == "config" || option.string_key == "help" || option.string_key == "version")
-      throw ConfigError("config file '" + path + "' sets '" + option.string_key + "', which only the command line may (" +
+      throw ConfigError("config file '" + path + "' sets '" + option.string_key +
+                        "', which only the command line may (" +
                         (option.string_key == "config" ? "a config file cannot include another: give one --config"
                                                        : "remove the key") +
                         ")");
@@ -223,8 +279,7 @@ std::string to_text(const po::variable_value& value) {
 
 std::uint64_t parse_unsigned(const std::string& text, const char* option) {
   // Boost (like strtoull) would wrap "-1" to 2^64 - 1: accept digits only.
-  const bool digits = !text.empty() && text.size() <= 20 &&
-                      text.find_first_not_of("0123456789") == std::string::npos;
+  const bool digits = !text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos;
   if (!digits) throw ConfigError(std::string(option) + " must be a non-negative integer, not '" + text + "'");
   try {
     return std::stoull(text);
@@ -245,11 +300,16 @@ std::uint64_t parse_byte_size(const std::string& text, const char* option) {
   if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
   if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I')) unit.pop_back();
   double scale = 0;
-  if (unit.empty()) scale = 1;
-  else if (unit == "K" || unit == "k") scale = 1024.0;
-  else if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
-  else if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
-  else if (unit == "T" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
+  if (unit.empty())
+    scale = 1;
+  else if (unit == "K" || unit == "k")
+    scale = 1024.0;
+  else if (unit == "M" || unit == "m")
+    scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t")
+    scale = 1024.0 * 1024 * 1024 * 1024;
   if (used == 0 || scale == 0 || !(value >= 0) || !std::isfinite(value) || value * scale > 1.8e19)
     throw ConfigError(std::string(option) + " must be a size like 512M, 2G or 0 (no limit), not '" + text + "'");
   return static_cast<std::uint64_t>(value * scale);
@@ -318,9 +378,12 @@ Parsed parse(const std::vector<std::string>& args) {
   c.progress = get<bool>(vm, "progress");
   c.exports.dir = get<std::string>(vm, "export");
   const auto export_compress = get<std::string>(vm, "export-compress");
-  if (export_compress == "gzip") c.exports.compression = ExportCompression::gzip;
-  else if (export_compress == "none") c.exports.compression = ExportCompression::none;
-  else throw ConfigError("--export-compress must be gzip or none, not '" + export_compress + "'");
+  if (export_compress == "gzip")
+    c.exports.compression = ExportCompression::gzip;
+  else if (export_compress == "none")
+    c.exports.compression = ExportCompression::none;
+  else
+    throw ConfigError("--export-compress must be gzip or none, not '" + export_compress + "'");
   const auto key_path = get<std::string>(vm, "pseudonymize-key");
   if (!key_path.empty()) {
     c.input.pseudonym_key = read_pseudonym_key(key_path);  // checked before any work: exit 1 saying why
@@ -360,7 +423,8 @@ Parsed parse(const std::vector<std::string>& args) {
   auto& r = c.reliability;
   r.checkpoint_dir = get<std::string>(vm, "checkpoint");
   r.resume = get<bool>(vm, "resume");
-  if (r.resume && r.checkpoint_dir.empty()) throw ConfigError("--resume needs --checkpoint DIR (where the checkpoints are)");
+  if (r.resume && r.checkpoint_dir.empty())
+    throw ConfigError("--resume needs --checkpoint DIR (where the checkpoints are)");
   r.checkpoint_every = get<int>(vm, "checkpoint-every");
   if (r.checkpoint_every < 1) throw ConfigError("--checkpoint-every must be >= 1");
   r.collective_timeout = get<double>(vm, "collective-timeout");
@@ -436,7 +500,8 @@ Parsed parse(const std::vector<std::string>& args) {
     const auto comma = names.find(',', start);
     if ((comma == std::string::npos) != (i == 3))
       throw ConfigError("--cluster-names needs exactly four comma-separated names, not '" + names + "'");
-    m.cluster_names[static_cast<std::size_t>(i)] = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    m.cluster_names[static_cast<std::size_t>(i)] =
+        names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     start = comma + 1;
   }
 

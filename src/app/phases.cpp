@@ -9,9 +9,9 @@ namespace rfmseg {
 namespace {
 // Which phase follows a finished one, so the watchdog can name the one running (string literals).
 constexpr std::pair<const char*, const char*> next_phase[] = {
-    {"ingest", "rfm"},         {"rfm", "sort"},         {"sort", "transform"}, {"load_checkpoint", "transform"},
+    {"ingest", "rfm"},           {"rfm", "sort"},        {"sort", "transform"}, {"load_checkpoint", "transform"},
     {"checkpoint", "transform"}, {"transform", "scale"}, {"scale", "kmeans"},   {"kmeans", "evaluate"},
-    {"evaluate", "segment"},   {"segment", "output"},   {"output", "finish"}};
+    {"evaluate", "segment"},     {"segment", "output"},  {"output", "finish"}};
 }  // namespace
 
 PhaseTimes::PhaseTimes(const mpi::Comm& comm) : _comm(&comm), _last(MPI_Wtime()) {

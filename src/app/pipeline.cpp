@@ -19,8 +19,8 @@ namespace rfmseg {
 namespace {
 
 // The data half, or its checkpoint when resuming (the rejects file needs the input read again).
-CustomerStage customer_stage(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times,
-                             RejectsFile* rejects, Checkpoints* checkpoints) {
+CustomerStage customer_stage(const mpi::Comm& comm, const RunConfig& config, PhaseTimes& times, RejectsFile* rejects,
+                             Checkpoints* checkpoints) {
   const bool talk = comm.is_root() && !config.quiet;
   const bool resume = checkpoints != nullptr && config.reliability.resume;
   if (resume && rejects != nullptr && talk)
@@ -72,16 +72,15 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   std::optional<Checkpoints> checkpoints;
   if (!config.reliability.checkpoint_dir.empty()) checkpoints.emplace(comm, config);
 
-  const CustomerStage stage = customer_stage(comm, config, times, rejects ? &*rejects : nullptr,
-                                             checkpoints ? &*checkpoints : nullptr);
+  const CustomerStage stage =
+      customer_stage(comm, config, times, rejects ? &*rejects : nullptr, checkpoints ? &*checkpoints : nullptr);
   RunFacts facts = run_facts(comm, stage);
   if (stage.date_order_assumed && comm.is_root())
     std::fprintf(stderr,
                  "rfmseg: warning: no slash date in the input has a day or month field above 12, so their order cannot "
                  "be told from the data: read as month-first (M/D/Y); state it with --month-first, or --day-first "
                  "if the dates are D/M/Y\n");
-  const Segmentation seg =
-      segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr);
+  const Segmentation seg = segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr);
 
   if (exports) {
     exports->write(stage, seg);
@@ -99,7 +98,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     });
     result.commit();
   }
-  if (exports) exports->commit();              // only once the result itself is in place
+  if (exports) exports->commit();  // only once the result itself is in place
   if (rejects) rejects->commit();
   if (checkpoints) checkpoints->remove_all();  // the result exists: nothing left to resume
 

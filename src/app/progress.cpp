@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -58,9 +58,12 @@ std::string megabytes(std::uint64_t bytes) {
 std::string seconds_text(double seconds) {
   char text[32];
   if (!(seconds >= 0) || !std::isfinite(seconds)) return "?";
-  if (seconds < 120) std::snprintf(text, sizeof text, "%.0f s", seconds);
-  else if (seconds < 7200) std::snprintf(text, sizeof text, "%.1f min", seconds / 60);
-  else std::snprintf(text, sizeof text, "%.1f h", seconds / 3600);
+  if (seconds < 120)
+    std::snprintf(text, sizeof text, "%.0f s", seconds);
+  else if (seconds < 7200)
+    std::snprintf(text, sizeof text, "%.1f min", seconds / 60);
+  else
+    std::snprintf(text, sizeof text, "%.1f h", seconds / 3600);
   return text;
 }
 

@@ -23,9 +23,10 @@ void print_report(int ranks, const RunConfig& config, const CustomerStage& stage
               static_cast<unsigned long long>(stage.total_customers), format_day(stage.snapshot).c_str(),
               frequency.c_str(), stage.duplicates.c_str());
   if (facts.nonpositive_monetary != 0)
-    std::printf("note: %lld customer%s with Monetary <= 0 (returns netted against purchases): kept, flagged in "
-                "/customers/nonpositive_monetary\n",
-                static_cast<long long>(facts.nonpositive_monetary), facts.nonpositive_monetary == 1 ? "" : "s");
+    std::printf(
+        "note: %lld customer%s with Monetary <= 0 (returns netted against purchases): kept, flagged in "
+        "/customers/nonpositive_monetary\n",
+        static_cast<long long>(facts.nonpositive_monetary), facts.nonpositive_monetary == 1 ? "" : "s");
   std::printf("time:");
   for (const auto& [name, seconds] : times.phases()) std::printf(" %s %.3fs", name.c_str(), seconds);
   std::printf(" | total %.3fs, %.1f MB/s\n", times.total(),
@@ -56,8 +57,7 @@ void print_report(int ranks, const RunConfig& config, const CustomerStage& stage
                   static_cast<long long>(seg.sweep.n_iter[i]), seg.sweep.k[i] == seg.sweep.chosen_k ? "  <-" : "");
   }
   std::printf("%s", format_profile(seg.profile, seg.cluster_labels).c_str());
-  std::printf("classic RFM segments (split at the %s of R, F, M):\n%s",
-              config.model.segment_median ? "median" : "mean",
+  std::printf("classic RFM segments (split at the %s of R, F, M):\n%s", config.model.segment_median ? "median" : "mean",
               format_segment_table(seg.segments, classic_segment_names()).c_str());
   std::printf("result: %s\n", config.output.c_str());
 }

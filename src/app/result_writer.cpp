@@ -1,5 +1,5 @@
-#include "rfmseg/core/pseudonym.hpp"
 #include "rfmseg/app/result_writer.hpp"
+#include "rfmseg/core/pseudonym.hpp"
 
 #include <algorithm>
 #include <span>
@@ -45,7 +45,7 @@ void put(const ResultFile& result, std::span<const T> values, std::uint64_t rows
   if (D.columns != 0) shape.push_back(D.columns);
   if (values.size() != rows * (D.columns == 0 ? 1 : D.columns))
     throw std::logic_error(std::string(D.path) + ": " + std::to_string(values.size()) + " values for shape " +
-                        format::shape_text(D));
+                           format::shape_text(D));
   h5::write_replicated<T>(result.file(), std::string(D.path), values, std::move(shape));
 }
 
@@ -166,7 +166,8 @@ void write_transform(const ResultFile& result, const Segmentation& seg) {
     lambda.push_back(seg.transforms[d].lambda);
     shift.push_back(seg.transforms[d].shift);
     kinds += std::string(d ? "," : "") + transform_name(seg.transforms[d].kind);
-    h5::write_attribute(transform, std::string("kind_") + names[d], std::string(transform_name(seg.transforms[d].kind)));
+    h5::write_attribute(transform, std::string("kind_") + names[d],
+                        std::string(transform_name(seg.transforms[d].kind)));
   }
   put<format::transform_lambda>(result, view(lambda));
   put<format::transform_shift>(result, view(shift));

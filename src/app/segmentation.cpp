@@ -48,9 +48,14 @@ class Fitter {
  public:
   Fitter(const mpi::Comm& comm, const ModelConfig& config, const KMeansData& data, Checkpoints* checkpoints,
          Segmentation& seg)
-      : _comm(comm), _config(config), _data(data), _checkpoints(checkpoints), _seg(seg),
-        _options{config.k, config.init, config.n_init, config.max_iter, config.tol, config.seed, checkpoints,
-                 config.algorithm} {}
+      : _comm(comm), _config(config), _data(data), _checkpoints(checkpoints), _seg(seg), _options{config.k,
+                                                                                                  config.init,
+                                                                                                  config.n_init,
+                                                                                                  config.max_iter,
+                                                                                                  config.tol,
+                                                                                                  config.seed,
+                                                                                                  checkpoints,
+                                                                                                  config.algorithm} {}
 
   /// Fits k clusters; the quality metrics only `with_metrics` (else NaN).
   SavedFit operator()(int k, std::vector<std::int32_t>& labels, bool with_metrics = true) {
@@ -105,9 +110,9 @@ bool sweep_k(const ModelConfig& config, Fitter& fit, Segmentation& seg) {
     } catch (const stop::Stopped&) {
       throw;
     } catch (const AgreedError& error) {  // e.g. fewer distinct customers than this k
-      throw AgreedError("--k-range " + std::to_string(config.k_min) + ".." + std::to_string(config.k_max) + ": " +
-                            error.what(),
-                        error.exit_code());
+      throw AgreedError(
+          "--k-range " + std::to_string(config.k_min) + ".." + std::to_string(config.k_max) + ": " + error.what(),
+          error.exit_code());
     }
     seg.sweep.k.push_back(k);
     seg.sweep.sse.push_back(done.model.inertia);

@@ -8,10 +8,11 @@ namespace rfmseg {
 
 int verify_command(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::puts("usage: rfmseg verify RESULT.h5 [RESULT.h5 ...]\n\n"
-              "Checks each result file: every dataset present with the right shape, values in range\n"
-              "(clusters, scores, segments, sorted unique customer ids), and each dataset's stored\n"
-              "checksum against its content. Exit status 0 when every file is intact, 1 otherwise.");
+    std::puts(
+        "usage: rfmseg verify RESULT.h5 [RESULT.h5 ...]\n\n"
+        "Checks each result file: every dataset present with the right shape, values in range\n"
+        "(clusters, scores, segments, sorted unique customer ids), and each dataset's stored\n"
+        "checksum against its content. Exit status 0 when every file is intact, 1 otherwise.");
     return args.empty() ? 1 : 0;
   }
   int status = 0;

@@ -3,8 +3,8 @@
 
 #include "version_report.hpp"
 
-#include <mpi.h>
 #include <hdf5.h>
+#include <mpi.h>
 
 #include <Eigen/Core>
 #include <boost/version.hpp>

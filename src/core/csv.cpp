@@ -37,7 +37,8 @@ PlainScan scan_plain_record(std::string_view buffer, std::size_t begin, char del
   // Stores the delimiter positions of a bit mask (bit i = byte base + i).
   const auto emit = [&](unsigned mask, std::size_t base) {
     while (mask != 0) {
-      if (n < capacity) delimiters[n] = static_cast<std::uint32_t>(base + static_cast<unsigned>(__builtin_ctz(mask)) - begin);
+      if (n < capacity)
+        delimiters[n] = static_cast<std::uint32_t>(base + static_cast<unsigned>(__builtin_ctz(mask)) - begin);
       ++n;
       mask &= mask - 1;
     }

@@ -29,8 +29,14 @@ std::string format_day(std::int32_t day) {
 DateFormat parse_date_format(std::string_view name, bool& day_first) {
   if (name == "auto") return DateFormat::automatic;
   if (name == "iso") return DateFormat::iso;
-  if (name == "mdy") { day_first = false; return DateFormat::slash; }
-  if (name == "dmy") { day_first = true; return DateFormat::slash; }
+  if (name == "mdy") {
+    day_first = false;
+    return DateFormat::slash;
+  }
+  if (name == "dmy") {
+    day_first = true;
+    return DateFormat::slash;
+  }
   if (name == "slash") return DateFormat::slash;
   if (name == "yyyymmdd") return DateFormat::yyyymmdd;
   if (name == "dd-mon-yy") return DateFormat::dd_mon_yy;
@@ -133,13 +139,16 @@ DateStatus parse_slash(std::string_view text, bool day_first, std::int32_t& out,
   if (month > 12 && month <= 31 && day >= 1 && day <= 12) return DateStatus::order_conflict;
   const DateStatus status = finish(y, month, day, out);
   if (status == DateStatus::ok)
-    evidence = day > 12 ? DateOrderEvidence::confirmed : day != month ? DateOrderEvidence::ambiguous : DateOrderEvidence::none;
+    evidence = day > 12       ? DateOrderEvidence::confirmed
+               : day != month ? DateOrderEvidence::ambiguous
+                              : DateOrderEvidence::none;
   return status;
 }
 
 DateStatus parse_yyyymmdd(std::string_view text, std::int32_t& out) {
   if (text.size() != 8) return DateStatus::bad;
-  for (char c : text) if (!is_digit(c)) return DateStatus::bad;
+  for (char c : text)
+    if (!is_digit(c)) return DateStatus::bad;
   const int v = std::stoi(std::string(text));
   return finish(v / 10000, v / 100 % 100, v % 100, out);
 }

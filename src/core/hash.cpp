@@ -1,5 +1,5 @@
-#include "rfmseg/core/int128.hpp"
 #include "rfmseg/core/hash.hpp"
+#include "rfmseg/core/int128.hpp"
 
 #include <cstring>
 

@@ -1,5 +1,5 @@
-#include "rfmseg/core/int128.hpp"
 #include "rfmseg/core/number.hpp"
+#include "rfmseg/core/int128.hpp"
 
 namespace rfmseg {
 
@@ -45,8 +45,10 @@ bool parse_micros(std::string_view text, std::int64_t& micros, bool decimal_comm
     int fraction_digits = 0;
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
       const unsigned d = static_cast<unsigned>(text[i] - '0');
-      if (scale > 0) value += static_cast<uint128_t>(d) * static_cast<unsigned>(scale);
-      else if (scale == 0 && fraction_digits == 6) round_up = d >= 5;  // first dropped digit decides
+      if (scale > 0)
+        value += static_cast<uint128_t>(d) * static_cast<unsigned>(scale);
+      else if (scale == 0 && fraction_digits == 6)
+        round_up = d >= 5;  // first dropped digit decides
       scale /= 10;
       ++i;
       ++digits;

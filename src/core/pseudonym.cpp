@@ -1,7 +1,7 @@
 #include "rfmseg/core/pseudonym.hpp"
 
-#include <sys/stat.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -36,23 +36,29 @@ std::string read_pseudonym_key(const std::string& path) {
   // O_NOFOLLOW is not used: a link to a well-protected key is fine; fstat checks what is opened.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw ConfigError(what + ": cannot open the key file: " + std::strerror(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int error = errno;
     ::close(fd);
     throw ConfigError(what + ": cannot stat the key file: " + std::strerror(error));
   }
   std::string problem;
-  if (S_ISDIR(st.st_mode)) problem = "is a directory, not a key file";
-  else if (!S_ISREG(st.st_mode)) problem = "is not a regular file (a device, FIFO or socket): give a key file";
+  if (S_ISDIR(st.st_mode))
+    problem = "is a directory, not a key file";
+  else if (!S_ISREG(st.st_mode))
+    problem = "is not a regular file (a device, FIFO or socket): give a key file";
   else if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0)
-    problem = std::string("is readable by ") + ((st.st_mode & S_IRGRP) && (st.st_mode & S_IROTH) ? "group and others"
-                                                : (st.st_mode & S_IRGRP) ? "its group" : "others") +
-              " (mode " + [&] {
+    problem = std::string("is readable by ") +
+              ((st.st_mode & S_IRGRP) && (st.st_mode & S_IROTH) ? "group and others"
+               : (st.st_mode & S_IRGRP)                         ? "its group"
+                                                                : "others") +
+              " (mode " +
+              [&] {
                 char text[8];
                 std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(st.st_mode & 07777));
                 return std::string(text);
-              }() + "): whoever can read the key can re-identify every customer; chmod 600 it";
+              }() +
+              "): whoever can read the key can re-identify every customer; chmod 600 it";
   std::string key;
   if (problem.empty()) {
     key.resize(static_cast<std::size_t>(st.st_size) + 1);
@@ -168,10 +174,10 @@ std::string_view Pseudonymizer::token(std::string_view id) {
   unsigned char inner[32], mac[32];
   unsigned int inner_length = 0, mac_length = 0;
   // HMAC = H((K ^ opad) || H((K ^ ipad) || id)), from the two saved states.
-  if (_work == nullptr || EVP_MD_CTX_copy_ex(_work, _inner) != 1 || EVP_DigestUpdate(_work, id.data(), id.size()) != 1 ||
-      EVP_DigestFinal_ex(_work, inner, &inner_length) != 1 || EVP_MD_CTX_copy_ex(_work, _outer) != 1 ||
-      EVP_DigestUpdate(_work, inner, inner_length) != 1 || EVP_DigestFinal_ex(_work, mac, &mac_length) != 1 ||
-      mac_length != sizeof mac)
+  if (_work == nullptr || EVP_MD_CTX_copy_ex(_work, _inner) != 1 ||
+      EVP_DigestUpdate(_work, id.data(), id.size()) != 1 || EVP_DigestFinal_ex(_work, inner, &inner_length) != 1 ||
+      EVP_MD_CTX_copy_ex(_work, _outer) != 1 || EVP_DigestUpdate(_work, inner, inner_length) != 1 ||
+      EVP_DigestFinal_ex(_work, mac, &mac_length) != 1 || mac_length != sizeof mac)
     throw std::runtime_error("OpenSSL: HMAC-SHA256 of a customer id failed");
   to_hex(mac, sizeof mac, _token.data());
   _last_id.assign(id);

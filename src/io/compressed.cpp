@@ -87,7 +87,7 @@ std::uint64_t walk_zstd_frame(int fd, std::uint64_t offset, std::uint64_t size, 
     const std::uint32_t bits = block[0] | (block[1] << 8) | (block[2] << 16);
     const bool last = (bits & 1) != 0;
     const std::uint32_t type = (bits >> 1) & 3, block_size = bits >> 3;
-    if (type == 3) return 0;  // reserved block type
+    if (type == 3) return 0;                  // reserved block type
     pos += 3 + (type == 1 ? 1 : block_size);  // RLE: one byte repeated
     if (pos > size) return 0;
     if (last) break;
@@ -190,8 +190,8 @@ class GzipCodec final : public Codec {
   GzipCodec(const GzipCodec&) = delete;
   GzipCodec& operator=(const GzipCodec&) = delete;
 
-  std::size_t decode(const unsigned char* in, std::size_t in_size, std::size_t& in_pos, char* out,
-                     std::size_t out_size, std::uint64_t in_offset) override {
+  std::size_t decode(const unsigned char* in, std::size_t in_size, std::size_t& in_pos, char* out, std::size_t out_size,
+                     std::uint64_t in_offset) override {
     std::size_t produced = 0;
     // Also without input while inside a member: inflate may still hold output for a full buffer.
     while (produced < out_size && (in_pos < in_size || _in_member)) {
@@ -238,8 +238,8 @@ class ZstdCodec final : public Codec {
   ZstdCodec(const ZstdCodec&) = delete;
   ZstdCodec& operator=(const ZstdCodec&) = delete;
 
-  std::size_t decode(const unsigned char* in, std::size_t in_size, std::size_t& in_pos, char* out,
-                     std::size_t out_size, std::uint64_t in_offset) override {
+  std::size_t decode(const unsigned char* in, std::size_t in_size, std::size_t& in_pos, char* out, std::size_t out_size,
+                     std::uint64_t in_offset) override {
     ZSTD_inBuffer input{in, in_size, in_pos};
     ZSTD_outBuffer output{out, out_size, 0};
     while (output.pos < output.size && (input.pos < input.size || !_at_boundary)) {
@@ -280,9 +280,12 @@ Decompressor::Decompressor(std::string path, Compression kind, std::uint64_t beg
     : _path(std::move(path)), _kind(kind), _begin(begin), _end(end), _next(begin), _input(input_buffer_bytes) {
   _fd = Fd(_path).release();
   try {
-    if (kind == Compression::gzip) _codec = std::make_unique<detail::GzipCodec>(_path);
-    else if (kind == Compression::zstd) _codec = std::make_unique<detail::ZstdCodec>(_path);
-    else throw std::logic_error("Decompressor for an uncompressed file");
+    if (kind == Compression::gzip)
+      _codec = std::make_unique<detail::GzipCodec>(_path);
+    else if (kind == Compression::zstd)
+      _codec = std::make_unique<detail::ZstdCodec>(_path);
+    else
+      throw std::logic_error("Decompressor for an uncompressed file");
   } catch (...) {
     ::close(_fd);
     throw;
@@ -315,14 +318,16 @@ std::size_t Decompressor::read(char* into, std::size_t length) {
       if (n > 0) continue;
       if (!_codec->at_boundary())
         throw InputError("input '" + _path + "' is truncated: the compressed data ends at offset " +
-                         std::to_string(_next) + (_kind == Compression::gzip ? " inside the gzip member" : " inside the zstd frame") +
+                         std::to_string(_next) +
+                         (_kind == Compression::gzip ? " inside the gzip member" : " inside the zstd frame") +
                          " that starts at offset " + std::to_string(_codec->unit_start()));
       _done = true;
       break;
     }
     const std::size_t before = _input_pos;
     const std::uint64_t base = _next - _input_size;
-    const std::size_t n = _codec->decode(_input.data(), _input_size, _input_pos, into + produced, length - produced, base);
+    const std::size_t n =
+        _codec->decode(_input.data(), _input_size, _input_pos, into + produced, length - produced, base);
     produced += n;
     _consumed += _input_pos - before;
     if (n == 0 && _input_pos == before && _input_pos < _input_size)

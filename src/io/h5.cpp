@@ -52,14 +52,22 @@ void quiet() { static QuietErrors once; }
 
 template <class T>
 hid_t native_type() {
-  if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
-  else if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
-  else if constexpr (std::is_same_v<T, std::int8_t>) return H5T_NATIVE_INT8;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
-  else static_assert(sizeof(T) == 0, "no HDF5 type for this type");
+  if constexpr (std::is_same_v<T, double>)
+    return H5T_NATIVE_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>)
+    return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return H5T_NATIVE_UINT64;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int8_t>)
+    return H5T_NATIVE_INT8;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return H5T_NATIVE_UINT8;
+  else
+    static_assert(sizeof(T) == 0, "no HDF5 type for this type");
 }
 
 Id string_type(std::uint64_t width) {
@@ -115,11 +123,11 @@ void write_slab(const Location& where, const std::string& name, hid_t type, cons
       mem_space = Id(checked(H5Screate_simple(1, &one, nullptr), "H5Screate_simple"));
       checked_status(H5Sselect_none(mem_space.get()), "H5Sselect_none");
     } else {
-      checked_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(),
-                                         nullptr),
-                     "select rows of " + name);
-      mem_space = Id(checked(H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr),
-                             "H5Screate_simple"));
+      checked_status(
+          H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
+          "select rows of " + name);
+      mem_space =
+          Id(checked(H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), "H5Screate_simple"));
     }
   }
   // An empty dataset has nothing to write (and HDF5 rejects the write); the same on every rank,
@@ -142,11 +150,14 @@ void write_slab(const Location& where, const std::string& name, hid_t type, cons
   const std::string text = format_checksum(checksum, path_of(dataset.get()));
   Id text_type = string_type(text.size());
   Id scalar(checked(H5Screate(H5S_SCALAR), "H5Screate"));
-  Id attr(checked(H5Acreate2(dataset.get(), checksum_attribute, text_type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT),
-                  "create checksum of " + name));
+  Id attr(
+      checked(H5Acreate2(dataset.get(), checksum_attribute, text_type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT),
+              "create checksum of " + name));
   checked_status(H5Awrite(attr.get(), text_type.get(), text.data()), "write checksum of " + name);
-  if (where.comm() != nullptr) agree(*where.comm(), write_error);
-  else if (write_error) std::rethrow_exception(write_error);
+  if (where.comm() != nullptr)
+    agree(*where.comm(), write_error);
+  else if (write_error)
+    std::rethrow_exception(write_error);
 }
 
 std::uint64_t row_bytes_of(const std::vector<std::uint64_t>& shape, std::size_t element_bytes) {
@@ -259,7 +270,8 @@ File File::open_read(const std::string& path) {
 
 void File::close() {
   if (id() < 0) return;
-  const ssize_t open_objects = H5Fget_obj_count(id(), H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR);
+  const ssize_t open_objects =
+      H5Fget_obj_count(id(), H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR);
   if (open_objects > 0)
     throw Error("internal error: closing an HDF5 file with " + std::to_string(open_objects) + " object(s) still open");
   herr_t status = 0;
@@ -279,9 +291,9 @@ File File::create_serial(const std::string& path) {
 
 Group File::create_group(const std::string& path) const {
   const watchdog::Collective scope("parallel HDF5 group create");
-  return Group(Id(checked(H5Gcreate2(id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                          "create group " + path)),
-               is_writer(), comm());
+  return Group(
+      Id(checked(H5Gcreate2(id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + path)),
+      is_writer(), comm());
 }
 
 // ---------------------------------------------------------------- writing
@@ -332,15 +344,15 @@ void write_replicated(const Location& where, const std::string& name, std::span<
   write_slab(where, name, native_type<T>(), to_dims(shape), 0, writer ? rows : 0, values.data(), sum);
 }
 
-void write_strings_replicated(const Location& where, const std::string& name,
-                              const std::vector<std::string>& values) {
+void write_strings_replicated(const Location& where, const std::string& name, const std::vector<std::string>& values) {
   std::uint64_t width = 1;
   for (const auto& v : values) width = std::max<std::uint64_t>(width, v.size());
   std::vector<char> packed(values.size() * width, '\0');
-  for (std::size_t i = 0; i < values.size(); ++i) std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
   Id type = string_type(width);
-  write_slab(where, name, type.get(), {values.size()}, 0, where.is_writer() ? values.size() : 0,
-             packed.data(), row_checksum(packed.data(), values.size(), width, 0));
+  write_slab(where, name, type.get(), {values.size()}, 0, where.is_writer() ? values.size() : 0, packed.data(),
+             row_checksum(packed.data(), values.size(), width, 0));
 }
 
 namespace {
@@ -483,8 +495,9 @@ RowSelection select_rows(const Location& where, const std::string& name, std::ui
   block[0] = count;
   for (std::size_t d = 1; d < dims.size(); ++d) sel.row_elements *= dims[d];
   if (count > 0)
-    checked_status(H5Sselect_hyperslab(sel.file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
-                   "select rows of " + name);
+    checked_status(
+        H5Sselect_hyperslab(sel.file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
+        "select rows of " + name);
   hsize_t elements = std::max<hsize_t>(count * sel.row_elements, 1);
   sel.mem_space = Id(checked(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
   return sel;
@@ -510,8 +523,9 @@ std::vector<std::string> read_string_rows(const Location& where, const std::stri
   std::vector<char> raw(count * width);
   Id type = string_type(width);
   if (count > 0)
-    checked_status(H5Dread(sel.dataset.get(), type.get(), sel.mem_space.get(), sel.file_space.get(), H5P_DEFAULT, raw.data()),
-                   "read dataset " + name);
+    checked_status(
+        H5Dread(sel.dataset.get(), type.get(), sel.mem_space.get(), sel.file_space.get(), H5P_DEFAULT, raw.data()),
+        "read dataset " + name);
   std::vector<std::string> out(count);
   for (std::size_t i = 0; i < count; ++i) out[i].assign(raw.data() + i * width, strnlen(raw.data() + i * width, width));
   return out;
@@ -568,9 +582,9 @@ std::string attributes_checksum(const Location& object) {
       record += name + std::string(1, '\0') + "variable-length string;";
       continue;
     }
-    Id memory_type(type_class == H5T_STRING ? H5Tcopy(file_type.get())
-                                            : checked(H5Tget_native_type(file_type.get(), H5T_DIR_ASCEND),
-                                                      "H5Tget_native_type"));
+    Id memory_type(type_class == H5T_STRING
+                       ? H5Tcopy(file_type.get())
+                       : checked(H5Tget_native_type(file_type.get(), H5T_DIR_ASCEND), "H5Tget_native_type"));
     Id space(checked(H5Aget_space(attr.get()), "H5Aget_space"));
     const hssize_t points = H5Sget_simple_extent_npoints(space.get());
     const std::size_t size = H5Tget_size(memory_type.get());
@@ -578,13 +592,12 @@ std::string attributes_checksum(const Location& object) {
     if (!bytes.empty()) checked_status(H5Aread(attr.get(), memory_type.get(), bytes.data()), "read attribute " + name);
     record += name;
     record += '\0';
-    record += std::to_string(static_cast<int>(type_class)) + ":" + std::to_string(size) + ":" +
-              std::to_string(points) + ":";
+    record +=
+        std::to_string(static_cast<int>(type_class)) + ":" + std::to_string(size) + ":" + std::to_string(points) + ":";
     record += bytes;
   }
   char text[32];
-  std::snprintf(text, sizeof text, "attrsum64:%016llx",
-                static_cast<unsigned long long>(hash_bytes(record, 0xa77e5u)));
+  std::snprintf(text, sizeof text, "attrsum64:%016llx", static_cast<unsigned long long>(hash_bytes(record, 0xa77e5u)));
   return text;
 }
 
@@ -695,12 +708,11 @@ Group open_object(const Location& where, const std::string& path) {
 }
 
 // Explicit instantiations for the element types the pipeline stores.
-#define RFMSEG_H5_INSTANTIATE(T)                                                                              \
-  template void write_rows<T>(const Location&, const std::string&, std::span<const T>, const Rows&,          \
-                              std::uint64_t);                                                                \
-  template void write_replicated<T>(const Location&, const std::string&, std::span<const T>,                 \
-                                    std::vector<std::uint64_t>);                                             \
-  template std::vector<T> read<T>(const Location&, const std::string&, std::vector<std::uint64_t>*);      \
+#define RFMSEG_H5_INSTANTIATE(T)                                                                                    \
+  template void write_rows<T>(const Location&, const std::string&, std::span<const T>, const Rows&, std::uint64_t); \
+  template void write_replicated<T>(const Location&, const std::string&, std::span<const T>,                        \
+                                    std::vector<std::uint64_t>);                                                    \
+  template std::vector<T> read<T>(const Location&, const std::string&, std::vector<std::uint64_t>*);                \
   template std::vector<T> read_rows<T>(const Location&, const std::string&, std::uint64_t, std::uint64_t);
 RFMSEG_H5_INSTANTIATE(double)
 RFMSEG_H5_INSTANTIATE(std::int64_t)

@@ -1,7 +1,7 @@
-#include "rfmseg/core/packing.hpp"
-#include "rfmseg/core/notices.hpp"
-#include "rfmseg/core/int128.hpp"
 #include "rfmseg/io/ingest.hpp"
+#include "rfmseg/core/int128.hpp"
+#include "rfmseg/core/notices.hpp"
+#include "rfmseg/core/packing.hpp"
 
 #include <fcntl.h>
 #include <glob.h>
@@ -106,30 +106,34 @@ std::vector<std::string> dropped_line_hints(const CleaningCounters& counters, co
           hints.push_back(share(Evidence::decimal_point, fate) +
                           " hold numbers with '.' as the decimal separator: drop --decimal-comma");
         else
-          hints.push_back("bad_number: check the number columns (--col-quantity, --col-price or --col-amount) and "
-                          "--decimal-comma; numbers are [+-]digits[.digits], without exponents or thousands separators");
+          hints.push_back(
+              "bad_number: check the number columns (--col-quantity, --col-price or --col-amount) and "
+              "--decimal-comma; numbers are [+-]digits[.digits], without exponents or thousands separators");
         break;
       case Fate::bad_field_count:
         if (const auto e = most(fate, {Evidence::semicolon, Evidence::tab, Evidence::comma, Evidence::pipe})) {
           static constexpr const char* names[] = {"';'", "tabs", "','", "'|'"};
           static constexpr const char* options[] = {"semicolon", "tab", "comma", "'|'"};
           const auto i = static_cast<std::size_t>(*e) - static_cast<std::size_t>(Evidence::semicolon);
-          hints.push_back(share(*e, fate) + " contain " + names[i] + ": the file may be separated by them: set --delimiter " +
-                          options[i]);
+          hints.push_back(share(*e, fate) + " contain " + names[i] +
+                          ": the file may be separated by them: set --delimiter " + options[i]);
         } else {
-          hints.push_back("bad_field_count: lines have another number of fields than the header: check --delimiter "
-                          "and the quoting (an unclosed quote joins the lines after it)");
+          hints.push_back(
+              "bad_field_count: lines have another number of fields than the header: check --delimiter "
+              "and the quoting (an unclosed quote joins the lines after it)");
         }
         break;
       case Fate::bad_date:
-        if (const auto e = most(fate, {Evidence::iso, Evidence::mdy, Evidence::dmy, Evidence::yyyymmdd, Evidence::dd_mon_yy})) {
+        if (const auto e =
+                most(fate, {Evidence::iso, Evidence::mdy, Evidence::dmy, Evidence::yyyymmdd, Evidence::dd_mon_yy})) {
           static constexpr const char* formats[] = {"iso", "mdy", "dmy", "yyyymmdd", "dd-mon-yy"};
           const auto i = static_cast<std::size_t>(*e) - static_cast<std::size_t>(Evidence::iso);
           hints.push_back(share(*e, fate) + " hold dates in the " + formats[i] + " layout: set --date-format " +
                           formats[i] + (*e == Evidence::dmy ? " (or --day-first)" : ""));
         } else {
-          hints.push_back("bad_date: check --date-format and --day-first, and the date column (--col-date); README "
-                          "Dates lists the accepted layouts");
+          hints.push_back(
+              "bad_date: check --date-format and --day-first, and the date column (--col-date); README "
+              "Dates lists the accepted layouts");
         }
         break;
       case Fate::bad_customer_id:
@@ -184,9 +188,7 @@ std::uint64_t CombinedBatch::used_bytes() const {
          _text.size() + 2 * (_groups.size() + 1) * sizeof(std::uint32_t);
 }
 
-void CombinedBatch::release() {
-  *this = CombinedBatch(_carry_cancellations);
-}
+void CombinedBatch::release() { *this = CombinedBatch(_carry_cancellations); }
 
 void CombinedBatch::grow_index() {
   std::vector<std::uint32_t> index(std::max<std::size_t>(1024, _index.size() * 2), 0u);
@@ -222,7 +224,8 @@ std::uint32_t CombinedBatch::find_or_add_group(std::string_view customer_id, std
     }
     slot = (slot + 1) & mask;
   }
-  if (_groups.size() >= none - 1) throw InputError("more than 4 billion invoice groups in one ingest round: lower --chunk-size");
+  if (_groups.size() >= none - 1)
+    throw InputError("more than 4 billion invoice groups in one ingest round: lower --chunk-size");
   const auto g = static_cast<std::uint32_t>(_groups.size());
   _index[slot] = g + 1;
   _groups.push_back({hash, customer_hash, _text.size(), static_cast<std::uint32_t>(customer_id.size()),
@@ -233,8 +236,8 @@ std::uint32_t CombinedBatch::find_or_add_group(std::string_view customer_id, std
   return g;
 }
 
-void CombinedBatch::add(std::string_view customer_id, std::string_view invoice_id, std::int32_t day,
-                        std::uint64_t key, Fate fate, int128_t value) {
+void CombinedBatch::add(std::string_view customer_id, std::string_view invoice_id, std::int32_t day, std::uint64_t key,
+                        Fate fate, int128_t value) {
   const std::uint32_t g = find_or_add_group(customer_id, invoice_id, day);
   // The owner needs values of kept lines (and of cancellations when they are netted) only.
   if (fate != Fate::kept && !(fate == Fate::cancellation && _carry_cancellations)) value = 0;
@@ -250,8 +253,10 @@ void CombinedBatch::add(std::string_view customer_id, std::string_view invoice_i
   }
   _lines.push_back(line);
   Group& group = _groups[g];
-  if (group.last_line == none) group.first_line = index;
-  else _lines[group.last_line].next = index;
+  if (group.last_line == none)
+    group.first_line = index;
+  else
+    _lines[group.last_line].next = index;
   group.last_line = index;
   ++group.lines;
 }
@@ -263,8 +268,8 @@ std::string_view normalize_customer_id(std::string_view id) noexcept {
   if (dot != std::string_view::npos && dot > 0 && dot + 1 < id.size()) {
     const bool digits = std::all_of(id.begin(), id.begin() + static_cast<std::ptrdiff_t>(dot),
                                     [](char c) { return c >= '0' && c <= '9'; });
-    const bool zeros = std::all_of(id.begin() + static_cast<std::ptrdiff_t>(dot) + 1, id.end(),
-                                   [](char c) { return c == '0'; });
+    const bool zeros =
+        std::all_of(id.begin() + static_cast<std::ptrdiff_t>(dot) + 1, id.end(), [](char c) { return c == '0'; });
     if (digits && zeros) return id.substr(0, dot);
   }
   return id;
@@ -310,7 +315,7 @@ std::size_t read_at(int fd, char* into, std::size_t length, std::uint64_t offset
 void read_planned(int fd, char* into, std::size_t length, std::uint64_t offset, const std::string& path,
                   std::uint64_t planned_size) {
   if (read_at(fd, into, length, offset, path) == length) return;
-  struct stat st{};
+  struct stat st {};
   const std::uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   throw InputError("input '" + path + "' shrank from " + std::to_string(planned_size) + " to " + std::to_string(size) +
                    " bytes while being read");
@@ -332,10 +337,10 @@ std::string pack_plan(const std::vector<InputFile>& files, const std::vector<std
 }
 
 struct HeaderInfo {
-  std::string line;            // the header record (or first record without header)
+  std::string line;  // the header record (or first record without header)
   std::uint64_t data_begin = 0;
   std::uint64_t header_lines = 0;
-  bool empty = false;          // no bytes (a compressed file of nothing)
+  bool empty = false;  // no bytes (a compressed file of nothing)
 };
 
 // The first `want` bytes of a file (decoded if compressed) into `buffer`; true if that is all of it.
@@ -372,7 +377,8 @@ HeaderInfo read_header(const std::string& path, Compression compression, std::ui
       info.line.assign(text.substr(0, end));
       if (has_header) {
         info.data_begin = end;
-        info.header_lines = static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+        info.header_lines =
+            static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
         if (end == got && (got == 0 || text[got - 1] != '\n')) info.header_lines = 1;
       }
       return info;
@@ -416,14 +422,15 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
       if (config.paths.empty()) throw ConfigError("no input given: use --input PATH (a file, several, or a glob)");
       std::vector<InputFile> files;
       for (const auto& path : expand_inputs(config.paths)) {
-        struct stat st{};
+        struct stat st {};
         if (::stat(path.c_str(), &st) != 0)
           throw InputError("input '" + path + "' does not exist or is not accessible: " + std::strerror(errno));
         if (S_ISDIR(st.st_mode)) throw InputError("input '" + path + "' is a directory, not a file");
         // Every rank reads its own byte range with pread: a device, FIFO or socket has neither a
         // size nor offsets (and /dev/zero would look empty).
         if (!S_ISREG(st.st_mode))
-          throw InputError("input '" + path + "' is not a regular file (a device, FIFO or socket): rfmseg reads byte "
+          throw InputError("input '" + path +
+                           "' is not a regular file (a device, FIFO or socket): rfmseg reads byte "
                            "ranges of its inputs on every rank; save the stream to a file first");
         FileHandle probe(path);  // readable?
         InputFile file;
@@ -497,7 +504,8 @@ InputPlan plan_inputs(const mpi::Comm& comm, const InputConfig& config) {
       for (const auto& [column, option] : columns)
         if (column >= 0 && static_cast<std::size_t>(column) >= fields.size())
           throw InputError(file.path + ": " + option + " " + std::to_string(column + 1) + " is beyond the " +
-                           std::to_string(fields.size()) + " fields of the first record (--no-header: columns are 1-based indices)");
+                           std::to_string(fields.size()) +
+                           " fields of the first record (--no-header: columns are 1-based indices)");
     }
     plan.data_bytes += file.weight();
     plan.files.push_back(std::move(file));
@@ -509,7 +517,7 @@ void recheck_input_sizes(const mpi::Comm& comm, const InputPlan& plan) {
   std::string error, warnings;
   if (comm.is_root()) {
     for (const auto& file : plan.files) {
-      struct stat st{};
+      struct stat st {};
       if (::stat(file.path.c_str(), &st) != 0) {
         error = "input '" + file.path + "' disappeared while being read: " + std::strerror(errno);
         break;
@@ -545,8 +553,8 @@ constexpr std::uint64_t max_record_bytes = 256u << 20;
 // from a stream's decoder, or a rejected line of such a block, sent back to its decoder.
 enum class EntryKind : std::uint8_t { block, rejected };
 struct EntryHeader {
-  std::uint64_t line;     ///< block: physical line of its first record
-  std::uint64_t length;   ///< bytes that follow
+  std::uint64_t line;    ///< block: physical line of its first record
+  std::uint64_t length;  ///< bytes that follow
   std::uint32_t file;
   EntryKind kind;
   Fate fate;
@@ -580,8 +588,8 @@ struct Reader::Source {
   std::vector<char> bytes;
   std::size_t start = 0, end = 0;
   std::uint64_t position = 0;
-  std::uint64_t line = 0;  ///< a stream's decoder: the physical line at `position`
-  bool eof = false;        ///< the decoder is exhausted: every byte left is in the window
+  std::uint64_t line = 0;                      ///< a stream's decoder: the physical line at `position`
+  bool eof = false;                            ///< the decoder is exhausted: every byte left is in the window
   std::size_t usual_bytes = read_block_bytes;  ///< the window's size unless a long record grew it
 
   [[nodiscard]] std::string_view view() const { return {bytes.data() + start, end - start}; }
@@ -605,7 +613,8 @@ struct Reader::Source {
     position += n;
     if (start == end) start = end = 0;
     if (bytes.size() > usual_bytes && end - start <= usual_bytes) {  // a long record has passed
-      std::vector<char> smaller(bytes.begin() + static_cast<std::ptrdiff_t>(start), bytes.begin() + static_cast<std::ptrdiff_t>(end));
+      std::vector<char> smaller(bytes.begin() + static_cast<std::ptrdiff_t>(start),
+                                bytes.begin() + static_cast<std::ptrdiff_t>(end));
       smaller.resize(usual_bytes);
       bytes = std::move(smaller);
       end -= start;
@@ -649,9 +658,7 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
   const std::uint64_t total = plan.data_bytes;
   const auto p = static_cast<std::uint64_t>(comm.size());
   const auto r = static_cast<std::uint64_t>(comm.rank());
-  const auto split = [&](std::uint64_t i) {
-    return static_cast<std::uint64_t>(static_cast<uint128_t>(total) * i / p);
-  };
+  const auto split = [&](std::uint64_t i) { return static_cast<std::uint64_t>(static_cast<uint128_t>(total) * i / p); };
   const std::uint64_t my_begin = split(r), my_end = split(r + 1);
   const auto mine = [&](std::uint64_t at) { return at >= my_begin && at < my_end; };
   std::uint64_t base = 0;
@@ -804,7 +811,8 @@ void Reader::align(ByteRange& range, int fd) {
     read_planned(fd, buffer.data(), got, pos, file.path, file.size);
     for (std::size_t i = 0; i < got; ++i) {
       const char c = buffer[i];
-      if (c == _config.quote) in_quotes = !in_quotes;
+      if (c == _config.quote)
+        in_quotes = !in_quotes;
       else if (c == '\n') {
         ++range.line;
         if (!in_quotes) {
@@ -817,7 +825,6 @@ void Reader::align(ByteRange& range, int fd) {
   }
   range.cursor = file.size;
 }
-
 
 void Reader::align_compressed(ByteRange& range) {
   const auto& file = _plan.files[range.file];
@@ -869,8 +876,8 @@ bool Reader::read_own(CombinedBatch& out, std::uint64_t chunk_bytes) {
   while (budget > 0 && _current < _ranges.size()) {
     ByteRange& range = _ranges[_current];
     if (range.kind == RangeKind::stream) break;  // decoded in next_round()
-    const bool done = range.kind == RangeKind::plain ? read_plain(range, out, budget)
-                                                         : read_compressed(range, out, budget);
+    const bool done =
+        range.kind == RangeKind::plain ? read_plain(range, out, budget) : read_compressed(range, out, budget);
     if (done) ++_current;
   }
   // A long record may have grown the buffer far beyond a block: do not keep that memory.
@@ -889,8 +896,8 @@ bool Reader::read_plain(ByteRange& range, CombinedBatch& out, std::uint64_t& bud
   // Read a block; records that start before `end` are ours even when they run past it. A round
   // is read in blocks of at most read_block_bytes into one reused buffer: it stays in cache,
   // and its pages are faulted in once, not per round.
-  std::size_t want = static_cast<std::size_t>(
-      std::min<std::uint64_t>({budget, file.size - range.cursor, read_block_bytes}));
+  std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>({budget, file.size - range.cursor, read_block_bytes}));
   std::size_t consumed = 0;
   while (true) {
     if (_buffer.size() < want) {
@@ -907,7 +914,8 @@ bool Reader::read_plain(ByteRange& range, CombinedBatch& out, std::uint64_t& bud
     if (want >= max_record_bytes)
       throw InputError(file.path + ":" + std::to_string(range.line) +
                        ": a record longer than 256 MiB (a quote that is never closed?)");
-    want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(want, 4096) * 4, file.size - range.cursor));
+    want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(std::max<std::uint64_t>(want, 4096) * 4, file.size - range.cursor));
   }
   _bytes_read += consumed;
   range.cursor += consumed;
@@ -971,8 +979,11 @@ void Reader::cut_stream(ByteRange& range, std::uint64_t chunk_bytes, std::vector
     bool in_quotes = false;
     while (k < p && pos < n) {
       const void* hit = std::memchr(text.data() + pos, '\n', n - pos);
-      const std::size_t newline = hit != nullptr ? static_cast<std::size_t>(static_cast<const char*>(hit) - text.data()) : n;
-      if ((std::count(text.begin() + static_cast<std::ptrdiff_t>(pos), text.begin() + static_cast<std::ptrdiff_t>(newline), quote) & 1) != 0)
+      const std::size_t newline =
+          hit != nullptr ? static_cast<std::size_t>(static_cast<const char*>(hit) - text.data()) : n;
+      if ((std::count(text.begin() + static_cast<std::ptrdiff_t>(pos),
+                      text.begin() + static_cast<std::ptrdiff_t>(newline), quote) &
+           1) != 0)
         in_quotes = !in_quotes;
       if (hit == nullptr) break;
       ++newlines;
@@ -1029,7 +1040,8 @@ bool Reader::next_round(CombinedBatch& out, std::uint64_t chunk_bytes) {
     }
     std::size_t total = 0;
     for (std::size_t q = 0; q < p; ++q)
-      total += _returns[q].size() + (stream != nullptr && q != me ? sizeof(EntryHeader) + ends[q] - (q == 0 ? 0 : ends[q - 1]) : 0);
+      total += _returns[q].size() +
+               (stream != nullptr && q != me ? sizeof(EntryHeader) + ends[q] - (q == 0 ? 0 : ends[q - 1]) : 0);
     send.reserve(total);
     for (std::size_t q = 0; q < p; ++q) {
       const std::size_t before = send.size();
@@ -1224,10 +1236,11 @@ void Reader::gather_evidence(Fate fate, const ByteRange& range, std::string_view
     }
     case Fate::bad_date: {
       const std::string_view text = field(layout.date);
-      const std::pair<DateParser, Evidence> layouts[] = {
-          {DateParser(DateFormat::iso), Evidence::iso},           {DateParser(DateFormat::slash, false), Evidence::mdy},
-          {DateParser(DateFormat::slash, true), Evidence::dmy},    {DateParser(DateFormat::yyyymmdd), Evidence::yyyymmdd},
-          {DateParser(DateFormat::dd_mon_yy), Evidence::dd_mon_yy}};
+      const std::pair<DateParser, Evidence> layouts[] = {{DateParser(DateFormat::iso), Evidence::iso},
+                                                         {DateParser(DateFormat::slash, false), Evidence::mdy},
+                                                         {DateParser(DateFormat::slash, true), Evidence::dmy},
+                                                         {DateParser(DateFormat::yyyymmdd), Evidence::yyyymmdd},
+                                                         {DateParser(DateFormat::dd_mon_yy), Evidence::dd_mon_yy}};
       for (const auto& [parser, evidence] : layouts) {
         std::int32_t day = 0;
         if (parser.parse(text, day) == DateStatus::ok) {
@@ -1319,9 +1332,12 @@ void Reader::interpret(const ByteRange& range, std::string_view record, const st
   // The owner-side fate follows from the line alone (README "Cleaning", steps 4-6); only whether
   // the line is a duplicate needs the owner. Byte-identical lines get identical keys.
   Fate fate = Fate::kept;
-  if ((!invoice.empty() && invoice.front() == 'C') || quantity < 0) fate = Fate::cancellation;
-  else if (quantity == 0) fate = Fate::zero_quantity;
-  else if (price_micros <= 0) fate = Fate::nonpositive_price;
+  if ((!invoice.empty() && invoice.front() == 'C') || quantity < 0)
+    fate = Fate::cancellation;
+  else if (quantity == 0)
+    fate = Fate::zero_quantity;
+  else if (price_micros <= 0)
+    fate = Fate::nonpositive_price;
   std::uint64_t key = line_key(hash_bytes(record, 0x5eed), quantity, price_micros);
   // --duplicates keep: the line's position (file, physical line: the same for any rank count) makes
   // its key its own, so no line is ever taken for a copy of another.

@@ -88,8 +88,11 @@ IntegrityReport check_integrity(const mpi::Comm& comm, const std::string& path, 
     const std::string shown = name.empty() ? "/" : name;
     if (!stored_seal.empty()) {
       any_seal = true;
-      if (stored_seal == actual_seal) ++report.sealed_objects;
-      else report.problems.push_back(shown + ": attributes changed (stored " + stored_seal + ", content " + actual_seal + ")");
+      if (stored_seal == actual_seal)
+        ++report.sealed_objects;
+      else
+        report.problems.push_back(shown + ": attributes changed (stored " + stored_seal + ", content " + actual_seal +
+                                  ")");
     } else if (has_plain) {
       unsealed.push_back(shown);
     }
@@ -134,8 +137,10 @@ IntegrityReport check_integrity(const mpi::Comm& comm, const std::string& path, 
       report.problems.push_back(name + ": unknown checksum format '" + stored_sum + "'");
       continue;
     }
-    if (stored_sum == actual) ++report.checksums;
-    else report.problems.push_back(name + ": checksum mismatch (stored " + stored_sum + ", content " + actual + ")");
+    if (stored_sum == actual)
+      ++report.checksums;
+    else
+      report.problems.push_back(name + ": checksum mismatch (stored " + stored_sum + ", content " + actual + ")");
   }
   // Files of rfmseg 0.1 have no attribute checksums at all; any newer file seals every object
   // that has attributes, so an unsealed one there was added or edited afterwards.

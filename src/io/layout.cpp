@@ -26,17 +26,21 @@ std::string normalize(std::string_view name) {
 }
 
 struct Role {
-  const char* option;      // the --col-* option naming it
-  const char* what;        // for messages
+  const char* option;  // the --col-* option naming it
+  const char* what;    // for messages
   std::vector<std::string> aliases;
 };
 
-const Role customer_role{"--col-customer", "customer id", {"customerid", "customer", "custid", "customerno", "customernumber", "clientid"}};
-const Role invoice_role{"--col-invoice", "invoice", {"invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "orderno"}};
-const Role date_role{"--col-date", "date", {"invoicedate", "transdate", "date", "transactiondate", "orderdate", "purchasedate"}};
+const Role customer_role{
+    "--col-customer", "customer id", {"customerid", "customer", "custid", "customerno", "customernumber", "clientid"}};
+const Role invoice_role{
+    "--col-invoice", "invoice", {"invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "orderno"}};
+const Role date_role{
+    "--col-date", "date", {"invoicedate", "transdate", "date", "transactiondate", "orderdate", "purchasedate"}};
 const Role quantity_role{"--col-quantity", "quantity", {"quantity", "qty"}};
 const Role price_role{"--col-price", "unit price", {"unitprice", "price"}};
-const Role amount_role{"--col-amount", "amount", {"tranamount", "amount", "dollarvalue", "transactionamount", "sales", "totalamount"}};
+const Role amount_role{
+    "--col-amount", "amount", {"tranamount", "amount", "dollarvalue", "transactionamount", "sales", "totalamount"}};
 
 std::string header_text(const std::vector<std::string_view>& header) {
   std::string text;
@@ -56,20 +60,23 @@ int find_column(const Role& role, const std::string& mapped, const std::vector<s
                 bool has_header, bool use_aliases, const std::string& file) {
   if (!mapped.empty()) {
     if (all_digits(mapped)) {
-      if (mapped.size() > 6) throw ConfigError(std::string(role.option) + " " + mapped + " is not a plausible column index");
+      if (mapped.size() > 6)
+        throw ConfigError(std::string(role.option) + " " + mapped + " is not a plausible column index");
       const int index = std::stoi(mapped);
       if (index < 1) throw ConfigError(std::string(role.option) + " must be a 1-based column index or a name");
       if (has_header && static_cast<std::size_t>(index) > header.size())
-        throw InputError(file + ": " + role.option + " " + mapped + " is beyond the " +
-                         std::to_string(header.size()) + " columns of the header [" + header_text(header) + "]");
+        throw InputError(file + ": " + role.option + " " + mapped + " is beyond the " + std::to_string(header.size()) +
+                         " columns of the header [" + header_text(header) + "]");
       return index - 1;
     }
     if (!has_header)
-      throw ConfigError(std::string(role.option) + " '" + mapped + "' names a column, but --no-header is set: use a 1-based index");
+      throw ConfigError(std::string(role.option) + " '" + mapped +
+                        "' names a column, but --no-header is set: use a 1-based index");
     const std::string wanted = normalize(mapped);
     for (std::size_t i = 0; i < header.size(); ++i)
       if (normalize(header[i]) == wanted) return static_cast<int>(i);
-    throw InputError(file + ": no column '" + mapped + "' (" + role.option + ") in header [" + header_text(header) + "]");
+    throw InputError(file + ": no column '" + mapped + "' (" + role.option + ") in header [" + header_text(header) +
+                     "]");
   }
   if (!has_header || !use_aliases) return -1;
   for (const auto& alias : role.aliases)
@@ -137,11 +144,13 @@ Layout resolve_layout(const InputConfig& config, const csv::Dialect& dialect,
   // names both kinds would silently lose half of itself.
   const bool maps_quantity_or_price = !config.columns.quantity.empty() || !config.columns.price.empty();
   if (!config.columns.amount.empty() && maps_quantity_or_price)
-    throw ConfigError("--col-amount (one amount per purchase) and --col-quantity / --col-price (quantity x price) "
-                      "exclude each other: map one or the other");
+    throw ConfigError(
+        "--col-amount (one amount per purchase) and --col-quantity / --col-price (quantity x price) "
+        "exclude each other: map one or the other");
   if (config.format == Format::amount && maps_quantity_or_price)
-    throw ConfigError("--format amount reads one amount column: --col-quantity / --col-price do not apply "
-                      "(map it with --col-amount)");
+    throw ConfigError(
+        "--format amount reads one amount column: --col-quantity / --col-price do not apply "
+        "(map it with --col-amount)");
 
   // Presets fix the column names (with a header) or positions (without one).
   const bool no_header = !config.has_header;
@@ -224,11 +233,17 @@ Layout resolve_layout(const InputConfig& config, const csv::Dialect& dialect,
   }
 
   if (layout.format_name.empty()) {
-    const auto name_at = [&](int column) { return column >= 0 && config.has_header ? normalize(header[static_cast<std::size_t>(column)]) : std::string(); };
-    if (layout.amount >= 0) layout.format_name = "amount";
-    else if (name_at(layout.invoice) == "invoiceno" && name_at(layout.price) == "unitprice") layout.format_name = "online-retail";
-    else if (name_at(layout.invoice) == "invoice" && name_at(layout.price) == "price") layout.format_name = "online-retail-ii";
-    else layout.format_name = "custom";
+    const auto name_at = [&](int column) {
+      return column >= 0 && config.has_header ? normalize(header[static_cast<std::size_t>(column)]) : std::string();
+    };
+    if (layout.amount >= 0)
+      layout.format_name = "amount";
+    else if (name_at(layout.invoice) == "invoiceno" && name_at(layout.price) == "unitprice")
+      layout.format_name = "online-retail";
+    else if (name_at(layout.invoice) == "invoice" && name_at(layout.price) == "price")
+      layout.format_name = "online-retail-ii";
+    else
+      layout.format_name = "custom";
   }
 
   // Two roles on one column (e.g. --col-customer 7 --col-date 7) would fail on every line and end
@@ -246,7 +261,8 @@ Layout resolve_layout(const InputConfig& config, const csv::Dialect& dialect,
                           "; each needs a column of its own");
       }
 
-  const int last = std::max({layout.customer, layout.invoice, layout.date, layout.quantity, layout.price, layout.amount});
+  const int last =
+      std::max({layout.customer, layout.invoice, layout.date, layout.quantity, layout.price, layout.amount});
   layout.min_fields = static_cast<std::size_t>(last) + 1;
   layout.field_count = config.has_header ? header.size() : 0;
   return layout;

@@ -64,7 +64,8 @@ void ResultFile::commit() {
     if (std::rename(_temporary.c_str(), _final.c_str()) != 0)
       throw InputError("cannot rename '" + _temporary + "' to '" + _final + "': " + std::strerror(errno));
     // The rename itself is durable once the directory is synced.
-    const std::string dir = _final.find('/') == std::string::npos ? "." : _final.substr(0, _final.find_last_of('/') + 1);
+    const std::string dir =
+        _final.find('/') == std::string::npos ? "." : _final.substr(0, _final.find_last_of('/') + 1);
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
       ::fsync(fd);

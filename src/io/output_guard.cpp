@@ -16,8 +16,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "rfmseg/core/notices.hpp"
 #include "rfmseg/core/errors.hpp"
+#include "rfmseg/core/notices.hpp"
 #include "rfmseg/io/ingest.hpp"
 
 namespace rfmseg {
@@ -46,8 +46,13 @@ const char* kind_of(mode_t mode) {
 }
 
 std::string errno_text(int error) {
-  const char* name = error == ENOSPC ? "ENOSPC" : error == EDQUOT ? "EDQUOT" : error == EROFS ? "EROFS"
-                     : error == EIO  ? "EIO"    : error == EACCES ? "EACCES" : error == EPERM ? "EPERM" : nullptr;
+  const char* name = error == ENOSPC   ? "ENOSPC"
+                     : error == EDQUOT ? "EDQUOT"
+                     : error == EROFS  ? "EROFS"
+                     : error == EIO    ? "EIO"
+                     : error == EACCES ? "EACCES"
+                     : error == EPERM  ? "EPERM"
+                                       : nullptr;
   return std::string(std::strerror(error)) + (name ? std::string(" (") + name + ")" : "");
 }
 
@@ -68,14 +73,14 @@ void check_on_root(const std::string& path, const OutputRules& rules) {
   const std::string what = rules.what;
   if (path.empty()) throw ConfigError(std::string("no ") + what + " given: use " + rules.option + " FILE");
   const std::string dir = directory_of(path);
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) throw ConfigError(what + " directory '" + dir + "' does not exist");
   if (!S_ISDIR(st.st_mode)) throw ConfigError(what + " directory '" + dir + "' is not a directory");
   if (::access(dir.c_str(), W_OK) != 0) throw ConfigError(what + " directory '" + dir + "' is not writable");
 
-  struct stat link{};
+  struct stat link {};
   if (::lstat(path.c_str(), &link) == 0) {
-    struct stat target{};
+    struct stat target {};
     const bool resolves = ::stat(path.c_str(), &target) == 0;
     // Never an input: compared by device and inode, so "./a.csv", "/abs/a.csv", a symbolic or a
     // hard link and a glob match are all caught.
@@ -87,7 +92,7 @@ void check_on_root(const std::string& path, const OutputRules& rules) {
         // a glob without match is reported by the input stage
       }
       for (const auto& input : inputs) {
-        struct stat in{};
+        struct stat in {};
         if (::stat(input.c_str(), &in) == 0 && in.st_dev == target.st_dev && in.st_ino == target.st_ino)
           throw ConfigError(what + " '" + path + "' is the input '" + input +
                             "': rfmseg never writes over its input; choose another " + rules.option);
@@ -120,7 +125,7 @@ void check_on_root(const std::string& path, const OutputRules& rules) {
 }  // namespace
 
 bool is_rfmseg_result(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   if (H5Fis_hdf5(path.c_str()) <= 0) return false;
@@ -140,7 +145,7 @@ bool is_rfmseg_result(const std::string& path) {
 }
 
 bool is_rfmseg_rejects(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   static constexpr char header[] = "file,line,reason,text\n";
   char start[sizeof header] = {};
@@ -185,7 +190,8 @@ OutputLock::OutputLock(const mpi::Comm& comm, const std::string& path, const cha
                          path + "' are not detected");
         return;
       }
-      struct stat held{}, named{};
+      struct stat held {
+      }, named{};
       if (::fstat(fd, &held) == 0 && ::stat(_lock_path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
           held.st_ino == named.st_ino) {
         char host[256] = {};
@@ -234,7 +240,7 @@ int remove_stale_temporaries(const std::string& path, bool any_name) {
       if (digits == std::string::npos || digits >= name.size()) continue;
       if (name.find_first_not_of("0123456789", digits) != std::string::npos) continue;
       const std::string stale = dir + "/" + name;
-      struct stat st{};
+      struct stat st {};
       if (::lstat(stale.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       if (::unlink(stale.c_str()) == 0) {
         notices::warning("removed '" + stale + "', left by an earlier run that did not finish");
@@ -257,7 +263,7 @@ void sync_to_storage(const std::string& path) {
 
 std::string check_free_space(const std::string& path, std::uint64_t bytes_needed) {
   const std::string dir = directory_of(path);
-  struct statvfs fs{};
+  struct statvfs fs {};
   if (::statvfs(dir.c_str(), &fs) != 0) return {};  // unknown: the writes will tell
   const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
   if (free_bytes >= static_cast<double>(bytes_needed)) return {};
@@ -285,7 +291,7 @@ AgreedError write_failure(const mpi::Comm& comm, const std::string& path, const 
 
 std::string diagnose_write_failure(const std::string& path) {
   const std::string dir = directory_of(path);
-  struct statvfs fs{};
+  struct statvfs fs {};
   std::string free_text;
   if (::statvfs(dir.c_str(), &fs) == 0)
     free_text = human_bytes(static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize)) +

@@ -67,7 +67,9 @@ constexpr std::uint64_t write_piece_min_bytes = 64u << 10;
 
 RejectRows::RejectRows(std::vector<std::string> file_paths, std::string spill_path, std::uint64_t memory_limit_bytes,
                        bool with_header)
-    : _paths(std::move(file_paths)), _spill_path(std::move(spill_path)), _limit(std::max<std::uint64_t>(memory_limit_bytes, 1)) {
+    : _paths(std::move(file_paths)),
+      _spill_path(std::move(spill_path)),
+      _limit(std::max<std::uint64_t>(memory_limit_bytes, 1)) {
   if (with_header) _buffer.append(rejects::header);
 }
 
@@ -104,8 +106,8 @@ void RejectRows::spill() {
     ::unlink(_spill_path.c_str());  // the open descriptor keeps it; nothing remains after the process
   }
   for (std::size_t done = 0; done < _buffer.size();) {
-    const ssize_t n = ::pwrite(_spill_fd, _buffer.data() + done, _buffer.size() - done,
-                               static_cast<off_t>(_spilled + done));
+    const ssize_t n =
+        ::pwrite(_spill_fd, _buffer.data() + done, _buffer.size() - done, static_cast<off_t>(_spilled + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error("cannot write rejects spill file '" + _spill_path + "': " + std::strerror(errno));
@@ -125,8 +127,8 @@ std::string_view RejectRows::read(std::uint64_t from, std::size_t length) {
     const ssize_t n = ::pread(_spill_fd, _scratch.data() + done, from_disk - done, static_cast<off_t>(from + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
-      throw InputError("cannot read rejects spill file '" + _spill_path + "': " +
-                       (n < 0 ? std::strerror(errno) : "it is shorter than written"));
+      throw InputError("cannot read rejects spill file '" + _spill_path +
+                       "': " + (n < 0 ? std::strerror(errno) : "it is shorter than written"));
     done += static_cast<std::size_t>(n);
   }
   const std::size_t from_memory = std::min(length - from_disk, _buffer.size());
@@ -140,8 +142,10 @@ namespace {
 // Whether two paths name one file: same device and inode when both exist, else the same path once
 // symlinks and "." / ".." are resolved.
 bool same_file(const std::string& a, const std::string& b) {
-  struct stat sa{}, sb{};
-  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  struct stat sa {
+  }, sb{};
+  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
   std::error_code ea, eb;
   const fs::path pa = fs::weakly_canonical(fs::absolute(a), ea), pb = fs::weakly_canonical(fs::absolute(b), eb);
   return !ea && !eb && pa == pb;
@@ -190,7 +194,8 @@ std::uint64_t RejectsFile::write() {
   RejectRows& rows = *_rows;
   const std::uint64_t mine = rows.bytes();
   const std::uint64_t offset = mpi::exscan_sum(_comm, mine);
-  const std::vector<std::uint64_t> totals = mpi::allreduce(_comm, std::vector<std::uint64_t>{mine, rows.rows()}, mpi::Op::sum);
+  const std::vector<std::uint64_t> totals =
+      mpi::allreduce(_comm, std::vector<std::uint64_t>{mine, rows.rows()}, mpi::Op::sum);
   const std::uint64_t piece = std::max<std::uint64_t>(rows.memory_limit(), write_piece_min_bytes);
   const std::uint64_t rounds = mpi::allreduce(_comm, (mine + piece - 1) / piece, mpi::Op::max);
   // The exact size is known: a file that cannot fit is refused before the first byte.
@@ -242,7 +247,7 @@ std::string RejectsFile::read_back(std::uint64_t offset, std::uint64_t length, s
                                    std::uint64_t expected_sum, std::uint64_t total_bytes) const {
   const int fd = ::open(_temporary.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "cannot open '" + _temporary + "': " + std::strerror(errno);
-  struct stat st{};
+  struct stat st {};
   std::string problem;
   if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != total_bytes) {
     problem = "'" + _temporary + "' holds " + std::to_string(st.st_size) + " bytes, " + std::to_string(total_bytes) +
@@ -254,8 +259,8 @@ std::string RejectsFile::read_back(std::uint64_t offset, std::uint64_t length, s
       buffer.resize(static_cast<std::size_t>(std::min(piece, length - from)));
       std::size_t done = 0;
       while (done < buffer.size()) {
-        const ssize_t got = ::pread(fd, buffer.data() + done, buffer.size() - done,
-                                    static_cast<off_t>(offset + from + done));
+        const ssize_t got =
+            ::pread(fd, buffer.data() + done, buffer.size() - done, static_cast<off_t>(offset + from + done));
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) {
           problem = "reading '" + _temporary + "' back failed: " + (got < 0 ? std::strerror(errno) : "short file");

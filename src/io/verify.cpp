@@ -78,7 +78,9 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
     return;
   }
   const h5::Group run = h5::open_object(file, "run");
-  const std::string version = legacy ? "0.1" : h5::has_attribute(run, "version") ? h5::read_string_attribute(run, "version") : std::string(version_string);
+  const std::string version = legacy                              ? "0.1"
+                              : h5::has_attribute(run, "version") ? h5::read_string_attribute(run, "version")
+                                                                  : std::string(version_string);
   const bool swept = file.has("selection");
   bool complete = true;
   for (const auto& attribute : format::attributes()) {
@@ -121,12 +123,14 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
     }
     if (d->columns != 0) expected.push_back(d->columns);
     if (stored.shape != expected)
-      check.fail(path + " does not have the shape " + format::shape_text(*d) + " (n = /run customers = " +
-                 std::to_string(n) + ", k = /run k = " + std::to_string(k) + ")");
+      check.fail(path + " does not have the shape " + format::shape_text(*d) +
+                 " (n = /run customers = " + std::to_string(n) + ", k = /run k = " + std::to_string(k) + ")");
   }
   // Anything the format does not describe: written by a newer rfmseg, or by something else.
   for (const auto& [path, shape] : shapes)
-    if (format::find_dataset(path) == nullptr) report.notes.push_back("dataset /" + path + " is not part of the result format of rfmseg " + std::string(version_string));
+    if (format::find_dataset(path) == nullptr)
+      report.notes.push_back("dataset /" + path + " is not part of the result format of rfmseg " +
+                             std::string(version_string));
   for (const auto& object : h5::list_objects(file))
     for (const auto& name : h5::list_attributes(h5::open_object(file, object.empty() ? "/" : object)))
       if (!h5::is_checksum_attribute(name) && format::find_attribute(object, name) == nullptr)
@@ -136,9 +140,8 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
   if (!complete) return;
 
   const auto ids = h5::read_strings(file, "customers/customer_id");
-  check.expect(std::adjacent_find(ids.begin(), ids.end(), [](const std::string& a, const std::string& b) {
-                 return !(a < b);
-               }) == ids.end(),
+  check.expect(std::adjacent_find(ids.begin(), ids.end(),
+                                  [](const std::string& a, const std::string& b) { return !(a < b); }) == ids.end(),
                "customers/customer_id is not strictly ascending (sorted, unique)");
   const auto cluster = h5::read<std::int32_t>(file, "customers/cluster");
   check.expect(all_within<std::int32_t>(cluster, 0, static_cast<std::int32_t>(k - 1)),

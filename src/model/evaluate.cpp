@@ -30,7 +30,8 @@ ClusterProfile profile_clusters(const mpi::Comm& comm, const CustomerTable& tabl
   std::int64_t total = 0;
   for (auto s : p.size) total += s;
   p.share.resize(kk);
-  for (std::size_t c = 0; c < kk; ++c) p.share[c] = total ? static_cast<double>(p.size[c]) / static_cast<double>(total) : 0;
+  for (std::size_t c = 0; c < kk; ++c)
+    p.share[c] = total ? static_cast<double>(p.size[c]) / static_cast<double>(total) : 0;
 
   const Features values = rfm_columns(table);
   for (std::size_t d = 0; d < feature_count; ++d) {
@@ -45,8 +46,10 @@ ClusterProfile profile_clusters(const mpi::Comm& comm, const CustomerTable& tabl
     }
     const auto squares = global_grouped_sum(comm, deviation, labels, k);
     p.std[d].resize(kk);
-    for (std::size_t c = 0; c < kk; ++c) p.std[d][c] = p.size[c] ? std::sqrt(squares[c] / static_cast<double>(p.size[c])) : 0;
-    std::vector<double> lo(kk, std::numeric_limits<double>::infinity()), hi(kk, -std::numeric_limits<double>::infinity());
+    for (std::size_t c = 0; c < kk; ++c)
+      p.std[d][c] = p.size[c] ? std::sqrt(squares[c] / static_cast<double>(p.size[c])) : 0;
+    std::vector<double> lo(kk, std::numeric_limits<double>::infinity()),
+        hi(kk, -std::numeric_limits<double>::infinity());
     for (std::size_t i = 0; i < x.size(); ++i) {
       const auto c = static_cast<std::size_t>(labels[i]);
       lo[c] = std::min(lo[c], x[i]);
@@ -82,8 +85,8 @@ ClusterProfile reorder(const ClusterProfile& profile, const std::vector<int>& or
 std::string format_profile(const ClusterProfile& p, const std::vector<std::string>& labels) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-7s %-22s %9s %6s %9s %9s %9s %9s %12s %12s %7s\n", "cluster", "label", "customers",
-                "share", "R mean", "R std", "F mean", "F std", "M mean", "M std", "revenue");
+  std::snprintf(line, sizeof line, "%-7s %-22s %9s %6s %9s %9s %9s %9s %12s %12s %7s\n", "cluster", "label",
+                "customers", "share", "R mean", "R std", "F mean", "F std", "M mean", "M std", "revenue");
   out += line;
   for (std::size_t c = 0; c < static_cast<std::size_t>(p.k); ++c) {
     std::snprintf(line, sizeof line, "%-7zu %-22.22s %9lld %5.1f%% %9.1f %9.1f %9.2f %9.2f %12.2f %12.2f %6.1f%%\n", c,

@@ -1,9 +1,9 @@
 #include "rfmseg/model/metrics.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -212,8 +212,8 @@ double exact_silhouette(const mpi::Comm& comm, const Features& features, std::sp
 
   std::vector<double> scores(n_local);
   for (std::size_t i = 0; i < n_local; ++i) {
-    scores[i] = point_silhouette(std::span<const double>(sums).subspan(i * kk, kk),
-                                 static_cast<std::size_t>(labels[i]), counts.size);
+    scores[i] = point_silhouette(std::span<const double>(sums).subspan(i * kk, kk), static_cast<std::size_t>(labels[i]),
+                                 counts.size);
   }
   return global_sum(comm, scores) / static_cast<double>(counts.n);
 }
@@ -222,8 +222,7 @@ double exact_silhouette(const mpi::Comm& comm, const Features& features, std::sp
 
 // ---------------------------------------------------------------- public metrics
 
-double calinski_harabasz(const mpi::Comm& comm, const Features& features, std::span<const std::int32_t> labels,
-                         int k) {
+double calinski_harabasz(const mpi::Comm& comm, const Features& features, std::span<const std::int32_t> labels, int k) {
   check_input(comm, features, labels, k, "calinski_harabasz");
   const auto counts = count_clusters(comm, labels, k);
   if (!counts.is_defined()) return not_a_number;
@@ -264,7 +263,8 @@ double davies_bouldin(const mpi::Comm& comm, const Features& features, std::span
     if (counts.size[c] > 0) present.push_back(c);
   const std::size_t m = present.size();
   std::vector<double> spread(m);
-  for (std::size_t i = 0; i < m; ++i) spread[i] = distance_sums[present[i]] / static_cast<double>(counts.size[present[i]]);
+  for (std::size_t i = 0; i < m; ++i)
+    spread[i] = distance_sums[present[i]] / static_cast<double>(counts.size[present[i]]);
   std::vector<double> separation(m * m);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < m; ++j)

@@ -1,5 +1,5 @@
-#include "rfmseg/core/int128.hpp"
 #include "rfmseg/model/rfm.hpp"
+#include "rfmseg/core/int128.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -37,7 +37,8 @@ void check_index_room(std::size_t count, const char* what) {
 }
 
 std::uint32_t offset32(std::size_t offset, const char* what) {
-  if (offset >= 0xfffffffeu) throw std::runtime_error(std::string("more than 4 GiB of ") + what + " on one rank: use more ranks");
+  if (offset >= 0xfffffffeu)
+    throw std::runtime_error(std::string("more than 4 GiB of ") + what + " on one rank: use more ranks");
   return static_cast<std::uint32_t>(offset);
 }
 
@@ -84,7 +85,8 @@ void CustomerAccumulator::store_keys(Group& group, const std::vector<std::uint64
   std::size_t done = 0;
   while (done < keys.size()) {
     const std::size_t n = std::min(keys.size() - done, decltype(_keys)::block_size);
-    const std::uint32_t offset = offset32(_keys.append_contiguous(keys.data() + done, n), "dedup keys (distinct lines)");
+    const std::uint32_t offset =
+        offset32(_keys.append_contiguous(keys.data() + done, n), "dedup keys (distinct lines)");
     if (group.key_count == 0 && group.more_runs == none) {
       group.key_offset = offset;
       group.key_count = static_cast<std::uint32_t>(n);
@@ -255,8 +257,8 @@ CustomerTable CustomerAccumulator::finish(FrequencyMode frequency) {
     table.id.emplace_back(customer_id(customer));
     table.last_day.push_back(customer.last_day);
     table.recency.push_back(0);
-    table.frequency.push_back(frequency == FrequencyMode::invoices || frequency == FrequencyMode::days ? count[c]
-                                                                                                       : customer.kept_lines);
+    table.frequency.push_back(
+        frequency == FrequencyMode::invoices || frequency == FrequencyMode::days ? count[c] : customer.kept_lines);
     table.monetary_micros.push_back(customer.money);
     table.monetary.push_back(micros_to_units(customer.money));
   }

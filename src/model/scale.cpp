@@ -8,7 +8,8 @@
 
 namespace rfmseg {
 
-ScaleParams fit_scaler(const mpi::Comm& comm, const Features& features, Scaler kind, std::vector<std::string>& warnings) {
+ScaleParams fit_scaler(const mpi::Comm& comm, const Features& features, Scaler kind,
+                       std::vector<std::string>& warnings) {
   static constexpr const char* names[] = {"recency", "frequency", "monetary"};
   ScaleParams params;
   params.kind = kind;
@@ -24,7 +25,8 @@ ScaleParams fit_scaler(const mpi::Comm& comm, const Features& features, Scaler k
     }
     if (!(params.scale[d] > 0)) {
       params.scale[d] = 1;
-      warnings.push_back(std::string(names[d]) + " is the same for every customer (zero variance): its scaled feature is 0");
+      warnings.push_back(std::string(names[d]) +
+                         " is the same for every customer (zero variance): its scaled feature is 0");
     }
   }
   return params;

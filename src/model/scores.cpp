@@ -8,18 +8,18 @@
 
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/int128.hpp"
+#include "rfmseg/model/scale.hpp"
 #include "rfmseg/parallel/reduce.hpp"
 #include "rfmseg/parallel/select.hpp"
-#include "rfmseg/model/scale.hpp"
 
 namespace rfmseg {
 
 // ---------------------------------------------------------------- scores
 
 const std::array<std::string, 8>& classic_segment_names() {
-  static const std::array<std::string, 8> names = {
-      "important value",   "important development", "important retention", "important win-back",
-      "general value",     "general development",   "general retention",   "general win-back"};
+  static const std::array<std::string, 8> names = {"important value",    "important development", "important retention",
+                                                   "important win-back", "general value",         "general development",
+                                                   "general retention",  "general win-back"};
   return names;
 }
 
@@ -47,8 +47,7 @@ std::vector<std::uint64_t> sorted(std::vector<std::uint64_t> keys) {
 
 void validate(const ScoreConfig& config) {
   if (config.high_value_threshold) {
-    if (!std::isfinite(*config.high_value_threshold))
-      throw ConfigError("high-value threshold must be a finite amount");
+    if (!std::isfinite(*config.high_value_threshold)) throw ConfigError("high-value threshold must be a finite amount");
   } else if (!(config.high_value_top_percent > 0 && config.high_value_top_percent <= 100)) {
     throw ConfigError("high-value top percent must be in (0, 100], got " +
                       std::to_string(config.high_value_top_percent));
@@ -80,9 +79,9 @@ RfmScores score_customers(const mpi::Comm& comm, const CustomerTable& table, con
   std::array<SelectionQuery, feature_count> queries;
   const bool by_median = config.reference == SegmentReference::median;
   const bool by_percent = !config.high_value_threshold.has_value();
-  const std::uint64_t top = by_percent ? static_cast<std::uint64_t>(
-                                             std::ceil(config.high_value_top_percent * static_cast<double>(n) / 100.0))
-                                       : 0;
+  const std::uint64_t top =
+      by_percent ? static_cast<std::uint64_t>(std::ceil(config.high_value_top_percent * static_cast<double>(n) / 100.0))
+                 : 0;
   if (n > 0) {
     for (std::size_t d = 0; d < feature_count; ++d) {
       sorted_keys[d] = sorted(keys[d]);
@@ -150,8 +149,8 @@ RfmScores score_customers(const mpi::Comm& comm, const CustomerTable& table, con
     out.m_score[i] = m;
     out.rfm_sum[i] = static_cast<std::int16_t>(r + f + m);
     out.rfm_code[i] = static_cast<std::int16_t>(100 * r + 10 * f + m);
-    out.segment[i] = classic_segment(table.recency[i], static_cast<double>(table.frequency[i]), table.monetary[i],
-                                     out.reference);
+    out.segment[i] =
+        classic_segment(table.recency[i], static_cast<double>(table.frequency[i]), table.monetary[i], out.reference);
     out.high_value[i] = keys[2][i] >= threshold_key ? 1 : 0;
   }
   return out;

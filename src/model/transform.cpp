@@ -1,7 +1,7 @@
 #include "rfmseg/model/transform.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <stdexcept>

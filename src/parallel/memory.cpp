@@ -39,7 +39,8 @@ std::optional<std::uint64_t> read_limit_file(const char* path) {
 std::uint64_t node_memory_bytes() {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGESIZE);
-  std::uint64_t bytes = pages > 0 && page_size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) : 0;
+  std::uint64_t bytes =
+      pages > 0 && page_size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) : 0;
   for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
     if (const auto limit = read_limit_file(path)) {
       bytes = bytes == 0 ? *limit : std::min(bytes, *limit);
@@ -78,8 +79,10 @@ std::string format_bytes(std::uint64_t bytes) {
     ++unit;
   }
   char text[32];
-  if (unit == 0) std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-  else std::snprintf(text, sizeof text, "%.1f %s", value, units[unit]);
+  if (unit == 0)
+    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(text, sizeof text, "%.1f %s", value, units[unit]);
   return text;
 }
 
@@ -96,7 +99,8 @@ void IngestBudget::observe(std::uint64_t chunk_bytes, std::uint64_t working_byte
 }
 
 std::uint64_t IngestBudget::minimum_working_bytes() const {
-  return static_cast<std::uint64_t>(std::ceil(working_factor() * static_cast<double>(std::min(min_chunk_bytes, _upper))));
+  return static_cast<std::uint64_t>(
+      std::ceil(working_factor() * static_cast<double>(std::min(min_chunk_bytes, _upper))));
 }
 
 }  // namespace rfmseg

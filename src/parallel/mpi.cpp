@@ -1,5 +1,5 @@
-#include "rfmseg/core/int128.hpp"
 #include "rfmseg/parallel/mpi.hpp"
+#include "rfmseg/core/int128.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -70,11 +70,11 @@ Comm& Comm::operator=(Comm&& other) noexcept {
   return *this;
 }
 
-void Comm::barrier() const { collective("MPI_Barrier", [&] { return MPI_Barrier(_comm); }); }
-
-ScopedDatatype::ScopedDatatype(MPI_Datatype type) : _type(type) {
-  check(MPI_Type_commit(&_type), "MPI_Type_commit");
+void Comm::barrier() const {
+  collective("MPI_Barrier", [&] { return MPI_Barrier(_comm); });
 }
+
+ScopedDatatype::ScopedDatatype(MPI_Datatype type) : _type(type) { check(MPI_Type_commit(&_type), "MPI_Type_commit"); }
 
 ScopedDatatype::~ScopedDatatype() {
   if (_type != MPI_DATATYPE_NULL) {
@@ -160,13 +160,9 @@ MPI_Op native_op(Op op) {
   return MPI_SUM;
 }
 
-bool any_of(const Comm& comm, bool flag) {
-  return allreduce<std::int32_t>(comm, flag ? 1 : 0, Op::max) != 0;
-}
+bool any_of(const Comm& comm, bool flag) { return allreduce<std::int32_t>(comm, flag ? 1 : 0, Op::max) != 0; }
 
-bool all_of(const Comm& comm, bool flag) {
-  return allreduce<std::int32_t>(comm, flag ? 1 : 0, Op::min) != 0;
-}
+bool all_of(const Comm& comm, bool flag) { return allreduce<std::int32_t>(comm, flag ? 1 : 0, Op::min) != 0; }
 
 namespace {
 // Integer addition is associative, so this reduction is exact whatever the tree shape.
@@ -203,7 +199,9 @@ void broadcast(const Comm& comm, std::string& text, int root) {
   collective("MPI_Bcast", [&] { return MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm.native()); });
   text.resize(length);
   if (length > 0) {
-    collective("MPI_Bcast", [&] { return MPI_Bcast(text.data(), checked_int(length, "broadcast length"), MPI_CHAR, root, comm.native()); });
+    collective("MPI_Bcast", [&] {
+      return MPI_Bcast(text.data(), checked_int(length, "broadcast length"), MPI_CHAR, root, comm.native());
+    });
   }
 }
 

@@ -76,10 +76,10 @@ std::size_t encode_for_owners(const CombinedBatch& batch, int ranks, std::vector
       // Sorted keys let the owner search them; equal neighbours are copies of one line.
       if (lines.size() > 1)
         std::sort(lines.begin(), lines.end(), [](const PendingLine& a, const PendingLine& b) {
-        if (a.key != b.key) return a.key < b.key;
-        if (a.code != b.code) return a.code < b.code;
-        return a.value < b.value;
-      });
+          if (a.key != b.key) return a.key < b.key;
+          if (a.code != b.code) return a.code < b.code;
+          return a.value < b.value;
+        });
       std::size_t unique = 0;
       for (std::size_t k = 0; k < lines.size(); ++k) {
         if (unique > 0 && lines[unique - 1].key == lines[k].key && lines[unique - 1].code == lines[k].code &&

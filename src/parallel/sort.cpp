@@ -1,5 +1,5 @@
-#include "rfmseg/core/int128.hpp"
 #include "rfmseg/parallel/sort.hpp"
+#include "rfmseg/core/int128.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -55,7 +55,8 @@ void sort_by_customer_id(const mpi::Comm& comm, CustomerTable& table) {
   }
   std::sort(all.begin(), all.end());
   std::vector<std::string> splitters;
-  for (int i = 1; i < p && !all.empty(); ++i) splitters.push_back(all[static_cast<std::size_t>(i) * all.size() / static_cast<std::size_t>(p)]);
+  for (int i = 1; i < p && !all.empty(); ++i)
+    splitters.push_back(all[static_cast<std::size_t>(i) * all.size() / static_cast<std::size_t>(p)]);
 
   // Rows < splitters[0] go to rank 0, [splitters[i-1], splitters[i]) to rank i.
   std::vector<std::size_t> bytes_for(static_cast<std::size_t>(p), 0);
@@ -68,8 +69,13 @@ void sort_by_customer_id(const mpi::Comm& comm, CustomerTable& table) {
   for (std::size_t d = 1; d < offset.size(); ++d) offset[d] = offset[d - 1] + bytes_for[d - 1];
   std::vector<char> send(offset.back() + bytes_for.back());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    WireRow row{table.last_day[i], table.recency[i], table.frequency[i], table.monetary_micros[i],
-                table.monetary[i], static_cast<std::uint32_t>(table.id[i].size()), 0};
+    WireRow row{table.last_day[i],
+                table.recency[i],
+                table.frequency[i],
+                table.monetary_micros[i],
+                table.monetary[i],
+                static_cast<std::uint32_t>(table.id[i].size()),
+                0};
     char* at = send.data() + offset[static_cast<std::size_t>(dest[i])];
     std::memcpy(at, &row, sizeof row);
     std::memcpy(at + sizeof row, table.id[i].data(), table.id[i].size());

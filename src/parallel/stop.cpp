@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdint>
-#include <ctime>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 
 namespace rfmseg::stop {
 
@@ -49,7 +49,7 @@ extern "C" void on_signal(int signal) {
 }  // namespace
 
 void install_handlers() {
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;  // MPI and HDF5 calls are not interrupted: the stop waits for a safe point

@@ -83,8 +83,7 @@ Guard::~Guard() {
   running = nullptr;
 }
 
-Collective::Collective(const char* what) noexcept
-    : _previous_what(current_what.load(std::memory_order_relaxed)) {
+Collective::Collective(const char* what) noexcept : _previous_what(current_what.load(std::memory_order_relaxed)) {
   current_since.store(0, std::memory_order_release);  // never a torn (new what, old since) pair
   current_what.store(what, std::memory_order_release);
   current_since.store(now_ns(), std::memory_order_release);

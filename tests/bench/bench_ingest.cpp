@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/core/csv.hpp"
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/io/ingest.hpp"
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/app/customer_stage.hpp"
 
 namespace {
 

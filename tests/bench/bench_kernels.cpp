@@ -12,8 +12,8 @@
 #include "rfmseg/core/csv.hpp"
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/hash.hpp"
-#include "rfmseg/model/kmeans/steps.hpp"
 #include "rfmseg/core/number.hpp"
+#include "rfmseg/model/kmeans/steps.hpp"
 
 namespace {
 
@@ -43,11 +43,17 @@ void lloyd_step(benchmark::State& state) {
     auto sums = lloyd.step(centroids, labels);
     benchmark::DoNotOptimize(sums.counts.data());
   }
-  state.counters["points/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["points/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["distances/s"] =
       benchmark::Counter(static_cast<double>(n) * k, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(lloyd_step)->Args({1 << 20, 3})->Args({1 << 20, 4})->Args({1 << 20, 8})->Args({1 << 20, 10})->Unit(benchmark::kMillisecond);
+BENCHMARK(lloyd_step)
+    ->Args({1 << 20, 3})
+    ->Args({1 << 20, 4})
+    ->Args({1 << 20, 8})
+    ->Args({1 << 20, 10})
+    ->Unit(benchmark::kMillisecond);
 
 // Clustered points (8 clouds): where K-means runs many iterations and bounds pay off.
 Features clustered_features(std::size_t n) {
@@ -77,10 +83,11 @@ void kmeans_iterations(benchmark::State& state) {
   for (auto _ : state) {
     std::vector<double> centroids;
     for (int j = 0; j < k; ++j)
-      for (std::size_t d = 0; d < feature_count; ++d) centroids.push_back(f.column[d][static_cast<std::size_t>(j) * 7919]);
+      for (std::size_t d = 0; d < feature_count; ++d)
+        centroids.push_back(f.column[d][static_cast<std::size_t>(j) * 7919]);
     std::vector<std::int32_t> labels(n, -1);
-    kmeans::AnyStep stepper = hamerly ? kmeans::AnyStep(kmeans::HamerlyStep(f, grid))
-                                      : kmeans::AnyStep(kmeans::LloydStep(f, grid));
+    kmeans::AnyStep stepper =
+        hamerly ? kmeans::AnyStep(kmeans::HamerlyStep(f, grid)) : kmeans::AnyStep(kmeans::LloydStep(f, grid));
     for (int it = 0; it < iterations; ++it) {
       auto step = std::visit([&](auto& policy) { return policy.step(centroids, labels); }, stepper);
       evaluations += step.distance_evaluations;
@@ -88,8 +95,8 @@ void kmeans_iterations(benchmark::State& state) {
       for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j) {
         if (step.counts[j] == 0) continue;
         for (std::size_t d = 0; d < feature_count; ++d)
-          centroids[j * feature_count + d] = std::ldexp(static_cast<double>(step.sums[j * feature_count + d]) /
-                                                            static_cast<double>(step.counts[j]), -36);
+          centroids[j * feature_count + d] = std::ldexp(
+              static_cast<double>(step.sums[j * feature_count + d]) / static_cast<double>(step.counts[j]), -36);
       }
     }
     benchmark::DoNotOptimize(centroids.data());

@@ -58,10 +58,31 @@ TEST(GenOptions, date_style_follows_the_format) {
 }
 
 TEST(GenOptions, every_option_both_spellings_last_value_counts) {
-  const Options o = parse({"--output=o.csv", "--lines", "10", "--lines=20", "--customers", "7", "--seed",
-                           "18446744073709551615", "--dirt", "0.5", "--format", "amount", "--date-style", "eu",
-                           "--id-style", "padded", "--start", "2020-02-29", "--days", "2", "--crlf", "--groups",
-                           "g.csv", "--chunk-lines", "97"});
+  const Options o = parse({"--output=o.csv",
+                           "--lines",
+                           "10",
+                           "--lines=20",
+                           "--customers",
+                           "7",
+                           "--seed",
+                           "18446744073709551615",
+                           "--dirt",
+                           "0.5",
+                           "--format",
+                           "amount",
+                           "--date-style",
+                           "eu",
+                           "--id-style",
+                           "padded",
+                           "--start",
+                           "2020-02-29",
+                           "--days",
+                           "2",
+                           "--crlf",
+                           "--groups",
+                           "g.csv",
+                           "--chunk-lines",
+                           "97"});
   EXPECT_EQ(o.output, "o.csv");
   EXPECT_EQ(o.lines, 20u);
   EXPECT_EQ(o.customers, 7u);

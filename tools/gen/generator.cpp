@@ -124,12 +124,18 @@ std::size_t Generator::chunk(std::uint64_t begin, std::uint64_t end, std::uint64
       const bool fresh = truth->seen.insert(rfmseg::hash_bytes(std::string_view(line, len), 0x5eed),
                                             rfmseg::hash_bytes(std::string_view(line, len), 0xfeed));
       LineFate fate;
-      if (facts.cust < 0) fate = LineFate::missing_customer;
-      else if (!fresh) fate = LineFate::duplicate;
-      else if (facts.cancel) fate = LineFate::cancellation;
-      else if (facts.qty == 0) fate = LineFate::zero_quantity;
-      else if (facts.price <= 0) fate = LineFate::nonpositive_price;
-      else fate = LineFate::kept;
+      if (facts.cust < 0)
+        fate = LineFate::missing_customer;
+      else if (!fresh)
+        fate = LineFate::duplicate;
+      else if (facts.cancel)
+        fate = LineFate::cancellation;
+      else if (facts.qty == 0)
+        fate = LineFate::zero_quantity;
+      else if (facts.price <= 0)
+        fate = LineFate::nonpositive_price;
+      else
+        fate = LineFate::kept;
       const auto c = static_cast<std::uint64_t>(facts.cust);
       const auto di = static_cast<std::int32_t>(d);
       if (emit) {

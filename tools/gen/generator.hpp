@@ -2,8 +2,8 @@
 // Formats a range of data lines into a buffer: the invoices, their rows in the chosen layout, the
 // line-level dirt, and (optionally) the ground truth of the lines it emits.
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -33,19 +33,19 @@ class Generator {
  private:
   struct Invoice {
     InvoiceKind kind = InvoiceKind::normal;
-    std::uint64_t base = 0;       // line whose basket the invoice's lines are drawn from
+    std::uint64_t base = 0;  // line whose basket the invoice's lines are drawn from
     std::uint64_t cust = 0;
     std::size_t group = 0;
     bool hidden = false;  // customer id printed empty
     bool referenced = false;
-    char head[32];        // invoice number with prefix, then ','
+    char head[32];  // invoice number with prefix, then ','
     std::size_t head_len = 0;
-    char tail[96];        // ",date,"
+    char tail[96];  // ",date,"
     std::size_t tail_len = 0;
     char id[32];
     std::size_t id_len = 0;
     std::string_view country;
-    std::int64_t amount = 0;       // amount layout
+    std::int64_t amount = 0;  // amount layout
   };
 
   void setup_invoice(std::uint64_t s, std::uint64_t number, std::size_t d);

@@ -66,8 +66,8 @@ class LineSet {
 /// What rfmseg's default cleaning does with a line (the order of its counters).
 enum class LineFate : std::size_t { missing_customer, duplicate, cancellation, zero_quantity, nonpositive_price, kept };
 inline constexpr std::size_t fate_count = 6;
-inline constexpr std::array<const char*, fate_count> fate_names = {"missing_customer", "duplicate", "cancellation",
-                                                        "zero_quantity", "nonpositive_price", "kept"};
+inline constexpr std::array<const char*, fate_count> fate_names = {
+    "missing_customer", "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"};
 
 /// What rfmseg must compute, accumulated per customer on every rank and summed at the end.
 struct GroundTruth {
@@ -76,9 +76,9 @@ struct GroundTruth {
         last_day(static_cast<std::size_t>(customers), -1),
         day_marker(static_cast<std::size_t>(customers), -1) {}
   enum Column : std::size_t { id_lines, kept_lines, invoices, purchase_days, monetary, monetary_net, column_count };
-  std::vector<std::int64_t> sums;           // column_count per customer
-  std::vector<std::int32_t> last_day;  // max over ranks
-  std::vector<std::int32_t> day_marker;  // local: last day with a kept line seen (incl. re-generated prefix)
+  std::vector<std::int64_t> sums;                // column_count per customer
+  std::vector<std::int32_t> last_day;            // max over ranks
+  std::vector<std::int32_t> day_marker;          // local: last day with a kept line seen (incl. re-generated prefix)
   std::array<std::int64_t, fate_count> fates{};  // indexed by LineFate
   LineSet seen;
   std::int64_t& at(std::uint64_t c, Column col) { return sums[static_cast<std::size_t>(c) * column_count + col]; }
@@ -89,7 +89,7 @@ struct LineFacts {
   std::int64_t cust = -1;  // -1: id empty
   std::int64_t qty = 0;
   std::int64_t price = 0;  // cents (amount layout: the amount, qty 1)
-  bool cancel = false;  // C invoice or negative quantity
+  bool cancel = false;     // C invoice or negative quantity
 };
 
 /// Writes the ground-truth table into `f` (opened by rank 0 before generating) and closes it.

@@ -27,65 +27,61 @@ po::options_description describe() {
   // Every valued option is read as text and checked below, with the generator's own messages.
   const auto text = [](const char* value_name) { return po::value<std::string>()->value_name(value_name); };
   po::options_description options("Options (--name VALUE or --name=VALUE)", 100, 50);
-  options.add_options()
-    ("output", text("PATH"), "output CSV file (required; created or truncated)")
-    ("lines", text("N"), "number of data lines after the header (required, >= 0)")
-    ("customers", text("C"), "number of customers (default max(1, lines/20))")
-    ("seed", text("S"), "random seed, unsigned 64-bit (default 42)")
-    ("dirt", text("RATE"),
-     "dirt rate in [0, 1] (default 0.02); 0 = perfectly clean. Each kind below affects about RATE * weight of "
-     "the lines:\n"
-     "  missing customer id (whole invoices)             0.31\n"
-     "  C-invoice cancellations (whole invoices)         0.15\n"
-     "  exact duplicate of the previous line             0.12\n"
-     "  customer id written as 17850.0                   0.10\n"
-     "  quoted description with \",\" and doubled quotes   0.10\n"
-     "  negative quantity on a normal invoice            0.05\n"
-     "  zero price                                       0.05\n"
-     "  empty description                                0.05\n"
-     "  raw Latin-1 (0xA3, 0xC9) or \"\xC3\x82\xC2\xA3\" bytes in text   0.05\n"
-     "  A-invoice (bad-debt adjustment, negative price)  0.02\n"
-     "(amount format: ids, descriptions and invoice prefixes do not exist, so only missing ids, duplicates and "
-     "negative/zero amounts occur there)")
-    ("format", text("F"),
-     "online-retail (default) | online-retail-ii | amount\n"
-     "  online-retail:    InvoiceNo,StockCode,Description,Quantity,\n"
-     "                    InvoiceDate,UnitPrice,CustomerID,Country\n"
-     "                    (ids 12346, 12347, ...)\n"
-     "  online-retail-ii: Invoice,StockCode,Description,Quantity,\n"
-     "                    InvoiceDate,Price,Customer ID,Country\n"
-     "  amount:           customer_id,trans_date,tran_amount\n"
-     "                    (one purchase per line, amount = basket total)")
-    ("date-style", text("D"),
-     "us   12/1/2010 8:26          (month first, no padding)\n"
-     "eu   1/12/2010 8:26          (day first)\n"
-     "iso  2010-12-01 08:26:00\n"
-     "us2  12/1/10 8:26            (two-digit year)\n"
-     "mon  01-Dec-10               (DD-Mon-YY, no time)\n"
-     "ymd  20101201                (YYYYMMDD, no time)\n"
-     "default: us for online-retail, iso for online-retail-ii, mon for amount")
-    ("id-style", text("S"),
-     "amount format customer ids: cs (CS1112, CS1113, ...; default) or padded (00001, 00002, ...; at least 5 "
-     "digits)")
-    ("start", text("YYYY-MM-DD"), "first day of the period (default 2010-12-01)")
-    ("days", text("D"), "length of the period in days (default 373)")
-    ("crlf", po::bool_switch(), "CRLF line ends (default LF)")
-    ("groups", text("PATH"),
-     "also write the ground truth, one row per customer whose id appears (non-empty) on at least one line, "
-     "ordered by customer index:\n"
-     "  customer_id,group,in_table,recency,frequency,monetary,\n"
-     "  monetary_net,invoices,kept_lines,purchase_days\n"
-     "group is the latent group (loyal, regular, new, at_risk, churned). The other columns are what rfmseg must "
-     "compute with its default cleaning (README \"Data semantics\"): in_table = 1 when the customer has a kept "
-     "purchase line (else recency is empty and the numbers are 0); recency in days from the snapshot (printed on "
-     "stdout); frequency = invoices for the online-retail layouts, kept lines for amount; monetary = sum of "
-     "quantity * price over kept lines (exact, 2 decimals); monetary_net = monetary plus the cancellation lines "
-     "(--cancellations net). Needs about 56 bytes per customer on every rank.")
-    ("chunk-lines", text("K"),
-     "lines per work unit (default 262144; output buffer about 90 bytes per line). Days are packed into units, "
-     "bigger days split. Only memory use and balance change: the output is the same for every K (a testing "
-     "knob)")
-    ("help,h", po::bool_switch(), "print this help and exit");
+  options.add_options()("output", text("PATH"), "output CSV file (required; created or truncated)")(
+      "lines", text("N"), "number of data lines after the header (required, >= 0)")(
+      "customers", text("C"), "number of customers (default max(1, lines/20))")(
+      "seed", text("S"), "random seed, unsigned 64-bit (default 42)")(
+      "dirt", text("RATE"),
+      "dirt rate in [0, 1] (default 0.02); 0 = perfectly clean. Each kind below affects about RATE * weight of "
+      "the lines:\n"
+      "  missing customer id (whole invoices)             0.31\n"
+      "  C-invoice cancellations (whole invoices)         0.15\n"
+      "  exact duplicate of the previous line             0.12\n"
+      "  customer id written as 17850.0                   0.10\n"
+      "  quoted description with \",\" and doubled quotes   0.10\n"
+      "  negative quantity on a normal invoice            0.05\n"
+      "  zero price                                       0.05\n"
+      "  empty description                                0.05\n"
+      "  raw Latin-1 (0xA3, 0xC9) or \"\xC3\x82\xC2\xA3\" bytes in text   0.05\n"
+      "  A-invoice (bad-debt adjustment, negative price)  0.02\n"
+      "(amount format: ids, descriptions and invoice prefixes do not exist, so only missing ids, duplicates and "
+      "negative/zero amounts occur there)")("format", text("F"),
+                                            "online-retail (default) | online-retail-ii | amount\n"
+                                            "  online-retail:    InvoiceNo,StockCode,Description,Quantity,\n"
+                                            "                    InvoiceDate,UnitPrice,CustomerID,Country\n"
+                                            "                    (ids 12346, 12347, ...)\n"
+                                            "  online-retail-ii: Invoice,StockCode,Description,Quantity,\n"
+                                            "                    InvoiceDate,Price,Customer ID,Country\n"
+                                            "  amount:           customer_id,trans_date,tran_amount\n"
+                                            "                    (one purchase per line, amount = basket total)")(
+      "date-style", text("D"),
+      "us   12/1/2010 8:26          (month first, no padding)\n"
+      "eu   1/12/2010 8:26          (day first)\n"
+      "iso  2010-12-01 08:26:00\n"
+      "us2  12/1/10 8:26            (two-digit year)\n"
+      "mon  01-Dec-10               (DD-Mon-YY, no time)\n"
+      "ymd  20101201                (YYYYMMDD, no time)\n"
+      "default: us for online-retail, iso for online-retail-ii, mon for amount")(
+      "id-style", text("S"),
+      "amount format customer ids: cs (CS1112, CS1113, ...; default) or padded (00001, 00002, ...; at least 5 "
+      "digits)")("start", text("YYYY-MM-DD"), "first day of the period (default 2010-12-01)")(
+      "days", text("D"), "length of the period in days (default 373)")("crlf", po::bool_switch(),
+                                                                       "CRLF line ends (default LF)")(
+      "groups", text("PATH"),
+      "also write the ground truth, one row per customer whose id appears (non-empty) on at least one line, "
+      "ordered by customer index:\n"
+      "  customer_id,group,in_table,recency,frequency,monetary,\n"
+      "  monetary_net,invoices,kept_lines,purchase_days\n"
+      "group is the latent group (loyal, regular, new, at_risk, churned). The other columns are what rfmseg must "
+      "compute with its default cleaning (README \"Data semantics\"): in_table = 1 when the customer has a kept "
+      "purchase line (else recency is empty and the numbers are 0); recency in days from the snapshot (printed on "
+      "stdout); frequency = invoices for the online-retail layouts, kept lines for amount; monetary = sum of "
+      "quantity * price over kept lines (exact, 2 decimals); monetary_net = monetary plus the cancellation lines "
+      "(--cancellations net). Needs about 56 bytes per customer on every rank.")(
+      "chunk-lines", text("K"),
+      "lines per work unit (default 262144; output buffer about 90 bytes per line). Days are packed into units, "
+      "bigger days split. Only memory use and balance change: the output is the same for every K (a testing "
+      "knob)")("help,h", po::bool_switch(), "print this help and exit");
   return options;
 }
 

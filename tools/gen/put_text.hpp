@@ -7,7 +7,6 @@
 #include <cstring>
 #include <string_view>
 
-
 namespace rfmseg::gen {
 
 inline char* put_uint(char* p, std::uint64_t v) {

@@ -118,7 +118,7 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
   const std::unique_ptr<char[]> buffer(new char[std::max<std::size_t>(1, max_chunk) * max_line_bytes]);
   Generator gen(model);
 
-  std::uint64_t starts_total = 0;                  // invoice starts before this round
+  std::uint64_t starts_total = 0;                   // invoice starts before this round
   std::uint64_t bytes_total = model.header.size();  // file offset of this round
   const std::size_t rounds = (chunks.size() + ranks - 1) / ranks;
   for (std::size_t round = 0; round < rounds; ++round) {
@@ -192,13 +192,14 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
   const double seconds = MPI_Wtime() - t0;
   if (comm.is_root()) {
     static constexpr std::array<const char*, 3> format_names = {"online-retail", "online-retail-ii", "amount"};
-    std::printf("rfmseg-gen: %llu lines, %llu bytes, %llu customers, %.3f s, %.1f MB/s "
-                "(%zu ranks, %s, seed %llu, dirt %g) -> %s\n",
-                static_cast<unsigned long long>(opt.lines), static_cast<unsigned long long>(bytes_total),
-                static_cast<unsigned long long>(model.customer_count), seconds,
-                seconds > 0 ? static_cast<double>(bytes_total) / seconds / 1e6 : 0.0, ranks,
-                format_names[static_cast<std::size_t>(opt.format)], static_cast<unsigned long long>(opt.seed), opt.dirt,
-                opt.output.c_str());
+    std::printf(
+        "rfmseg-gen: %llu lines, %llu bytes, %llu customers, %.3f s, %.1f MB/s "
+        "(%zu ranks, %s, seed %llu, dirt %g) -> %s\n",
+        static_cast<unsigned long long>(opt.lines), static_cast<unsigned long long>(bytes_total),
+        static_cast<unsigned long long>(model.customer_count), seconds,
+        seconds > 0 ? static_cast<double>(bytes_total) / seconds / 1e6 : 0.0, ranks,
+        format_names[static_cast<std::size_t>(opt.format)], static_cast<unsigned long long>(opt.seed), opt.dirt,
+        opt.output.c_str());
     if (!truth_line.empty()) std::printf("%s\n", truth_line.c_str());
     std::fflush(stdout);
   }

@@ -43,9 +43,7 @@ ShopModel::ShopModel(const Options& options)
     case Format::online_retail_ii:
       header = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country";
       break;
-    case Format::amount:
-      header = "customer_id,trans_date,tran_amount";
-      break;
+    case Format::amount: header = "customer_id,trans_date,tran_amount"; break;
   }
   header += eol;
   {
@@ -103,8 +101,8 @@ ShopModel::ShopModel(const Options& options)
     prod.code = std::to_string(10002 + 17 * k + w1 % 17);
     if ((w1 >> 8) % 100 < 15) prod.code += static_cast<char>('A' + (w1 >> 16) % 7);
     prod.desc = std::string(prefix_words[(w2 >> 0) % prefix_words.size()]) +
-                colour_words[(w2 >> 8) % colour_words.size()] + " " +
-                motif_words[(w2 >> 16) % motif_words.size()] + " " + item_words[(w2 >> 24) % item_words.size()];
+                colour_words[(w2 >> 8) % colour_words.size()] + " " + motif_words[(w2 >> 16) % motif_words.size()] +
+                " " + item_words[(w2 >> 24) % item_words.size()];
     const double u1 = unit(w3), u2 = unit(mix64(w3));
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
     double price = 210.0 * std::exp(0.8 * z);
@@ -131,8 +129,8 @@ ShopModel::ShopModel(const Options& options)
     if (customer_groups[g].hi >= 1.0) {
       hi = days;
       if (customer_groups[g].lo > 0.0) {
-        lo = days - std::max<std::uint64_t>(
-                        1, static_cast<std::uint64_t>(std::llround((1.0 - customer_groups[g].lo) * dd)));
+        lo = days -
+             std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround((1.0 - customer_groups[g].lo) * dd)));
       }
     }
     hi = std::max(hi, lo + 1);
@@ -140,7 +138,7 @@ ShopModel::ShopModel(const Options& options)
     win_hi[g] = std::min(hi, days);
   }
   static constexpr std::array<const char*, 12> month_abbreviations = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   day.resize(days);
   std::vector<double> weight(days, 0.0);
   for (std::uint64_t d = 0; d < days; ++d) {
@@ -151,23 +149,14 @@ ShopModel::ShopModel(const Options& options)
     // ISO is the core's format_day; the core formats no other date layout, so the rest stay here.
     char buf[48] = "";
     switch (opt.date_style) {
-      case DateStyle::us:
-        std::snprintf(buf, sizeof buf, "%u/%u/%d ", c.month, c.day, y);
-        break;
-      case DateStyle::eu:
-        std::snprintf(buf, sizeof buf, "%u/%u/%d ", c.day, c.month, y);
-        break;
-      case DateStyle::us2:
-        std::snprintf(buf, sizeof buf, "%u/%u/%02d ", c.month, c.day, y % 100);
-        break;
-      case DateStyle::iso:
-        break;
+      case DateStyle::us: std::snprintf(buf, sizeof buf, "%u/%u/%d ", c.month, c.day, y); break;
+      case DateStyle::eu: std::snprintf(buf, sizeof buf, "%u/%u/%d ", c.day, c.month, y); break;
+      case DateStyle::us2: std::snprintf(buf, sizeof buf, "%u/%u/%02d ", c.month, c.day, y % 100); break;
+      case DateStyle::iso: break;
       case DateStyle::mon:
         std::snprintf(buf, sizeof buf, "%02u-%s-%02d", c.day, month_abbreviations[c.month - 1], y % 100);
         break;
-      case DateStyle::ymd:
-        std::snprintf(buf, sizeof buf, "%04d%02u%02u", y, c.month, c.day);
-        break;
+      case DateStyle::ymd: std::snprintf(buf, sizeof buf, "%04d%02u%02u", y, c.month, c.day); break;
     }
     DayInfo& info = day[d];
     info.date_prefix = opt.date_style == DateStyle::iso ? format_day(z) + " " : std::string(buf);

@@ -28,7 +28,7 @@ struct GroupSpec {
   double weight;  // relative number of purchases per customer over its window
   double lo;      // active window [lo, hi) as fractions of the period
   double hi;
-  double gamma;   // product price tier exponent: < 1 pricier, > 1 cheaper
+  double gamma;  // product price tier exponent: < 1 pricier, > 1 cheaper
   std::array<double, 12> qty_weights;
   double p_large;  // probability of a wholesale-size quantity
 };
@@ -47,35 +47,63 @@ struct Country {
   double weight;
 };
 inline constexpr std::array<Country, 37> countries = {{
-    {"United Kingdom", 885}, {"Germany", 22}, {"France", 20}, {"EIRE", 15}, {"Spain", 7},
-    {"Netherlands", 6}, {"Belgium", 6}, {"Switzerland", 5}, {"Portugal", 4}, {"Australia", 3},
-    {"Norway", 3}, {"Italy", 3}, {"Channel Islands", 2}, {"Finland", 2}, {"Cyprus", 2},
-    {"Sweden", 2}, {"Austria", 2}, {"Denmark", 2}, {"Japan", 2}, {"Poland", 2}, {"USA", 1},
-    {"Israel", 1}, {"Unspecified", 1}, {"Singapore", 1}, {"Iceland", 1}, {"Canada", 1},
-    {"Greece", 1}, {"Malta", 1}, {"United Arab Emirates", 1}, {"European Community", 1},
-    {"RSA", 1}, {"Lebanon", 1}, {"Lithuania", 1}, {"Brazil", 1}, {"Czech Republic", 1},
-    {"Bahrain", 1}, {"Saudi Arabia", 1},
+    {"United Kingdom", 885},
+    {"Germany", 22},
+    {"France", 20},
+    {"EIRE", 15},
+    {"Spain", 7},
+    {"Netherlands", 6},
+    {"Belgium", 6},
+    {"Switzerland", 5},
+    {"Portugal", 4},
+    {"Australia", 3},
+    {"Norway", 3},
+    {"Italy", 3},
+    {"Channel Islands", 2},
+    {"Finland", 2},
+    {"Cyprus", 2},
+    {"Sweden", 2},
+    {"Austria", 2},
+    {"Denmark", 2},
+    {"Japan", 2},
+    {"Poland", 2},
+    {"USA", 1},
+    {"Israel", 1},
+    {"Unspecified", 1},
+    {"Singapore", 1},
+    {"Iceland", 1},
+    {"Canada", 1},
+    {"Greece", 1},
+    {"Malta", 1},
+    {"United Arab Emirates", 1},
+    {"European Community", 1},
+    {"RSA", 1},
+    {"Lebanon", 1},
+    {"Lithuania", 1},
+    {"Brazil", 1},
+    {"Czech Republic", 1},
+    {"Bahrain", 1},
+    {"Saudi Arabia", 1},
 }};
 
 inline constexpr std::array<const char*, 24> colour_words = {
-    "WHITE", "RED",   "PINK",    "BLUE",    "GREEN",  "IVORY",  "CREAM",   "BLACK",
-    "SILVER", "GOLD", "PASTEL",  "RETRO",   "VINTAGE", "ANTIQUE", "ROSE",   "LILAC",
-    "ORANGE", "YELLOW", "NATURAL", "WOODEN", "GLASS",  "ENAMEL", "ZINC",    "FELTCRAFT"};
+    "WHITE",  "RED",    "PINK",    "BLUE",   "GREEN",   "IVORY",   "CREAM", "BLACK",
+    "SILVER", "GOLD",   "PASTEL",  "RETRO",  "VINTAGE", "ANTIQUE", "ROSE",  "LILAC",
+    "ORANGE", "YELLOW", "NATURAL", "WOODEN", "GLASS",   "ENAMEL",  "ZINC",  "FELTCRAFT"};
 inline constexpr std::array<const char*, 24> motif_words = {
-    "HANGING HEART", "REGENCY", "SPACEBOY", "DOLLY GIRL", "PAISLEY", "POLKADOT",
-    "STRAWBERRY", "CHRISTMAS", "UNION JACK", "BIRD", "OWL", "SKULL",
-    "LOVE", "HEART", "STAR", "FLOWER", "BUNNY", "CIRCUS PARADE",
-    "JUNGLE", "ALPHABET", "APPLE", "LEAF", "DAISY", "PARIS"};
+    "HANGING HEART", "REGENCY",       "SPACEBOY", "DOLLY GIRL", "PAISLEY", "POLKADOT", "STRAWBERRY", "CHRISTMAS",
+    "UNION JACK",    "BIRD",          "OWL",      "SKULL",      "LOVE",    "HEART",    "STAR",       "FLOWER",
+    "BUNNY",         "CIRCUS PARADE", "JUNGLE",   "ALPHABET",   "APPLE",   "LEAF",     "DAISY",      "PARIS"};
 inline constexpr std::array<const char*, 30> item_words = {
-    "T-LIGHT HOLDER", "LUNCH BAG", "CAKE TINS", "TEACUP AND SAUCER", "BUNTING", "MUG",
-    "DOORMAT", "CUSHION COVER", "HOT WATER BOTTLE", "PHOTO FRAME", "NOTEBOOK", "JAM JAR",
-    "LANTERN", "CAKE STAND", "WALL CLOCK", "CANDLE", "TISSUES", "GIFT BAG",
-    "WRAP", "NAPKINS", "PAPER CHAIN KIT", "ALARM CLOCK", "SHOPPER BAG", "CHOPSTICKS",
-    "COASTER", "MAGNET", "SIGN", "TRINKET BOX", "BAKING SET", "EGG CUP"};
-inline constexpr std::array<const char*, 10> prefix_words = {"", "", "", "", "SET OF 3 ", "SET OF 6 ",
-                                                   "JUMBO ", "SMALL ", "LARGE ", "PACK OF 12 "};
-inline constexpr std::array<const char*, 6> quote_words = {"PANTRY", "REGENCY", "VINTAGE", "PAISLEY",
-                                                    "SPACEBOY", "DOLLY GIRL"};
+    "T-LIGHT HOLDER", "LUNCH BAG",        "CAKE TINS",   "TEACUP AND SAUCER", "BUNTING", "MUG",     "DOORMAT",
+    "CUSHION COVER",  "HOT WATER BOTTLE", "PHOTO FRAME", "NOTEBOOK",          "JAM JAR", "LANTERN", "CAKE STAND",
+    "WALL CLOCK",     "CANDLE",           "TISSUES",     "GIFT BAG",          "WRAP",    "NAPKINS", "PAPER CHAIN KIT",
+    "ALARM CLOCK",    "SHOPPER BAG",      "CHOPSTICKS",  "COASTER",           "MAGNET",  "SIGN",    "TRINKET BOX",
+    "BAKING SET",     "EGG CUP"};
+inline constexpr std::array<const char*, 10> prefix_words = {"",          "",       "",       "",       "SET OF 3 ",
+                                                             "SET OF 6 ", "JUMBO ", "SMALL ", "LARGE ", "PACK OF 12 "};
+inline constexpr std::array<const char*, 6> quote_words = {"PANTRY",  "REGENCY",  "VINTAGE",
+                                                           "PAISLEY", "SPACEBOY", "DOLLY GIRL"};
 
 struct Product {
   std::string code;
@@ -90,7 +118,7 @@ inline constexpr std::uint64_t first_invoice_number = 536365;
 inline constexpr std::uint64_t invoice_start_threshold = (std::uint64_t{1} << 24) / 5;
 inline constexpr int max_product_attempts = 64;
 inline constexpr int max_customer_attempts = 4096;
-inline constexpr double inverse_log_0_8 = -4.481420117724551;   // 1 / ln(0.8): geometric basket sizes, mean 5
+inline constexpr double inverse_log_0_8 = -4.481420117724551;  // 1 / ln(0.8): geometric basket sizes, mean 5
 inline constexpr int opening_minute = 7 * 60;
 inline constexpr int minutes_open = 13 * 60;
 
@@ -124,7 +152,7 @@ struct ShopModel {
   const Options& opt;
   std::uint64_t line_count;
   std::uint64_t customer_count;
-  bool is_amount;  ///< the amount layout: one purchase per line, no invoices
+  bool is_amount;                ///< the amount layout: one purchase per line, no invoices
   std::vector<Product> catalog;  // sorted by price
   std::array<std::array<std::uint16_t, tier_bins + 1>, group_count> tier{};
   std::array<std::array<std::uint32_t, quantity_values.size()>, group_count> quantity_cum{};
@@ -299,8 +327,9 @@ struct ShopModel {
     p = put_str(p, info.date_prefix);
     if (!info.with_time) return p;
     const std::uint64_t span = day_begin[d + 1] - day_begin[d];
-    const auto minute = static_cast<unsigned>(opening_minute + static_cast<std::uint64_t>(
-        (static_cast<uint128_t>(s - day_begin[d]) * minutes_open) / (span == 0 ? 1 : span)));
+    const auto minute = static_cast<unsigned>(
+        opening_minute +
+        static_cast<std::uint64_t>((static_cast<uint128_t>(s - day_begin[d]) * minutes_open) / (span == 0 ? 1 : span)));
     const unsigned hh = minute / 60, mm = minute % 60;
     if (opt.date_style == DateStyle::iso) {
       p = put_pad2(p, hh);
@@ -312,7 +341,6 @@ struct ShopModel {
     *p++ = ':';
     return put_pad2(p, mm);
   }
-
 };
 
 }  // namespace rfmseg::gen

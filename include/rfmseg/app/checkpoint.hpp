@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "rfmseg/core/config.hpp"
+#include "rfmseg/io/output_guard.hpp"
 #include "rfmseg/model/kmeans.hpp"
 #include "rfmseg/model/metrics.hpp"
 #include "rfmseg/parallel/mpi.hpp"
-#include "rfmseg/io/output_guard.hpp"
 
 namespace rfmseg {
 

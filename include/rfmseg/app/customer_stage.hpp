@@ -17,18 +17,18 @@ namespace rfmseg {
 /// What the first half of the job (ingest → partition → rfm → sort) produces.
 struct CustomerStage {
   InputPlan plan;
-  CustomerTable customers;          ///< this rank's contiguous block of the id-sorted table
+  CustomerTable customers;  ///< this rank's contiguous block of the id-sorted table
   std::uint64_t total_customers = 0;
-  CleaningCounters counters;        ///< global
-  std::vector<BadLine> bad_lines;   ///< global, first few per kind, by file and line
+  CleaningCounters counters;       ///< global
+  std::vector<BadLine> bad_lines;  ///< global, first few per kind, by file and line
   std::int32_t snapshot = 0;
   FrequencyMode frequency = FrequencyMode::automatic;
   std::uint64_t bytes_read = 0, bytes_shuffled = 0, shuffle_rounds = 0;  ///< global
   std::uint64_t memory_budget_per_rank = 0;  ///< resolved --max-memory-per-rank (smallest over ranks; 0 = no limit)
   std::uint64_t rejected_rows = 0;           ///< rows written to the --rejects file (global)
-  std::string duplicates;           ///< resolved --duplicates (InputPlan::duplicates_policy)
-  std::string date_order;           ///< how slash dates were read, and why (/run date_order)
-  bool date_order_assumed = false;  ///< month-first without a statement or a date showing it: warn
+  std::string duplicates;                    ///< resolved --duplicates (InputPlan::duplicates_policy)
+  std::string date_order;                    ///< how slash dates were read, and why (/run date_order)
+  bool date_order_assumed = false;           ///< month-first without a statement or a date showing it: warn
 };
 
 class RejectsFile;

@@ -47,8 +47,7 @@ inline constexpr std::string_view clusters_header =
     "centroid_frequency,centroid_monetary";
 inline constexpr std::string_view segments_header =
     "segment,name,count,share,mean_recency,mean_frequency,mean_monetary,revenue_share";
-inline constexpr std::string_view selection_header =
-    "k,sse,silhouette,calinski_harabasz,davies_bouldin,n_iter,chosen";
+inline constexpr std::string_view selection_header = "k,sse,silhouette,calinski_harabasz,davies_bouldin,n_iter,chosen";
 
 /// Appends `field`, quoted by RFC 4180 only when it holds a comma, a quote, CR or LF.
 void append_field(std::string& out, std::string_view field);

@@ -34,7 +34,7 @@ struct Delimiter {
 };
 
 struct InputConfig {
-  std::vector<std::string> paths;      ///< files or globs, expanded on rank 0
+  std::vector<std::string> paths;  ///< files or globs, expanded on rank 0
   Format format = Format::automatic;
   ColumnMapping columns;
   Delimiter delimiter;
@@ -42,13 +42,14 @@ struct InputConfig {
   bool has_header = true;
   DateFormat date_format = DateFormat::automatic;
   bool day_first = false;
-  bool date_order_stated = false;      ///< --day-first, --month-first or --date-format mdy|dmy (else month-first is assumed)
+  bool date_order_stated =
+      false;  ///< --day-first, --month-first or --date-format mdy|dmy (else month-first is assumed)
   bool decimal_comma = false;
   /// --snapshot: lines dated after it are counted as after_snapshot and not used (as of that day).
   std::optional<std::int32_t> snapshot_day;
   DuplicatePolicy duplicates = DuplicatePolicy::automatic;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
-  int max_reported_lines = 10;         ///< bad lines reported with file:line, per kind
+  int max_reported_lines = 10;              ///< bad lines reported with file:line, per kind
   /// The job fails when more than this share of the data lines is unparseable (is_unparseable).
   double max_bad_fraction = 0.05;
   /// Memory budget per rank in bytes (0 = no limit): bounds the ingest chunk and the shuffle
@@ -83,7 +84,7 @@ struct ModelConfig {
   Transform transform[3] = {Transform::boxcox, Transform::boxcox, Transform::cbrt};  ///< R, F, M
   Scaler scaler = Scaler::standard;
   int k = 4;
-  int k_min = 0, k_max = 0;            ///< elbow sweep when k_max > 0
+  int k_min = 0, k_max = 0;  ///< elbow sweep when k_max > 0
   KSelect k_select = KSelect::none;
   SweepMetrics sweep_metrics = SweepMetrics::all;
   Init init = Init::kmeans_plus_plus;
@@ -94,24 +95,24 @@ struct ModelConfig {
   std::uint64_t seed = 42;
   std::int64_t silhouette_sample = 10000;  ///< 0 = exact
   std::array<std::string, 4> cluster_names = {"loyal", "new", "at risk", "churned"};
-  bool segment_median = false;                  ///< 8 classic segments split at the median, not the mean
-  double high_value_top_percent = 20;           ///< high-value flag: top p % by monetary
-  std::optional<double> high_value_threshold;   ///< ... or an absolute monetary threshold
+  bool segment_median = false;                 ///< 8 classic segments split at the median, not the mean
+  double high_value_top_percent = 20;          ///< high-value flag: top p % by monetary
+  std::optional<double> high_value_threshold;  ///< ... or an absolute monetary threshold
 };
 
 /// Fault tolerance: checkpoints, resume, and the deadline on every collective.
 struct ReliabilityConfig {
-  std::string checkpoint_dir;          ///< empty: no checkpoints
-  bool resume = false;                 ///< continue from the last complete checkpoint in checkpoint_dir
-  int checkpoint_every = 10;           ///< K-means iterations between checkpoints
-  double collective_timeout = 300;     ///< seconds a collective may wait before the job aborts (0 = never)
+  std::string checkpoint_dir;       ///< empty: no checkpoints
+  bool resume = false;              ///< continue from the last complete checkpoint in checkpoint_dir
+  int checkpoint_every = 10;        ///< K-means iterations between checkpoints
+  double collective_timeout = 300;  ///< seconds a collective may wait before the job aborts (0 = never)
 };
 
 enum class ExportCompression { gzip, none };
 
 /// --export DIR: CSV files beside the result for tools that do not read HDF5 (io/export.hpp).
 struct ExportConfig {
-  std::string dir;  ///< empty: no export
+  std::string dir;                                          ///< empty: no export
   ExportCompression compression = ExportCompression::gzip;  ///< of customers.csv(.gz)
 };
 
@@ -125,9 +126,9 @@ struct RunConfig {
   std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
   ExportConfig exports;  ///< --export: CSV copies of the result tables (empty dir: none)
   bool quiet = false;
-  bool progress = false;  ///< --progress: one line per event on rank 0 (src/app/progress.cpp)
+  bool progress = false;    ///< --progress: one line per event on rank 0 (src/app/progress.cpp)
   std::string status_file;  ///< --status-file: JSON status of the run, replaced atomically (empty: none)
-  std::string resolved;  ///< the full resolved configuration as INI text (provenance)
+  std::string resolved;     ///< the full resolved configuration as INI text (provenance)
   /// The lines of `resolved` whose options can change the result (what a checkpoint must match).
   std::string result_options;
 };

@@ -14,11 +14,11 @@ namespace rfmseg {
 /// One row per customer; columns as plain vectors (structure of arrays).
 struct CustomerTable {
   std::vector<std::string> id;
-  std::vector<std::int32_t> last_day;          ///< last kept purchase day
-  std::vector<std::int32_t> recency;           ///< days, filled once the snapshot is known
+  std::vector<std::int32_t> last_day;  ///< last kept purchase day
+  std::vector<std::int32_t> recency;   ///< days, filled once the snapshot is known
   std::vector<std::int64_t> frequency;
-  std::vector<int128_t> monetary_micros;       ///< exact
-  std::vector<double> monetary;                ///< monetary_micros / 10^6, rounded once
+  std::vector<int128_t> monetary_micros;  ///< exact
+  std::vector<double> monetary;           ///< monetary_micros / 10^6, rounded once
   [[nodiscard]] std::size_t size() const { return id.size(); }
   void resize(std::size_t n);
   /// Reorders every column by `order` (new row i = old row order[i]).

@@ -32,11 +32,11 @@ struct CivilDate {
 [[nodiscard]] std::string format_day(std::int32_t day);
 
 enum class DateFormat {
-  automatic,   ///< each value by its shape: ISO, slash (M/D or D/M), YYYYMMDD, DD-Mon-YY
-  iso,         ///< YYYY-MM-DD[ HH:MM[:SS]] (also a 'T' separator)
-  slash,       ///< M/D/YYYY H:MM or M/D/YY H:MM (D/M with day_first)
-  yyyymmdd,    ///< 19970101
-  dd_mon_yy,   ///< 14-Jan-15 or 14-Jan-2015
+  automatic,  ///< each value by its shape: ISO, slash (M/D or D/M), YYYYMMDD, DD-Mon-YY
+  iso,        ///< YYYY-MM-DD[ HH:MM[:SS]] (also a 'T' separator)
+  slash,      ///< M/D/YYYY H:MM or M/D/YY H:MM (D/M with day_first)
+  yyyymmdd,   ///< 19970101
+  dd_mon_yy,  ///< 14-Jan-15 or 14-Jan-2015
 };
 
 /// Parses a date option value ("auto", "iso", "mdy", "dmy", "yyyymmdd", "dd-mon-yy"); throws
@@ -46,15 +46,15 @@ DateFormat parse_date_format(std::string_view name, bool& day_first);
 
 enum class DateStatus {
   ok,
-  bad,                ///< not a date in any accepted layout, or not a real calendar day
-  order_conflict,     ///< a slash date whose month field exceeds 12: the day/month order is wrong
+  bad,             ///< not a date in any accepted layout, or not a real calendar day
+  order_conflict,  ///< a slash date whose month field exceeds 12: the day/month order is wrong
 };
 
 /// What a slash date read in the configured order says about that order.
 enum class DateOrderEvidence : std::uint8_t {
-  none,        ///< not a slash date, not a valid one, or one both orders read alike (5/5/2011)
-  ambiguous,   ///< both fields <= 12: the other order would read it too (as another day)
-  confirmed,   ///< the day field is above 12: only the configured order reads it
+  none,       ///< not a slash date, not a valid one, or one both orders read alike (5/5/2011)
+  ambiguous,  ///< both fields <= 12: the other order would read it too (as another day)
+  confirmed,  ///< the day field is above 12: only the configured order reads it
 };
 
 class DateParser {

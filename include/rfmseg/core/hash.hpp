@@ -2,9 +2,9 @@
 // Deterministic hashing and counter-based random numbers. Nothing here depends on the rank, the
 // rank count or arrival order: every value is a pure function of its inputs.
 
-#include "rfmseg/core/int128.hpp"
 #include <cstdint>
 #include <string_view>
+#include "rfmseg/core/int128.hpp"
 
 namespace rfmseg {
 

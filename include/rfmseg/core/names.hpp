@@ -19,9 +19,10 @@ struct EnumNames;
 
 template <>
 struct EnumNames<FrequencyMode> {
-  static constexpr std::pair<FrequencyMode, std::string_view> table[] = {
-      {FrequencyMode::automatic, "auto"}, {FrequencyMode::invoices, "invoices"},
-      {FrequencyMode::lines, "lines"}, {FrequencyMode::days, "days"}};
+  static constexpr std::pair<FrequencyMode, std::string_view> table[] = {{FrequencyMode::automatic, "auto"},
+                                                                         {FrequencyMode::invoices, "invoices"},
+                                                                         {FrequencyMode::lines, "lines"},
+                                                                         {FrequencyMode::days, "days"}};
 };
 template <>
 struct EnumNames<CancellationPolicy> {
@@ -36,7 +37,7 @@ struct EnumNames<DuplicatePolicy> {
 template <>
 struct EnumNames<Transform> {
   static constexpr std::pair<Transform, std::string_view> table[] = {
-      {Transform::none, "none"},     {Transform::log1p, "log1p"},          {Transform::cbrt, "cbrt"},
+      {Transform::none, "none"},     {Transform::log1p, "log1p"},           {Transform::cbrt, "cbrt"},
       {Transform::boxcox, "boxcox"}, {Transform::yeojohnson, "yeojohnson"}, {Transform::log1p, "log"}};
 };
 template <>

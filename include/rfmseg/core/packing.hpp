@@ -34,7 +34,8 @@ class Unpacker {
   std::uint64_t number() {
     need(8);
     std::uint64_t value = 0;
-    for (int b = 0; b < 8; ++b) value |= static_cast<std::uint64_t>(static_cast<unsigned char>(_bytes[_pos++])) << (8 * b);
+    for (int b = 0; b < 8; ++b)
+      value |= static_cast<std::uint64_t>(static_cast<unsigned char>(_bytes[_pos++])) << (8 * b);
     return value;
   }
   std::string text() {

@@ -63,7 +63,7 @@ class Decompressor {
   std::string _path;
   Compression _kind;
   int _fd = -1;
-  std::uint64_t _begin, _end, _next;   ///< range, next compressed offset to read
+  std::uint64_t _begin, _end, _next;  ///< range, next compressed offset to read
   std::uint64_t _consumed = 0;
   std::vector<unsigned char> _input;
   std::size_t _input_pos = 0, _input_size = 0;

@@ -141,10 +141,10 @@ void seal_attributes(const File& file);
 
 /// Global extent and this rank's part of a row-distributed dataset.
 struct Rows {
-  MPI_Comm comm = MPI_COMM_NULL;   ///< the ranks sharing the dataset (for its checksum)
-  std::uint64_t global_rows = 0;   ///< rows over all ranks
-  std::uint64_t first_row = 0;     ///< this rank's first row (exclusive scan of row counts)
-  std::uint64_t local_rows = 0;    ///< rows this rank writes
+  MPI_Comm comm = MPI_COMM_NULL;  ///< the ranks sharing the dataset (for its checksum)
+  std::uint64_t global_rows = 0;  ///< rows over all ranks
+  std::uint64_t first_row = 0;    ///< this rank's first row (exclusive scan of row counts)
+  std::uint64_t local_rows = 0;   ///< rows this rank writes
   /// Computes the exclusive scan and the total from each rank's local row count.
   static Rows distributed(const mpi::Comm& comm, std::uint64_t local_rows);
 };
@@ -168,8 +168,7 @@ void write_scalar(const Location& where, const std::string& name, T value) {
   write_replicated<T>(where, name, std::span<const T>(&value, 1), {});
 }
 
-void write_strings_replicated(const Location& where, const std::string& name,
-                              const std::vector<std::string>& values);
+void write_strings_replicated(const Location& where, const std::string& name, const std::vector<std::string>& values);
 
 /// Attributes: every rank calls with identical values.
 void write_attribute(const Location& where, const std::string& name, const std::string& value);
@@ -198,8 +197,8 @@ template <class T>
 
 /// A dataset's raw bytes as stored (its own type), for checks that do not care about the type.
 struct RawDataset {
-  std::vector<std::uint64_t> shape;   ///< empty for a scalar
-  std::size_t element_bytes = 0;      ///< size of one element of the stored type
+  std::vector<std::uint64_t> shape;  ///< empty for a scalar
+  std::size_t element_bytes = 0;     ///< size of one element of the stored type
   /// Class of the stored type: 'i' signed integer, 'u' unsigned, 'f' floating point, 's' string,
   /// '?' anything else (filled by dataset_shape).
   char kind = '?';
@@ -213,7 +212,6 @@ struct RawDataset {
 /// Rows [first, first + count) of a dataset's first dimension as stored bytes (independent read).
 [[nodiscard]] std::vector<unsigned char> read_raw_rows(const Location& where, const std::string& name,
                                                        std::uint64_t first, std::uint64_t count);
-
 
 /// Opens a group or dataset by path for attribute access.
 [[nodiscard]] Group open_object(const Location& where, const std::string& path);

@@ -27,14 +27,14 @@ namespace rfmseg {
 
 /// What became of an input line. Reader fates come first; the owner decides the rest.
 enum class Fate : std::uint8_t {
-  bad_field_count,    ///< wrong number of fields, unclosed quote
-  bad_customer_id,    ///< customer id longer than max_customer_id_bytes, or with a control byte
-  bad_number,         ///< quantity, price or amount is not a number in range
-  bad_date,           ///< not a date in an accepted layout, or not a real day
-  missing_customer,   ///< empty customer id
-  after_snapshot,     ///< dated after --snapshot (the result is as of that day)
-  duplicate,          ///< byte-identical to an earlier line
-  cancellation,       ///< invoice starting with C, or negative quantity
+  bad_field_count,   ///< wrong number of fields, unclosed quote
+  bad_customer_id,   ///< customer id longer than max_customer_id_bytes, or with a control byte
+  bad_number,        ///< quantity, price or amount is not a number in range
+  bad_date,          ///< not a date in an accepted layout, or not a real day
+  missing_customer,  ///< empty customer id
+  after_snapshot,    ///< dated after --snapshot (the result is as of that day)
+  duplicate,         ///< byte-identical to an earlier line
+  cancellation,      ///< invoice starting with C, or negative quantity
   zero_quantity,
   nonpositive_price,
   kept,
@@ -52,7 +52,7 @@ inline constexpr std::size_t max_customer_id_bytes = 256;
   const auto control_in = [](std::uint64_t w) {
     const std::uint64_t below_space = (w - 0x20 * ones) & ~w & highs;  // some byte < 0x20 (exact for any)
     const std::uint64_t del = w ^ (0x7F * ones);
-    return (below_space | ((del - ones) & ~del & highs)) != 0;         // ... or some byte == 0x7F
+    return (below_space | ((del - ones) & ~del & highs)) != 0;  // ... or some byte == 0x7F
   };
   std::size_t i = 0;
   for (; i + 8 <= id.size(); i += 8) {
@@ -74,18 +74,18 @@ inline constexpr std::size_t max_customer_id_bytes = 256;
 /// Evidence for the hint of a run that failed on unparseable lines: how many of them another
 /// setting would have read. Gathered only on the bad path.
 enum class Evidence : std::uint8_t {
-  decimal_comma,   ///< bad_number lines whose numbers read with --decimal-comma
-  decimal_point,   ///< bad_number lines (under --decimal-comma) whose numbers read without it
-  semicolon,       ///< bad_field_count lines holding ';' (when it is not the delimiter)
-  tab,             ///< ... a tab
-  comma,           ///< ... ','
-  pipe,            ///< ... '|'
-  iso,             ///< bad_date lines whose date reads as YYYY-MM-DD
-  mdy,             ///< ... as M/D/Y
-  dmy,             ///< ... as D/M/Y
-  yyyymmdd,        ///< ... as YYYYMMDD
-  dd_mon_yy,       ///< ... as DD-Mon-YY
-  control_id,      ///< bad_customer_id lines whose id holds a control byte
+  decimal_comma,  ///< bad_number lines whose numbers read with --decimal-comma
+  decimal_point,  ///< bad_number lines (under --decimal-comma) whose numbers read without it
+  semicolon,      ///< bad_field_count lines holding ';' (when it is not the delimiter)
+  tab,            ///< ... a tab
+  comma,          ///< ... ','
+  pipe,           ///< ... '|'
+  iso,            ///< bad_date lines whose date reads as YYYY-MM-DD
+  mdy,            ///< ... as M/D/Y
+  dmy,            ///< ... as D/M/Y
+  yyyymmdd,       ///< ... as YYYYMMDD
+  dd_mon_yy,      ///< ... as DD-Mon-YY
+  control_id,     ///< bad_customer_id lines whose id holds a control byte
 };
 inline constexpr std::size_t evidence_count = 12;
 
@@ -132,10 +132,10 @@ class RejectSink {
 struct InputFile {
   std::string path;
   std::uint64_t size = 0;
-  std::uint64_t data_begin = 0;        ///< first byte after the header record
-  std::uint64_t header_lines = 0;      ///< physical lines the header occupies
+  std::uint64_t data_begin = 0;    ///< first byte after the header record
+  std::uint64_t header_lines = 0;  ///< physical lines the header occupies
   Layout layout;
-  bool drop_duplicates = true;         ///< --duplicates resolved for this file's layout
+  bool drop_duplicates = true;  ///< --duplicates resolved for this file's layout
   Compression compression = Compression::none;
   /// A compressed file's independent members/frames; one piece = a stream that a single rank
   /// decodes and hands to the others in rounds.
@@ -148,7 +148,7 @@ struct InputFile {
 
 struct InputPlan {
   std::vector<InputFile> files;
-  std::uint64_t data_bytes = 0;        ///< sum of the files' weights (data regions; compressed sizes)
+  std::uint64_t data_bytes = 0;  ///< sum of the files' weights (data regions; compressed sizes)
   [[nodiscard]] bool all_have_invoice() const;
   /// The resolved --duplicates: "drop", "keep", or both with the files they apply to.
   [[nodiscard]] std::string duplicates_policy() const;
@@ -217,9 +217,9 @@ void recheck_input_sizes(const mpi::Comm& comm, const InputPlan& plan);
 class CombinedBatch {
  public:
   struct Group {
-    std::uint64_t hash;            ///< of customer id, invoice and day
-    std::uint64_t customer_hash;   ///< hash_bytes(customer id): decides the owner rank
-    std::uint64_t text_offset;     ///< customer id bytes, then invoice bytes, in the text arena
+    std::uint64_t hash;           ///< of customer id, invoice and day
+    std::uint64_t customer_hash;  ///< hash_bytes(customer id): decides the owner rank
+    std::uint64_t text_offset;    ///< customer id bytes, then invoice bytes, in the text arena
     std::uint32_t customer_length;
     std::uint32_t invoice_length;
     std::int32_t day;
@@ -228,7 +228,7 @@ class CombinedBatch {
   };
   struct Line {
     std::uint64_t key;
-    std::int64_t value;            ///< micro-units, or an index into the wide values when `wide`
+    std::int64_t value;  ///< micro-units, or an index into the wide values when `wide`
     std::uint32_t next;
     Fate fate;
     bool wide;
@@ -244,12 +244,16 @@ class CombinedBatch {
   void clear();
   [[nodiscard]] std::size_t lines() const { return _lines.size(); }
   [[nodiscard]] const std::vector<Group>& groups() const { return _groups; }
-  [[nodiscard]] std::string_view customer(const Group& g) const { return {_text.data() + g.text_offset, g.customer_length}; }
+  [[nodiscard]] std::string_view customer(const Group& g) const {
+    return {_text.data() + g.text_offset, g.customer_length};
+  }
   [[nodiscard]] std::string_view invoice(const Group& g) const {
     return {_text.data() + g.text_offset + g.customer_length, g.invoice_length};
   }
   [[nodiscard]] const Line& line(std::uint32_t index) const { return _lines[index]; }
-  [[nodiscard]] int128_t value(const Line& line) const { return line.wide ? _wide[static_cast<std::size_t>(line.value)] : line.value; }
+  [[nodiscard]] int128_t value(const Line& line) const {
+    return line.wide ? _wide[static_cast<std::size_t>(line.value)] : line.value;
+  }
   /// Bytes in use, for the memory budget.
   [[nodiscard]] std::uint64_t used_bytes() const;
   /// Frees the memory (clear() keeps it for the next round).
@@ -262,9 +266,9 @@ class CombinedBatch {
   bool _carry_cancellations;
   std::vector<Group> _groups;
   std::vector<Line> _lines;
-  std::vector<int128_t> _wide;       ///< values beyond int64 (rare: huge quantity x price)
+  std::vector<int128_t> _wide;  ///< values beyond int64 (rare: huge quantity x price)
   std::string _text;
-  std::vector<std::uint32_t> _index; ///< open addressing: group index + 1, 0 = empty
+  std::vector<std::uint32_t> _index;  ///< open addressing: group index + 1, 0 = empty
   std::uint32_t _last_group = none;
 };
 
@@ -344,9 +348,9 @@ class Reader {
   void set_reject_sink(RejectSink* sink) { _rejects = sink; }
   /// What this rank's slash dates said about the day/month order (README "Dates").
   struct DateOrderSeen {
-    bool ambiguous = false;                 ///< a date that the other order would read as another day
-    bool confirmed = false;                 ///< a date whose day field is above 12 ...
-    std::uint32_t file = 0;                 ///< ... the first one: its file and physical line
+    bool ambiguous = false;  ///< a date that the other order would read as another day
+    bool confirmed = false;  ///< a date whose day field is above 12 ...
+    std::uint32_t file = 0;  ///< ... the first one: its file and physical line
     std::uint64_t line = 0;
   };
   [[nodiscard]] const DateOrderSeen& date_order_seen() const { return _date_order; }
@@ -355,18 +359,18 @@ class Reader {
   enum class RangeKind : std::uint8_t { plain, pieces, stream };
   struct ByteRange {
     std::uint32_t file;
-    std::uint64_t begin, end;   ///< this rank owns records starting in [begin, end) (decoded bytes if compressed)
-    std::uint64_t line;         ///< physical line number at `cursor`
-    std::uint64_t cursor;       ///< next record start (after alignment)
+    std::uint64_t begin, end;  ///< this rank owns records starting in [begin, end) (decoded bytes if compressed)
+    std::uint64_t line;        ///< physical line number at `cursor`
+    std::uint64_t cursor;      ///< next record start (after alignment)
     bool aligned = false;
     bool quoted_at_begin = false;
     RangeKind kind = RangeKind::plain;
     std::uint32_t first_piece = 0, end_piece = 0;  ///< compressed: pieces [first, end) of the file
     std::uint64_t weight = 0;                      ///< compressed bytes (progress)
-    bool after_newline = true;  ///< pieces: the decoded byte before `begin` is a newline (or none)
+    bool after_newline = true;                     ///< pieces: the decoded byte before `begin` is a newline (or none)
   };
-  struct Source;           ///< the decoder and decoded window of the compressed range being read
-  struct PieceCount;       ///< a pieces range's counts, gathered in start()
+  struct Source;      ///< the decoder and decoded window of the compressed range being read
+  struct PieceCount;  ///< a pieces range's counts, gathered in start()
   void align(ByteRange& range, int fd);
   void align_compressed(ByteRange& range);
   /// Reads this rank's own ranges up to the next stream range (the local part of next()).
@@ -411,14 +415,14 @@ class Reader {
   CachedDateParser _dates;
   std::optional<Pseudonymizer> _pseudonymizer;  ///< --pseudonymize-key: ids replaced as read; no line text kept
   RejectSink* _rejects = nullptr;
-  std::int32_t _last_day;                      ///< lines dated later are after_snapshot
+  std::int32_t _last_day;  ///< lines dated later are after_snapshot
   DateOrderSeen _date_order;
   const mpi::Comm* _comm;
   int _rank = 0, _ranks = 1;
-  bool _has_streams = false;                   ///< next() is collective
+  bool _has_streams = false;  ///< next() is collective
   std::unique_ptr<Source> _source;
-  std::vector<PieceCount> _piece_counts;       ///< this rank's, from the counting pass
-  std::vector<std::string> _returns;           ///< per decoder rank: rejected lines of its blocks, to send back
+  std::vector<PieceCount> _piece_counts;  ///< this rank's, from the counting pass
+  std::vector<std::string> _returns;      ///< per decoder rank: rejected lines of its blocks, to send back
 };
 
 }  // namespace rfmseg

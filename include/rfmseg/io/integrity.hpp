@@ -17,11 +17,11 @@
 namespace rfmseg {
 
 struct IntegrityReport {
-  std::vector<std::string> problems;   ///< one line per problem; empty = intact
-  std::size_t datasets = 0;            ///< datasets found
-  std::size_t checksums = 0;           ///< datasets whose checksum matched
-  std::size_t legacy_checksums = 0;    ///< of those, rfmseg 0.1 checksums (not bound to the path)
-  std::size_t sealed_objects = 0;      ///< objects whose attribute checksum matched
+  std::vector<std::string> problems;                         ///< one line per problem; empty = intact
+  std::size_t datasets = 0;                                  ///< datasets found
+  std::size_t checksums = 0;                                 ///< datasets whose checksum matched
+  std::size_t legacy_checksums = 0;                          ///< of those, rfmseg 0.1 checksums (not bound to the path)
+  std::size_t sealed_objects = 0;                            ///< objects whose attribute checksum matched
   std::map<std::string, std::vector<std::uint64_t>> shapes;  ///< dataset path -> shape
   [[nodiscard]] bool ok() const { return problems.empty(); }
 };

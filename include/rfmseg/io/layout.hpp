@@ -13,8 +13,8 @@ namespace rfmseg {
 struct Layout {
   csv::Dialect dialect;
   bool has_header = true;
-  std::string format_name;        ///< the preset recognised or "custom"
-  std::size_t field_count = 0;    ///< fields per row (header's count; 0 = at least `min_fields`)
+  std::string format_name;      ///< the preset recognised or "custom"
+  std::size_t field_count = 0;  ///< fields per row (header's count; 0 = at least `min_fields`)
   std::size_t min_fields = 0;
   int customer = -1, invoice = -1, date = -1, quantity = -1, price = -1, amount = -1;  ///< 0-based
   [[nodiscard]] bool has_invoice() const { return invoice >= 0; }

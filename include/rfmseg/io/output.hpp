@@ -11,8 +11,8 @@
 
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/io/h5.hpp"
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/io/output_guard.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 

@@ -26,7 +26,7 @@ struct OutputRules {
   bool force = false;               ///< replace a regular file that `replaceable` does not accept
   const char* what = "output";      ///< how messages name the path ("output", "rejects file")
   const char* option = "--output";  ///< the option that sets it
-  bool (*replaceable)(const std::string&) = &is_rfmseg_result;  ///< what may be replaced without --force
+  bool (*replaceable)(const std::string&) = &is_rfmseg_result;             ///< what may be replaced without --force
   const char* replaceable_what = "an rfmseg result (no HDF5 /run group)";  ///< for the message
 };
 

@@ -17,10 +17,10 @@
 #include <string_view>
 #include <vector>
 
-#include "rfmseg/io/ingest.hpp"
 #include "rfmseg/core/errors.hpp"
-#include "rfmseg/parallel/mpi.hpp"
+#include "rfmseg/io/ingest.hpp"
 #include "rfmseg/io/output_guard.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 

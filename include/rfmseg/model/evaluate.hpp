@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/core/customer_table.hpp"
 #include "rfmseg/core/features.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 
@@ -29,7 +29,8 @@ struct ClusterProfile {
 
 /// Rows of `values` (each `width` entries wide) in the order order[new] = old.
 template <class T>
-[[nodiscard]] std::vector<T> reorder(const std::vector<T>& values, const std::vector<int>& order, std::size_t width = 1) {
+[[nodiscard]] std::vector<T> reorder(const std::vector<T>& values, const std::vector<int>& order,
+                                     std::size_t width = 1) {
   std::vector<T> out;
   out.reserve(values.size());
   for (int old : order)

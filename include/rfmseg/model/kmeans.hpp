@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "rfmseg/core/config.hpp"
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/core/features.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 
@@ -43,7 +43,7 @@ struct KMeansOptions {
   int max_iter = 300;
   double tol = 1e-4;
   std::uint64_t seed = 42;
-  KMeansCheckpoints* checkpoints = nullptr;  ///< saves the state every few iterations; resumes from it
+  KMeansCheckpoints* checkpoints = nullptr;                ///< saves the state every few iterations; resumes from it
   KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;  ///< same labels either way; Hamerly skips distances
 };
 
@@ -64,8 +64,8 @@ struct KMeansModel {
   double inertia = 0;                  ///< Σ squared distance to the assigned centroid
   int n_iter = 0;
   bool converged = false;
-  int restart = 0;                     ///< which of the n_init restarts won
-  std::int64_t total_iterations = 0;   ///< Lloyd iterations over all restarts (for throughput)
+  int restart = 0;                               ///< which of the n_init restarts won
+  std::int64_t total_iterations = 0;             ///< Lloyd iterations over all restarts (for throughput)
   std::uint64_t distance_evaluations = 0;        ///< point-centroid distances computed (all ranks)
   std::uint64_t lloyd_distance_evaluations = 0;  ///< what plain Lloyd computes for the same iterations
 };
@@ -73,14 +73,14 @@ struct KMeansModel {
 /// A fit between two Lloyd iterations: everything needed to continue it bit-identically. The
 /// labels are not stored: they are the assignment to `previous` (recomputed on resume).
 struct KMeansProgress {
-  int restart = 0;                      ///< the restart in progress
-  int iteration = 0;                    ///< Lloyd iterations it has completed
-  std::vector<double> centroids;        ///< [k, 3] after `iteration` iterations
-  std::vector<double> previous;         ///< [k, 3] the centroids the last iteration assigned to
-  std::vector<double> init_centroids;   ///< [k, 3] this restart's start
-  std::int64_t total_iterations = 0;    ///< Lloyd iterations of the restarts before this one
-  bool have_best = false;               ///< some restart has finished
-  KMeansModel best;                     ///< the best finished restart (no sizes yet)
+  int restart = 0;                     ///< the restart in progress
+  int iteration = 0;                   ///< Lloyd iterations it has completed
+  std::vector<double> centroids;       ///< [k, 3] after `iteration` iterations
+  std::vector<double> previous;        ///< [k, 3] the centroids the last iteration assigned to
+  std::vector<double> init_centroids;  ///< [k, 3] this restart's start
+  std::int64_t total_iterations = 0;   ///< Lloyd iterations of the restarts before this one
+  bool have_best = false;              ///< some restart has finished
+  KMeansModel best;                    ///< the best finished restart (no sizes yet)
 };
 
 /// Where fits are saved and found again (implemented on HDF5 files by checkpoint.cpp).
@@ -101,8 +101,8 @@ class KMeansCheckpoints {
                                      std::vector<std::int32_t>& labels);
 
 /// Local: nearest centroid of every row (ties: lowest index) and its squared distance.
-void assign_nearest(const Features& features, std::span<const double> centroids, int k,
-                    std::span<std::int32_t> labels, std::span<double> distances);
+void assign_nearest(const Features& features, std::span<const double> centroids, int k, std::span<std::int32_t> labels,
+                    std::span<double> distances);
 
 /// Collective: Σ squared distances, exact.
 [[nodiscard]] double inertia_of(const mpi::Comm& comm, std::span<const double> distances);

@@ -35,8 +35,8 @@
 // global row first), selected exactly across ranks: the sample_size-th smallest draw, found by
 // global_select (parallel/select.hpp), is the threshold, and draws equal to it are taken in
 // global row order. As scikit-learn's silhouette_score(X, labels, sample_size=...) does, the
-// coefficient is then the silhouette of the sampled subset alone: a and b are distances to the sampled points only, cluster sizes are the
-// sampled sizes, and m counts the clusters present in the sample. (scikit-learn draws its sample
+// coefficient is then the silhouette of the sampled subset alone: a and b are distances to the sampled points only,
+// cluster sizes are the sampled sizes, and m counts the clusters present in the sample. (scikit-learn draws its sample
 // with a numpy permutation; ours is reproducible from the keys instead, for any rank count.)
 
 #include <cstddef>
@@ -44,8 +44,8 @@
 #include <span>
 #include <vector>
 
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/core/features.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 
@@ -80,9 +80,9 @@ inline constexpr std::size_t silhouette_chunk_rows = 8192;
 /// may be empty). Otherwise the silhouette of the seeded sample of sample_size rows described
 /// above; `keys` holds one key per local row. NaN when undefined (for the sample: fewer than 2
 /// clusters present in it, or as many clusters as sampled points).
-[[nodiscard]] double silhouette(const mpi::Comm& comm, const Features& features,
-                                std::span<const std::int32_t> labels, int k, std::span<const std::uint64_t> keys,
-                                std::int64_t sample_size, std::uint64_t seed);
+[[nodiscard]] double silhouette(const mpi::Comm& comm, const Features& features, std::span<const std::int32_t> labels,
+                                int k, std::span<const std::uint64_t> keys, std::int64_t sample_size,
+                                std::uint64_t seed);
 
 /// All three metrics; silhouette_sample records the sample actually used (0 = exact).
 [[nodiscard]] ClusterMetrics cluster_metrics(const mpi::Comm& comm, const Features& features,

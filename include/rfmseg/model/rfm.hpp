@@ -3,8 +3,8 @@
 // duplicates, count the fates the readers decided (cancellation, non-positive values, kept), and
 // reduce each customer's kept lines to one exact RFM row.
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -95,9 +95,9 @@ class CustomerAccumulator {
   struct Group {
     std::uint32_t customer;
     std::uint32_t invoice_offset;
-    std::uint32_t key_offset;      ///< first run of accepted keys (sorted) in `_keys`
+    std::uint32_t key_offset;  ///< first run of accepted keys (sorted) in `_keys`
     std::uint32_t key_count;
-    std::uint32_t more_runs;       ///< further runs (later rounds or readers), `none` = no more
+    std::uint32_t more_runs;  ///< further runs (later rounds or readers), `none` = no more
     std::int32_t day;
     std::uint16_t invoice_length;
     bool kept;
@@ -112,16 +112,19 @@ class CustomerAccumulator {
   struct Incoming {
     std::uint64_t customer_hash;
     std::uint64_t hash;
-    std::size_t offset;            ///< of the group's header in the received buffer
+    std::size_t offset;  ///< of the group's header in the received buffer
   };
   std::uint32_t find_or_add_customer(std::string_view id, std::uint64_t hash);
   void reserve_groups(std::size_t more);
   [[nodiscard]] bool seen(const Group& group, std::uint64_t key) const;
   /// Stores `keys` (sorted) as runs of `group`.
   void store_keys(Group& group, const std::vector<std::uint64_t>& keys);
-  [[nodiscard]] std::string_view customer_id(const Customer& c) const { return {&_customer_text[c.text_offset], c.length}; }
+  [[nodiscard]] std::string_view customer_id(const Customer& c) const {
+    return {&_customer_text[c.text_offset], c.length};
+  }
   [[nodiscard]] std::string_view invoice(const Group& g) const {
-    return g.invoice_length == 0 ? std::string_view{} : std::string_view{&_invoice_text[g.invoice_offset], g.invoice_length};
+    return g.invoice_length == 0 ? std::string_view{}
+                                 : std::string_view{&_invoice_text[g.invoice_offset], g.invoice_length};
   }
 
   CancellationPolicy _cancellations;
@@ -134,8 +137,8 @@ class CustomerAccumulator {
   std::vector<std::uint32_t> _customer_index;  ///< open addressing: index + 1, 0 = empty
   std::vector<std::uint64_t> _group_index;     ///< open addressing: hash's upper 32 bits | index + 1
   int _group_bits = 0;                         ///< _group_index has 2^_group_bits slots
-  std::vector<std::uint64_t> _accepted;  ///< scratch
-  std::vector<Incoming> _incoming;       ///< scratch: one round's group headers
+  std::vector<std::uint64_t> _accepted;        ///< scratch
+  std::vector<Incoming> _incoming;             ///< scratch: one round's group headers
 };
 
 /// Collective: snapshot day = configured day, or the latest kept purchase day over all ranks + 1.

@@ -47,8 +47,8 @@
 #include <string>
 #include <vector>
 
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/core/customer_table.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 
@@ -68,12 +68,12 @@ struct RfmScores {
   std::vector<std::int16_t> rfm_sum;                   ///< r + f + m, 3..15
   /// 100·r + 10·f + m, e.g. 545: its decimal digits are the "545" code (std::to_string gives it).
   std::vector<std::int16_t> rfm_code;
-  std::vector<std::int8_t> segment;                    ///< 0..7, index into classic_segment_names()
-  std::vector<std::int8_t> high_value;                 ///< 1 when monetary ≥ high_value_threshold
+  std::vector<std::int8_t> segment;     ///< 0..7, index into classic_segment_names()
+  std::vector<std::int8_t> high_value;  ///< 1 when monetary ≥ high_value_threshold
   /// cut_points[d][j−1] = q_j of feature d (0 recency in days, 1 frequency, 2 monetary), ascending
   /// values (recency not reversed). NaN when there are no customers.
   std::array<std::array<double, 4>, 3> cut_points{};
-  std::array<double, 3> reference{};                   ///< R, F, M segment reference (mean or median)
+  std::array<double, 3> reference{};  ///< R, F, M segment reference (mean or median)
   double high_value_threshold = 0;
 };
 

@@ -3,9 +3,9 @@
 // stages read like the math: counts and datatypes come from the containers, every return code is
 // checked once, and counts become `int` only through a checked cast.
 
+#include <mpi.h>
 #include "rfmseg/core/int128.hpp"
 #include "rfmseg/parallel/watchdog.hpp"
-#include <mpi.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -114,18 +114,30 @@ class File {
 
 template <class T>
 MPI_Datatype datatype() {
-  if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
-  else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
-  else if constexpr (std::is_same_v<T, std::uint32_t>) return MPI_UINT32_T;
-  else if constexpr (std::is_same_v<T, std::int8_t>) return MPI_INT8_T;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
-  else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
-  else if constexpr (std::is_same_v<T, long long>) return MPI_LONG_LONG;
-  else if constexpr (std::is_same_v<T, unsigned long long>) return MPI_UNSIGNED_LONG_LONG;
-  else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+  if constexpr (std::is_same_v<T, double>)
+    return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>)
+    return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return MPI_INT64_T;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return MPI_UINT64_T;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return MPI_INT32_T;
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return MPI_UINT32_T;
+  else if constexpr (std::is_same_v<T, std::int8_t>)
+    return MPI_INT8_T;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return MPI_UINT8_T;
+  else if constexpr (std::is_same_v<T, char>)
+    return MPI_CHAR;
+  else if constexpr (std::is_same_v<T, long long>)
+    return MPI_LONG_LONG;
+  else if constexpr (std::is_same_v<T, unsigned long long>)
+    return MPI_UNSIGNED_LONG_LONG;
+  else
+    static_assert(sizeof(T) == 0, "no MPI datatype for this type");
 }
 
 /// A derived datatype we own (freed in the destructor). Move-only.
@@ -193,9 +205,8 @@ void exscan_sum_inplace(const Comm& comm, std::span<T> values) {
   if (values.empty()) return;
   std::vector<T> result(values.size(), T{});
   const int count = checked_int(values.size(), "exscan count");
-  collective("MPI_Exscan", [&] {
-    return MPI_Exscan(values.data(), result.data(), count, datatype<T>(), MPI_SUM, comm.native());
-  });
+  collective("MPI_Exscan",
+             [&] { return MPI_Exscan(values.data(), result.data(), count, datatype<T>(), MPI_SUM, comm.native()); });
   if (comm.rank() == 0) std::fill(result.begin(), result.end(), T{});
   std::copy(result.begin(), result.end(), values.begin());
 }
@@ -205,7 +216,9 @@ template <class T>
 [[nodiscard]] std::vector<T> allgather(const Comm& comm, const T& value) {
   static_assert(std::is_trivially_copyable_v<T>);
   std::vector<T> out(static_cast<std::size_t>(comm.size()));
-  collective("MPI_Allgather", [&] { return MPI_Allgather(&value, sizeof(T), MPI_BYTE, out.data(), sizeof(T), MPI_BYTE, comm.native()); });
+  collective("MPI_Allgather", [&] {
+    return MPI_Allgather(&value, sizeof(T), MPI_BYTE, out.data(), sizeof(T), MPI_BYTE, comm.native());
+  });
   return out;
 }
 
@@ -246,15 +259,18 @@ template <class T>
     sdispl[r] = checked_int(offset * sizeof(T), "alltoallv send displacement");
     offset += send_counts[r];
   }
-  collective("MPI_Alltoall", [&] { return MPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, comm.native()); });
+  collective("MPI_Alltoall",
+             [&] { return MPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, comm.native()); });
   std::size_t total_bytes = 0;
   for (std::size_t r = 0; r < p; ++r) {
     rdispl[r] = checked_int(total_bytes, "alltoallv receive displacement");
     total_bytes += static_cast<std::size_t>(rcount[r]);
   }
   std::vector<T> out(total_bytes / sizeof(T));
-  collective("MPI_Alltoallv", [&] { return MPI_Alltoallv(send.data(), scount.data(), sdispl.data(), MPI_BYTE, out.data(), rcount.data(),
-                      rdispl.data(), MPI_BYTE, comm.native()); });
+  collective("MPI_Alltoallv", [&] {
+    return MPI_Alltoallv(send.data(), scount.data(), sdispl.data(), MPI_BYTE, out.data(), rcount.data(), rdispl.data(),
+                         MPI_BYTE, comm.native());
+  });
   if (recv_counts != nullptr) {
     recv_counts->resize(p);
     for (std::size_t r = 0; r < p; ++r) (*recv_counts)[r] = static_cast<std::size_t>(rcount[r]) / sizeof(T);

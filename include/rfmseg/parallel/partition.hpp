@@ -11,14 +11,14 @@
 #include <string_view>
 #include <vector>
 
-#include "rfmseg/io/ingest.hpp"
 #include "rfmseg/core/int128.hpp"
+#include "rfmseg/io/ingest.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 
 struct ShuffleStats {
-  std::uint64_t bytes_sent = 0;     ///< to other ranks
+  std::uint64_t bytes_sent = 0;  ///< to other ranks
   std::uint64_t groups_sent = 0;
   std::uint64_t lines_sent = 0;
   std::uint64_t rounds = 0;
@@ -37,7 +37,7 @@ struct ShuffleStats {
 /// for rank 0, then rank 1, ...; `bytes_for[r]` their sizes. Returns the bytes written: `send`
 /// only grows (its size is a high-water mark, so rounds do not zero-fill it again).
 std::size_t encode_for_owners(const CombinedBatch& batch, int ranks, std::vector<char>& send,
-                       std::vector<std::size_t>& bytes_for, CleaningCounters& counters, ShuffleStats& stats);
+                              std::vector<std::size_t>& bytes_for, CleaningCounters& counters, ShuffleStats& stats);
 
 /// One encoded group: the ids are views into the wire buffer.
 struct WireGroup {
@@ -50,8 +50,8 @@ struct WireGroup {
 /// One encoded line of a group.
 struct WireLine {
   std::uint64_t key = 0;
-  Fate fate = Fate::kept;   ///< cancellation, zero_quantity, nonpositive_price or kept
-  int128_t value = 0;       ///< quantity x price in micro-units (0 where the owner does not need it)
+  Fate fate = Fate::kept;  ///< cancellation, zero_quantity, nonpositive_price or kept
+  int128_t value = 0;      ///< quantity x price in micro-units (0 where the owner does not need it)
   friend bool operator==(const WireLine&, const WireLine&) = default;
 };
 

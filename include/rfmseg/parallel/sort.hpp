@@ -3,8 +3,8 @@
 // in ascending byte order of their ids, so the result file is ordered and a customer's global row
 // (exclusive scan of block sizes + local row) is the same for any rank count.
 
-#include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/core/customer_table.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
 

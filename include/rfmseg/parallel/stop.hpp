@@ -46,7 +46,9 @@ class Stopped : public AgreedError {
  public:
   Stopped(int signal, std::string where, bool checkpointed)
       : AgreedError("stopped by " + signal_name(signal) + " at " + where, stop::exit_code),
-        _signal(signal), _where(std::move(where)), _checkpointed(checkpointed) {}
+        _signal(signal),
+        _where(std::move(where)),
+        _checkpointed(checkpointed) {}
   [[nodiscard]] int signal() const { return _signal; }
   [[nodiscard]] const std::string& where() const { return _where; }
   /// A checkpoint of the position was written (or the position is covered by earlier ones).

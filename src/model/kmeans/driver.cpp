@@ -2,17 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
 #include "kernels.hpp"
+#include "rfmseg/core/progress.hpp"
 #include "rfmseg/model/kmeans/driver.hpp"
 #include "rfmseg/model/kmeans/empty_cluster.hpp"
 #include "rfmseg/model/kmeans/init.hpp"
 #include "rfmseg/model/kmeans/steps.hpp"
-#include "rfmseg/core/progress.hpp"
 #include "rfmseg/parallel/reduce.hpp"
 #include "rfmseg/parallel/stop.hpp"
 
@@ -138,7 +138,8 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
   best.total_iterations = total_iterations;
   // Throughput figures: distance evaluations over all ranks (this process's restarts), and what
   // plain Lloyd would have done for the same iterations.
-  const auto evaluations = mpi::allreduce(comm, std::vector<std::uint64_t>{distance_evaluations, lloyd_evaluations}, mpi::Op::sum);
+  const auto evaluations =
+      mpi::allreduce(comm, std::vector<std::uint64_t>{distance_evaluations, lloyd_evaluations}, mpi::Op::sum);
   best.distance_evaluations = evaluations[0];
   best.lloyd_distance_evaluations = evaluations[1];
   best.sizes.assign(static_cast<std::size_t>(options.k), 0);

@@ -20,7 +20,8 @@ void FarthestPoint::repair(const Context& context, std::span<const double> old_c
   std::vector<Candidate> local;
   for (std::size_t i = 0; i < f.size(); ++i) {
     Candidate c{-detail::squared_distance(f, i, &old_centroids[static_cast<std::size_t>(labels[i]) * D]),
-                context.data.first_row + i, {}};
+                context.data.first_row + i,
+                {}};
     detail::copy_point(f, i, c);
     local.push_back(c);
   }

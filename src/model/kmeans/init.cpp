@@ -7,10 +7,10 @@
 
 #include "candidate.hpp"
 #include "kernels.hpp"
-#include "views.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/parallel/reduce.hpp"
+#include "views.hpp"
 
 namespace rfmseg::kmeans {
 
@@ -85,7 +85,8 @@ Centroids RandomSample::initialize(const Context& context) const {
   std::sort(all.begin(), all.end(), candidate_less);
   if (all.size() < static_cast<std::size_t>(k)) too_few_points(k, static_cast<int>(all.size()));
   Centroids centroids;
-  for (int j = 0; j < k; ++j) centroids.insert(centroids.end(), all[static_cast<std::size_t>(j)].x, all[static_cast<std::size_t>(j)].x + D);
+  for (int j = 0; j < k; ++j)
+    centroids.insert(centroids.end(), all[static_cast<std::size_t>(j)].x, all[static_cast<std::size_t>(j)].x + D);
   return centroids;
 }
 
@@ -172,7 +173,8 @@ Centroids KMeansParallel<Fallback>::initialize(const Context& context) const {
     centroids.insert(centroids.end(), candidates[best].x, candidates[best].x + D);
     for (std::size_t c = 0; c < m; ++c) {
       double s = 0;
-      for (std::size_t d = 0; d < D; ++d) s += (candidates[c].x[d] - candidates[best].x[d]) * (candidates[c].x[d] - candidates[best].x[d]);
+      for (std::size_t d = 0; d < D; ++d)
+        s += (candidates[c].x[d] - candidates[best].x[d]) * (candidates[c].x[d] - candidates[best].x[d]);
       cd2[c] = std::min(cd2[c], s);
     }
   }
@@ -186,7 +188,8 @@ Centroids KMeansParallel<Fallback>::initialize(const Context& context) const {
       double best_d = infinity;
       for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j) {
         double s = 0;
-        for (std::size_t d = 0; d < D; ++d) s += (candidates[c].x[d] - centroids[j * D + d]) * (candidates[c].x[d] - centroids[j * D + d]);
+        for (std::size_t d = 0; d < D; ++d)
+          s += (candidates[c].x[d] - centroids[j * D + d]) * (candidates[c].x[d] - centroids[j * D + d]);
         if (s < best_d) {
           best_d = s;
           best = j;

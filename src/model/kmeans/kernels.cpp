@@ -15,8 +15,8 @@ inline constexpr int vector_bytes = 16;  // SSE2: 2 doubles (wider types would b
 using v4d = double __attribute__((vector_size(vector_bytes)));
 using v4l = long long __attribute__((vector_size(vector_bytes)));
 
-void nearest_in_tile(const double* a0, const double* a1, const double* a2, std::size_t m,
-                     const double* centroids, std::size_t k, double* best_d, double* best) {
+void nearest_in_tile(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
+                     std::size_t k, double* best_d, double* best) {
   std::size_t i = 0;
   constexpr std::size_t width = sizeof(v4d) / sizeof(double);
   for (; i + width <= m; i += width) {

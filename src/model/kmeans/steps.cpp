@@ -32,7 +32,11 @@ inline bool hamerly_certain(double u, double z) {
 class ClusterSums {
  public:
   ClusterSums(const GridPoints& grid, std::size_t k, StepSums& out)
-      : _g0(grid.column[0].data()), _g1(grid.column[1].data()), _g2(grid.column[2].data()), _k(k), _out(out),
+      : _g0(grid.column[0].data()),
+        _g1(grid.column[1].data()),
+        _g2(grid.column[2].data()),
+        _k(k),
+        _out(out),
         _partial(lanes * k * 4, 0) {  // [lane][cluster][x0 x1 x2 count]
     out.sums.assign(k * D, 0);
     out.counts.assign(k, 0);

@@ -40,7 +40,7 @@ inline std::string show(std::string_view bytes) {
 }  // namespace rfmseg::fuzz
 
 /// Aborts with `detail` (a std::string expression, evaluated only on failure) unless `condition`.
-#define FUZZ_CHECK(condition, detail)                                        \
-  do {                                                                       \
+#define FUZZ_CHECK(condition, detail)                                                 \
+  do {                                                                                \
     if (!(condition)) ::rfmseg::fuzz::fail(#condition, __FILE__, __LINE__, (detail)); \
   } while (false)

@@ -48,9 +48,7 @@ constexpr std::size_t npos = std::string_view::npos;
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
-bool is_separator(const Dialect& dialect, char c) {
-  return dialect.whitespace ? is_blank(c) : c == dialect.delimiter;
-}
+bool is_separator(const Dialect& dialect, char c) { return dialect.whitespace ? is_blank(c) : c == dialect.delimiter; }
 
 /// A dialect the format can be written in: the delimiter, quote and line end are distinct (the
 /// options refuse the others). Other dialects are still fuzzed for memory safety and bounds, but
@@ -63,8 +61,8 @@ bool is_sane(const Dialect& dialect) {
 
 std::string describe(const Dialect& dialect) {
   return "dialect{delimiter=" + show(std::string_view(&dialect.delimiter, 1)) +
-         " quote=" + show(std::string_view(&dialect.quote, 1)) +
-         " whitespace=" + (dialect.whitespace ? "1" : "0") + "}";
+         " quote=" + show(std::string_view(&dialect.quote, 1)) + " whitespace=" + (dialect.whitespace ? "1" : "0") +
+         "}";
 }
 
 std::string show_fields(const std::vector<std::string>& fields) {
@@ -79,8 +77,10 @@ std::string show_fields(const std::vector<std::string>& fields) {
 std::size_t reference_record_end(std::string_view buffer, std::size_t begin, char quote) {
   bool odd = false;  // quote characters seen since `begin`
   for (std::size_t i = begin; i < buffer.size(); ++i) {
-    if (buffer[i] == quote) odd = !odd;
-    else if (buffer[i] == '\n' && !odd) return i + 1;
+    if (buffer[i] == quote)
+      odd = !odd;
+    else if (buffer[i] == '\n' && !odd)
+      return i + 1;
   }
   return npos;
 }
@@ -99,7 +99,8 @@ std::optional<std::vector<std::string>> reference_split(std::string_view record,
   for (const char c : record) {
     switch (state) {
       case State::field_start:
-        if (c == dialect.quote) state = State::quoted;
+        if (c == dialect.quote)
+          state = State::quoted;
         else if (is_separator(dialect, c)) {
           if (!dialect.whitespace) emit();  // an empty field; in whitespace mode a run of blanks is one separator
         } else {
@@ -108,12 +109,16 @@ std::optional<std::vector<std::string>> reference_split(std::string_view record,
         }
         break;
       case State::plain:
-        if (is_separator(dialect, c)) emit();
-        else field += c;
+        if (is_separator(dialect, c))
+          emit();
+        else
+          field += c;
         break;
       case State::quoted:
-        if (c == dialect.quote) state = State::quote_in_quoted;
-        else field += c;
+        if (c == dialect.quote)
+          state = State::quote_in_quoted;
+        else
+          field += c;
         break;
       case State::quote_in_quoted:  // just after a quote inside a quoted field
         if (c == dialect.quote) {
@@ -127,8 +132,10 @@ std::optional<std::vector<std::string>> reference_split(std::string_view record,
         }
         break;
       case State::after_quoted:
-        if (is_separator(dialect, c)) emit();
-        else field += c;
+        if (is_separator(dialect, c))
+          emit();
+        else
+          field += c;
         break;
     }
   }
@@ -161,12 +168,15 @@ void check_plain_scan(std::string_view buffer, std::size_t pos, const Dialect& d
   const bool quoted = line.find(dialect.quote) != npos;
   const PlainScan expected = quoted ? PlainScan::quoted : newline == npos ? PlainScan::incomplete : PlainScan::plain;
   // (Messages are built only on failure: building them for every record would make this O(n^2).)
-  const auto where = [&] { return "scan_plain_record(" + show(buffer) + ", " + std::to_string(pos) + ") " + describe(dialect); };
+  const auto where = [&] {
+    return "scan_plain_record(" + show(buffer) + ", " + std::to_string(pos) + ") " + describe(dialect);
+  };
   FUZZ_CHECK(scan == expected, where() + " returned " + std::to_string(static_cast<int>(scan)) + ", expected " +
                                    std::to_string(static_cast<int>(expected)));
   FUZZ_CHECK(offsets[capacity] == 0xdeadbeef, where() + " wrote past `capacity` " + std::to_string(capacity));
   if (scan != PlainScan::plain) return;
-  FUZZ_CHECK(end == newline + 1, where() + ": end " + std::to_string(end) + ", the LF is at " + std::to_string(newline));
+  FUZZ_CHECK(end == newline + 1,
+             where() + ": end " + std::to_string(end) + ", the LF is at " + std::to_string(newline));
   FUZZ_CHECK(dialect.quote == '\n' || end == rfmseg::csv::find_record_end(buffer, pos, dialect.quote),
              where() + ": the fast and exact record ends differ");
   std::vector<std::uint32_t> expected_offsets;
@@ -202,19 +212,22 @@ void check_count_two(std::string_view text, char a, char b) {
   rfmseg::csv::count_two(text, a, b, na, nb);
   const auto count = [&](char c) { return static_cast<std::uint64_t>(std::count(text.begin(), text.end(), c)); };
   FUZZ_CHECK(na == count(a) && nb == count(b), "count_two(" + show(text) + ", " + show(std::string_view(&a, 1)) + ", " +
-                                                    show(std::string_view(&b, 1)) + ") = " + std::to_string(na) +
-                                                    ", " + std::to_string(nb));
+                                                   show(std::string_view(&b, 1)) + ") = " + std::to_string(na) + ", " +
+                                                   std::to_string(nb));
 }
 #endif
 
 void check_trim(std::string_view text) {
   const std::string_view t = rfmseg::csv::trim(text);
-  const auto ascii_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
+  const auto ascii_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+  };
   FUZZ_CHECK(t.data() >= text.data() && t.data() + t.size() <= text.data() + text.size(),
              "trim returned a view outside its argument " + show(text));
   FUZZ_CHECK(t.empty() || (!ascii_space(t.front()) && !ascii_space(t.back())), "trim left a blank: " + show(t));
   const auto head = static_cast<std::size_t>(t.data() - text.data());
-  for (std::size_t i = 0; i < head; ++i) FUZZ_CHECK(ascii_space(text[i]), "trim removed a non-blank from " + show(text));
+  for (std::size_t i = 0; i < head; ++i)
+    FUZZ_CHECK(ascii_space(text[i]), "trim removed a non-blank from " + show(text));
   for (std::size_t i = head + t.size(); i < text.size(); ++i)
     FUZZ_CHECK(ascii_space(text[i]), "trim removed a non-blank from " + show(text));
 }
@@ -237,9 +250,11 @@ void check_record(FieldSplitter& splitter, std::string_view record_with_end, boo
   for (const char c : record) separators += is_separator(dialect, c) ? 1 : 0;
   for (const auto& f : got) total += f.size();
   if (ok) {
-    FUZZ_CHECK(got.size() <= separators + 1, "more fields than separators + 1 in " + show(record) + " " + describe(dialect));
+    FUZZ_CHECK(got.size() <= separators + 1,
+               "more fields than separators + 1 in " + show(record) + " " + describe(dialect));
     FUZZ_CHECK(total <= record.size(), "fields longer than the record " + show(record));
-    if (!dialect.whitespace) FUZZ_CHECK(!got.empty(), "no field in a delimited record " + show(record));
+    if (!dialect.whitespace)
+      FUZZ_CHECK(!got.empty(), "no field in a delimited record " + show(record));
     else if (got.empty()) {
       for (const char c : record) FUZZ_CHECK(is_blank(c), "no field in a record with text " + show(record));
     }
@@ -255,11 +270,12 @@ void check_record(FieldSplitter& splitter, std::string_view record_with_end, boo
   }
   if (!sane) return;
   const auto expected = reference_split(record, dialect);
-  FUZZ_CHECK(ok == expected.has_value(),
-             "split(" + show(record) + ") returned " + (ok ? "true" : "false") + ", the reference " +
-                 (expected ? "true" : "false") + " " + describe(dialect));
-  if (ok) FUZZ_CHECK(got == *expected, "split(" + show(record) + ") = " + show_fields(got) + ", the reference " +
-                                           show_fields(*expected) + " " + describe(dialect));
+  FUZZ_CHECK(ok == expected.has_value(), "split(" + show(record) + ") returned " + (ok ? "true" : "false") +
+                                             ", the reference " + (expected ? "true" : "false") + " " +
+                                             describe(dialect));
+  if (ok)
+    FUZZ_CHECK(got == *expected, "split(" + show(record) + ") = " + show_fields(got) + ", the reference " +
+                                     show_fields(*expected) + " " + describe(dialect));
 }
 
 /// Cuts `buffer` into records as Reader::next does and checks each one; returns the record
@@ -306,7 +322,8 @@ std::vector<std::size_t> check_buffer(std::string_view buffer, const Dialect& di
       // data, which is what lets a rank find boundaries from the exclusive scan of quote counts.
       std::size_t quotes = 0;
       for (std::size_t i = pos; i < end; ++i) quotes += buffer[i] == dialect.quote ? 1 : 0;
-      FUZZ_CHECK(dialect.quote == '\n' || quotes % 2 == 0, "record " + show(buffer.substr(pos, end - pos)) + " has an odd quote count");
+      FUZZ_CHECK(dialect.quote == '\n' || quotes % 2 == 0,
+                 "record " + show(buffer.substr(pos, end - pos)) + " has an odd quote count");
     }
     check_record(splitter, buffer.substr(pos, end - pos), sane, fields);
     pos = end;
@@ -346,8 +363,10 @@ void round_trip(FuzzedDataProvider& input, Dialect dialect) {
     for (int i = 0; i < n; ++i) {
       fields.push_back(input.ConsumeRandomLengthString(48));
       if (i > 0) {
-        if (dialect.whitespace) line.append(input.ConsumeIntegralInRange(1, 3), input.ConsumeBool() ? ' ' : '\t');
-        else line += dialect.delimiter;
+        if (dialect.whitespace)
+          line.append(input.ConsumeIntegralInRange(1, 3), input.ConsumeBool() ? ' ' : '\t');
+        else
+          line += dialect.delimiter;
       }
       line += encode_field(fields.back(), dialect, input.ConsumeBool());
     }
@@ -365,13 +384,15 @@ void round_trip(FuzzedDataProvider& input, Dialect dialect) {
   // The scanner must find exactly the encoded boundaries (quoted line breaks stay inside their
   // field), and each record must split back to its fields.
   const std::vector<std::size_t> found = check_buffer(buffer, dialect);
-  FUZZ_CHECK(found == starts, "the records of " + show(buffer) + " were not found where they were written " + describe(dialect));
+  FUZZ_CHECK(found == starts,
+             "the records of " + show(buffer) + " were not found where they were written " + describe(dialect));
   std::vector<std::string_view> views;
   FieldSplitter splitter(dialect);
   for (std::size_t r = 0; r < records.size(); ++r) {
     const std::string_view record =
         rfmseg::csv::strip_line_end(std::string_view(buffer).substr(starts[r], starts[r + 1] - starts[r]));
-    FUZZ_CHECK(splitter.split(record, views), "encoded record " + show(record) + " does not split " + describe(dialect));
+    FUZZ_CHECK(splitter.split(record, views),
+               "encoded record " + show(record) + " does not split " + describe(dialect));
     const std::vector<std::string> got(views.begin(), views.end());
     FUZZ_CHECK(got == records[r], "fields " + show_fields(records[r]) + " encoded as " + show(record) + " split to " +
                                       show_fields(got) + " " + describe(dialect));

@@ -40,8 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(got.empty() || (got.data() >= id.data() && got.data() + got.size() <= id.data() + id.size()),
              "normalize_customer_id(" + show(id) + ") is not a view into its argument");
   const std::string_view expected = reference(id);
-  FUZZ_CHECK(got == expected, "normalize_customer_id(" + show(id) + ") = " + show(got) + ", expected " + show(expected));
+  FUZZ_CHECK(got == expected,
+             "normalize_customer_id(" + show(id) + ") = " + show(got) + ", expected " + show(expected));
   const std::string_view again = rfmseg::normalize_customer_id(got);
-  FUZZ_CHECK(again == got, "normalize_customer_id is not idempotent: " + show(id) + " -> " + show(got) + " -> " + show(again));
+  FUZZ_CHECK(again == got,
+             "normalize_customer_id is not idempotent: " + show(id) + " -> " + show(got) + " -> " + show(again));
   return 0;
 }

@@ -55,7 +55,7 @@ bool chrono_valid(int y, unsigned m, unsigned d) {
   return chr::year_month_day{chr::year{y}, chr::month{m}, chr::day{d}}.ok();
 }
 
-const std::int32_t first_day = chrono_days(1900, 1, 1);   // the parsers accept years 1900..2199
+const std::int32_t first_day = chrono_days(1900, 1, 1);  // the parsers accept years 1900..2199
 const std::int32_t last_day = chrono_days(2199, 12, 31);
 
 struct Config {
@@ -112,9 +112,13 @@ void check_day(std::int32_t day, std::string_view text, const char* parser) {
 /// The --date-format option: exactly the documented names are accepted, and each maps to the
 /// format date_format_name reports ("mdy" and "dmy" are the slash format with an order).
 void check_format_name(std::string_view text) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 7> names{{
-      {"auto", "auto"}, {"iso", "iso"}, {"mdy", "slash"}, {"dmy", "slash"}, {"slash", "slash"},
-      {"yyyymmdd", "yyyymmdd"}, {"dd-mon-yy", "dd-mon-yy"}}};
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 7> names{{{"auto", "auto"},
+                                                                                       {"iso", "iso"},
+                                                                                       {"mdy", "slash"},
+                                                                                       {"dmy", "slash"},
+                                                                                       {"slash", "slash"},
+                                                                                       {"yyyymmdd", "yyyymmdd"},
+                                                                                       {"dd-mon-yy", "dd-mon-yy"}}};
   const auto known = std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.first == text; });
   bool day_first = text == "mdy";  // so that a change is visible
   try {
@@ -135,10 +139,12 @@ void check_text(std::string_view text) {
     results[i] = parse(configs[i].parser, text);
     if (results[i].status == DateStatus::ok) check_day(results[i].day, text, configs[i].name);
     // Blanks around the field are not part of the date.
-    for (const std::string& padded : {" " + std::string(text), std::string(text) + "\t", "\t " + std::string(text) + "  "}) {
+    for (const std::string& padded :
+         {" " + std::string(text), std::string(text) + "\t", "\t " + std::string(text) + "  "}) {
       const Result again = parse(configs[i].parser, padded);
-      FUZZ_CHECK(again == results[i], std::string(configs[i].name) + ": " + show(text) + " is " + show_result(results[i]) +
-                                          " but " + show(padded) + " is " + show_result(again));
+      FUZZ_CHECK(again == results[i], std::string(configs[i].name) + ": " + show(text) + " is " +
+                                          show_result(results[i]) + " but " + show(padded) + " is " +
+                                          show_result(again));
     }
   }
   for (const Index i : {iso, yyyymmdd, dd_mon_yy})
@@ -150,11 +156,13 @@ void check_text(std::string_view text) {
   // Automatic recognition only chooses a layout: its answer is that layout's parser's answer.
   for (const auto& [a, slash] : {std::pair{automatic, mdy}, std::pair{automatic_day_first, dmy}}) {
     bool matched = false;
-    for (const Index explicit_layout : {iso, slash, yyyymmdd, dd_mon_yy}) matched = matched || results[a] == results[explicit_layout];
+    for (const Index explicit_layout : {iso, slash, yyyymmdd, dd_mon_yy})
+      matched = matched || results[a] == results[explicit_layout];
     FUZZ_CHECK(matched, std::string(configs[a].name) + " parsed " + show(text) + " as " + show_result(results[a]) +
                             " which no layout's own parser gives");
     if (results[a].status == DateStatus::order_conflict)
-      FUZZ_CHECK(results[slash].status == DateStatus::order_conflict, "auto conflict without a slash conflict: " + show(text));
+      FUZZ_CHECK(results[slash].status == DateStatus::order_conflict,
+                 "auto conflict without a slash conflict: " + show(text));
   }
 }
 
@@ -215,8 +223,10 @@ void check_structured(FuzzedDataProvider& in) {
       break;
     case 1:  // M/D/Y
     case 2:  // D/M/Y
-      if (layout == 1) text = number(month, pad ? 2 : 1) + "/" + number(day, pad ? 2 : 1);
-      else text = number(day, pad ? 2 : 1) + "/" + number(month, pad ? 2 : 1);
+      if (layout == 1)
+        text = number(month, pad ? 2 : 1) + "/" + number(day, pad ? 2 : 1);
+      else
+        text = number(day, pad ? 2 : 1) + "/" + number(month, pad ? 2 : 1);
       text += "/" + year_text + time;
       parser = layout == 1 ? mdy : dmy;
       expect_conflict = month >= 13 && month <= 31 && day >= 1 && day <= 12;
@@ -269,13 +279,15 @@ void check_calendar(FuzzedDataProvider& in) {
            std::to_string(c.day);
   };
   FUZZ_CHECK(c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= 31, where());
-  FUZZ_CHECK(rfmseg::days_from_civil(c.year, c.month, c.day) == day, where() + ": days_from_civil does not give it back");
+  FUZZ_CHECK(rfmseg::days_from_civil(c.year, c.month, c.day) == day,
+             where() + ": days_from_civil does not give it back");
   if (day >= lo && day <= hi) {
     const chr::year_month_day ymd{chr::sys_days{chr::days{day}}};
     FUZZ_CHECK(static_cast<int>(ymd.year()) == c.year && static_cast<unsigned>(ymd.month()) == c.month &&
                    static_cast<unsigned>(ymd.day()) == c.day,
                where() + ", std::chrono says " + std::to_string(static_cast<int>(ymd.year())) + "-" +
-                   std::to_string(static_cast<unsigned>(ymd.month())) + "-" + std::to_string(static_cast<unsigned>(ymd.day())));
+                   std::to_string(static_cast<unsigned>(ymd.month())) + "-" +
+                   std::to_string(static_cast<unsigned>(ymd.day())));
   }
   // The next day number is the next calendar day.
   if (day < 2'000'000'000) {
@@ -283,8 +295,8 @@ void check_calendar(FuzzedDataProvider& in) {
     const bool next = (n.year == c.year && n.month == c.month && n.day == c.day + 1) ||
                       (n.year == c.year && n.month == c.month + 1 && n.day == 1) ||
                       (n.year == c.year + 1 && c.month == 12 && n.month == 1 && n.day == 1);
-    FUZZ_CHECK(next, where() + ", but the day after is " + std::to_string(n.year) + "-" + std::to_string(n.month) + "-" +
-                         std::to_string(n.day));
+    FUZZ_CHECK(next, where() + ", but the day after is " + std::to_string(n.year) + "-" + std::to_string(n.month) +
+                         "-" + std::to_string(n.day));
   }
   if (day >= first_day && day <= last_day) check_day(day, "(day number)", "calendar");
 }
@@ -294,8 +306,10 @@ void check_calendar(FuzzedDataProvider& in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 0 && (data[0] == 1 || data[0] == 2)) {
     FuzzedDataProvider in(data + 1, size - 1);
-    if (data[0] == 1) check_structured(in);
-    else check_calendar(in);
+    if (data[0] == 1)
+      check_structured(in);
+    else
+      check_calendar(in);
     return 0;
   }
   if (size > 256) return 0;  // a date field is short; long inputs only slow the search down

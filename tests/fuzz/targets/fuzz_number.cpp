@@ -26,10 +26,10 @@
 
 namespace {
 
-using rfmseg::fuzz::show;
 using rfmseg::max_abs_micros;
 using rfmseg::max_abs_quantity;
 using rfmseg::micros_per_unit;
+using rfmseg::fuzz::show;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -124,7 +124,8 @@ void check_text(std::string_view text) {
     const std::string where = std::string("parse_micros(") + show(text) + (decimal_comma ? ", comma)" : ")");
     FUZZ_CHECK(got == expected, where + " = " + show_optional(got) + ", the reference " + show_optional(expected));
     if (got) {
-      FUZZ_CHECK(*got >= -max_abs_micros && *got <= max_abs_micros, where + " is out of range: " + std::to_string(*got));
+      FUZZ_CHECK(*got >= -max_abs_micros && *got <= max_abs_micros,
+                 where + " is out of range: " + std::to_string(*got));
       FUZZ_CHECK(minus ? *got <= 0 : *got >= 0, where + " has the wrong sign: " + std::to_string(*got));
     }
   }
@@ -171,7 +172,8 @@ void check_money(FuzzedDataProvider& in) {
     fraction += extra;
     if (extra[0] >= '5') expected += sign == '-' ? -1 : 1;
   }
-  if (integer.find_first_not_of('0') == std::string::npos && !fraction.empty() && in.ConsumeBool()) integer.clear();  // ".5"
+  if (integer.find_first_not_of('0') == std::string::npos && !fraction.empty() && in.ConsumeBool())
+    integer.clear();  // ".5"
   std::string text = blanks(in);
   if (sign != 0) text += sign;
   text += integer;
@@ -180,9 +182,9 @@ void check_money(FuzzedDataProvider& in) {
 
   const auto got = micros(text, decimal_comma);
   const bool in_range = expected >= -max_abs_micros && expected <= max_abs_micros;
-  FUZZ_CHECK(in_range ? got == expected : !got,
-             "parse_micros(" + show(text) + (decimal_comma ? ", comma" : "") + ") = " + show_optional(got) + ", expected " +
-                 (in_range ? std::to_string(expected) : "rejected"));
+  FUZZ_CHECK(in_range ? got == expected : !got, "parse_micros(" + show(text) + (decimal_comma ? ", comma" : "") +
+                                                    ") = " + show_optional(got) + ", expected " +
+                                                    (in_range ? std::to_string(expected) : "rejected"));
   check_text(text);
 }
 
@@ -191,8 +193,10 @@ void check_quantity(FuzzedDataProvider& in) {
   std::string digits = std::to_string(value < 0 ? -value : value);
   digits.insert(0, in.ConsumeIntegralInRange<std::size_t>(0, 20), '0');
   std::string text = blanks(in);
-  if (value < 0) text += '-';
-  else if (in.ConsumeBool()) text += value == 0 && in.ConsumeBool() ? '-' : '+';  // "+5", and "-0" is zero
+  if (value < 0)
+    text += '-';
+  else if (in.ConsumeBool())
+    text += value == 0 && in.ConsumeBool() ? '-' : '+';  // "+5", and "-0" is zero
   text += digits + blanks(in);
   const auto got = quantity(text);
   const bool in_range = value >= -max_abs_quantity && value <= max_abs_quantity;
@@ -206,8 +210,10 @@ void check_quantity(FuzzedDataProvider& in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 0 && (data[0] == 1 || data[0] == 2)) {
     FuzzedDataProvider in(data + 1, size - 1);
-    if (data[0] == 1) check_money(in);
-    else check_quantity(in);
+    if (data[0] == 1)
+      check_money(in);
+    else
+      check_quantity(in);
     return 0;
   }
   check_text(std::string_view(reinterpret_cast<const char*>(data), size));

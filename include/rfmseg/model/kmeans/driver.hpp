@@ -19,9 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "rfmseg/parallel/stop.hpp"
 #include "rfmseg/model/kmeans.hpp"
 #include "rfmseg/model/kmeans/policies.hpp"
+#include "rfmseg/parallel/stop.hpp"
 
 namespace rfmseg::kmeans {
 
@@ -54,8 +54,8 @@ using IterationHook = std::function<void(int, const Centroids&, const Centroids&
 /// Collective: Lloyd iterations from `start` until convergence or stop.max_iter. `labels` (one per
 /// local row) receives the assignment of the last step.
 template <StepPolicy Step, EmptyClusterPolicy Empty>
-RunResult lloyd(const Context& context, Step& step, const Empty& empty_clusters, LloydStart start,
-                const StopRule& rule, std::span<std::int32_t> labels, const IterationHook& after_iteration = {}) {
+RunResult lloyd(const Context& context, Step& step, const Empty& empty_clusters, LloydStart start, const StopRule& rule,
+                std::span<std::int32_t> labels, const IterationHook& after_iteration = {}) {
   constexpr std::size_t D = feature_count;
   RunResult run;
   run.init_centroids = std::move(start.init_centroids);

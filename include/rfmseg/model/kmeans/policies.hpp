@@ -69,9 +69,9 @@ enum class RandomPurpose : std::uint64_t {
 
 /// One rank's part of a Lloyd step.
 struct StepSums {
-  std::vector<int128_t> sums;        ///< [k, 3] grid units
-  std::vector<std::int64_t> counts;  ///< [k]
-  bool changed = false;              ///< some label differs from the previous step
+  std::vector<int128_t> sums;              ///< [k, 3] grid units
+  std::vector<std::int64_t> counts;        ///< [k]
+  bool changed = false;                    ///< some label differs from the previous step
   std::uint64_t distance_evaluations = 0;  ///< point-centroid distances computed
 };
 
@@ -87,11 +87,11 @@ concept StepPolicy = requires(S step, std::span<const double> centroids, std::sp
 };
 
 template <class E>
-concept EmptyClusterPolicy =
-    requires(const E policy, const Context& context, std::span<const double> old_centroids,
-             std::span<const std::int32_t> labels, std::span<const std::size_t> empty, std::span<double> next) {
-      policy.repair(context, old_centroids, labels, empty, next);
-    };
+concept EmptyClusterPolicy = requires(const E policy, const Context& context, std::span<const double> old_centroids,
+                                      std::span<const std::int32_t> labels, std::span<const std::size_t> empty,
+                                      std::span<double> next) {
+  policy.repair(context, old_centroids, labels, empty, next);
+};
 
 namespace detail {
 

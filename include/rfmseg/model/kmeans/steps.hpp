@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "rfmseg/core/config.hpp"
-#include "rfmseg/model/kmeans/policies.hpp"
 #include "rfmseg/core/features.hpp"
+#include "rfmseg/model/kmeans/policies.hpp"
 
 namespace rfmseg::kmeans {
 
