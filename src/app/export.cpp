@@ -19,6 +19,7 @@
 #include "rfmseg/app/segmentation.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
+#include "rfmseg/io/output_guard.hpp"
 #include "rfmseg/model/scores.hpp"
 
 namespace fs = std::filesystem;
@@ -139,19 +140,6 @@ namespace {
 using csv_export::append_double;
 using csv_export::append_field;
 using csv_export::append_integer;
-
-// Whether two paths name one file: same device and inode when both exist, else the same path once
-// symbolic links and "." / ".." are resolved.
-bool same_file(const std::string& a, const std::string& b) {
-  if (a.empty() || b.empty()) return false;
-  struct stat sa {
-  }, sb{};
-  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-  std::error_code ea, eb;
-  const fs::path pa = fs::weakly_canonical(fs::absolute(a), ea), pb = fs::weakly_canonical(fs::absolute(b), eb);
-  return !ea && !eb && pa == pb;
-}
 
 // MPI-IO counts are int: collective writes in pieces of at most this many bytes.
 constexpr std::uint64_t write_piece_bytes = 1ull << 30;

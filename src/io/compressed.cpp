@@ -1,4 +1,5 @@
 #include "rfmseg/io/compressed.hpp"
+#include "rfmseg/io/file_handle.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -35,23 +36,6 @@ const char* compression_name(Compression kind) {
 }
 
 namespace {
-
-class Fd {
- public:
-  explicit Fd(const std::string& path) : _fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (_fd < 0) throw InputError("cannot open input '" + path + "': " + std::strerror(errno));
-  }
-  ~Fd() {
-    if (_fd >= 0) ::close(_fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return _fd; }
-  int release() { return std::exchange(_fd, -1); }
-
- private:
-  int _fd;
-};
 
 // Up to `length` bytes at `offset` (fewer only at the end of the file).
 std::size_t pread_some(int fd, void* into, std::size_t length, std::uint64_t offset, const std::string& path) {
@@ -149,10 +133,10 @@ std::vector<CompressedPiece> gzip_pieces(int fd, std::uint64_t size, const std::
 }  // namespace
 
 std::vector<CompressedPiece> find_pieces(const std::string& path, Compression kind, std::uint64_t size) {
-  Fd fd(path);
+  FileHandle fd(path);
   switch (kind) {
-    case Compression::zstd: return zstd_pieces(fd.get(), size, path);
-    case Compression::gzip: return gzip_pieces(fd.get(), size, path);
+    case Compression::zstd: return zstd_pieces(fd.fd(), size, path);
+    case Compression::gzip: return gzip_pieces(fd.fd(), size, path);
     case Compression::none: break;
   }
   return {{0, size}};
@@ -278,7 +262,7 @@ constexpr std::size_t input_buffer_bytes = 256u << 10;
 
 Decompressor::Decompressor(std::string path, Compression kind, std::uint64_t begin, std::uint64_t end)
     : _path(std::move(path)), _kind(kind), _begin(begin), _end(end), _next(begin), _input(input_buffer_bytes) {
-  _fd = Fd(_path).release();
+  _fd = FileHandle(_path).release();
   try {
     if (kind == Compression::gzip)
       _codec = std::make_unique<detail::GzipCodec>(_path);

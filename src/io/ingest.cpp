@@ -2,6 +2,7 @@
 #include "rfmseg/core/int128.hpp"
 #include "rfmseg/core/notices.hpp"
 #include "rfmseg/core/packing.hpp"
+#include "rfmseg/io/file_handle.hpp"
 
 #include <fcntl.h>
 #include <glob.h>
@@ -278,22 +279,6 @@ std::string_view normalize_customer_id(std::string_view id) noexcept {
 namespace {
 
 // ---------------------------------------------------------------- files
-
-class FileHandle {
- public:
-  explicit FileHandle(const std::string& path) : _fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (_fd < 0) throw InputError("cannot open input '" + path + "': " + std::strerror(errno));
-  }
-  ~FileHandle() {
-    if (_fd >= 0) ::close(_fd);
-  }
-  FileHandle(const FileHandle&) = delete;
-  FileHandle& operator=(const FileHandle&) = delete;
-  [[nodiscard]] int fd() const { return _fd; }
-
- private:
-  int _fd;
-};
 
 // Reads up to `length` bytes at `offset`; returns the count (short only at end of file).
 std::size_t read_at(int fd, char* into, std::size_t length, std::uint64_t offset, const std::string& path) {

@@ -13,6 +13,7 @@
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/io/output.hpp"
+#include "rfmseg/io/output_guard.hpp"
 
 namespace rfmseg {
 
@@ -137,20 +138,6 @@ std::string_view RejectRows::read(std::uint64_t from, std::size_t length) {
 }
 
 // ---------------------------------------------------------------- RejectsFile
-
-namespace {
-// Whether two paths name one file: same device and inode when both exist, else the same path once
-// symlinks and "." / ".." are resolved.
-bool same_file(const std::string& a, const std::string& b) {
-  struct stat sa {
-  }, sb{};
-  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-  std::error_code ea, eb;
-  const fs::path pa = fs::weakly_canonical(fs::absolute(a), ea), pb = fs::weakly_canonical(fs::absolute(b), eb);
-  return !ea && !eb && pa == pb;
-}
-}  // namespace
 
 RejectsFile::RejectsFile(const mpi::Comm& comm, std::string final_path, const OutputRules& result_rules,
                          const std::string& output_path)

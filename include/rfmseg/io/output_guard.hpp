@@ -88,4 +88,8 @@ void require_free_space(const mpi::Comm& comm, const std::string& path, std::uin
 /// file system of '/data'"), or "" when the probe succeeds.
 [[nodiscard]] std::string diagnose_write_failure(const std::string& path);
 
+/// Whether two paths name one file: the same device and inode when both exist, else the same path
+/// once symbolic links and "." / ".." are resolved. False when either is empty.
+[[nodiscard]] bool same_file(const std::string& a, const std::string& b);
+
 }  // namespace rfmseg
