@@ -449,7 +449,7 @@ Parsed parse(const std::vector<std::string>& args) {
 
   ModelConfig& m = c.model;
   const char* transform_keys[] = {"transform-recency", "transform-frequency", "transform-monetary"};
-  for (int d = 0; d < 3; ++d) {
+  for (std::size_t d = 0; d < feature_count; ++d) {
     try {
       m.transform[d] = parse_transform(get<std::string>(vm, transform_keys[d]));
     } catch (const std::invalid_argument& e) {

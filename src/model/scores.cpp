@@ -24,7 +24,7 @@ const std::array<std::string, 8>& classic_segment_names() {
 }
 
 std::int8_t classic_segment(double recency, double frequency, double monetary,
-                            const std::array<double, 3>& reference) noexcept {
+                            const std::array<double, feature_count>& reference) noexcept {
   const bool recent = recency < reference[0];
   const bool frequent = frequency > reference[1];
   const bool valuable = monetary > reference[2];

@@ -16,7 +16,8 @@ std::vector<int> order_by_monetary(const ClusterProfile& profile) {
   return order;
 }
 
-std::vector<std::string> label_clusters(const ClusterProfile& profile, const std::array<double, 3>& overall_mean,
+std::vector<std::string> label_clusters(const ClusterProfile& profile,
+                                        const std::array<double, feature_count>& overall_mean,
                                         const std::array<std::string, 4>& names) {
   std::vector<std::string> labels;
   std::map<std::string, int> seen;

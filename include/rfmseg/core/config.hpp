@@ -10,6 +10,7 @@
 
 #include "rfmseg/core/csv.hpp"
 #include "rfmseg/core/date.hpp"
+#include "rfmseg/core/features.hpp"
 
 namespace rfmseg {
 
@@ -81,7 +82,7 @@ enum class KMeansAlgorithm { automatic, lloyd, hamerly };
 inline constexpr int hamerly_min_k = 8;
 
 struct ModelConfig {
-  Transform transform[3] = {Transform::boxcox, Transform::boxcox, Transform::cbrt};  ///< R, F, M
+  Transform transform[feature_count] = {Transform::boxcox, Transform::boxcox, Transform::cbrt};  ///< R, F, M
   Scaler scaler = Scaler::standard;
   int k = 4;
   int k_min = 0, k_max = 0;  ///< elbow sweep when k_max > 0

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "rfmseg/core/customer_table.hpp"
+#include "rfmseg/core/features.hpp"
 #include "rfmseg/parallel/mpi.hpp"
 
 namespace rfmseg {
@@ -72,8 +73,8 @@ struct RfmScores {
   std::vector<std::int8_t> high_value;  ///< 1 when monetary ≥ high_value_threshold
   /// cut_points[d][j−1] = q_j of feature d (0 recency in days, 1 frequency, 2 monetary), ascending
   /// values (recency not reversed). NaN when there are no customers.
-  std::array<std::array<double, 4>, 3> cut_points{};
-  std::array<double, 3> reference{};  ///< R, F, M segment reference (mean or median)
+  std::array<std::array<double, 4>, feature_count> cut_points{};
+  std::array<double, feature_count> reference{};  ///< R, F, M segment reference (mean or median)
   double high_value_threshold = 0;
 };
 
@@ -83,7 +84,7 @@ struct RfmScores {
 
 /// Classic segment index of one customer given the R, F, M references (see the header comment).
 [[nodiscard]] std::int8_t classic_segment(double recency, double frequency, double monetary,
-                                          const std::array<double, 3>& reference) noexcept;
+                                          const std::array<double, feature_count>& reference) noexcept;
 
 /// Collective: scores, segments and high-value flags of the local rows. Throws ConfigError for a
 /// top percent outside (0, 100] or a non-finite threshold, and InputError (on every rank) when

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "rfmseg/core/features.hpp"
 #include "rfmseg/model/evaluate.hpp"
 
 namespace rfmseg {
@@ -22,7 +23,7 @@ namespace rfmseg {
 /// Labels of the clusters of `profile` (already in final order). `overall_mean` is R, F, M over
 /// all customers; `names` are the loyal / new / at risk / churned names.
 [[nodiscard]] std::vector<std::string> label_clusters(const ClusterProfile& profile,
-                                                      const std::array<double, 3>& overall_mean,
+                                                      const std::array<double, feature_count>& overall_mean,
                                                       const std::array<std::string, 4>& names);
 
 }  // namespace rfmseg
