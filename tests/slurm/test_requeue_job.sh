@@ -52,7 +52,10 @@ while ((SECONDS < deadline)); do
     timeout 20 scancel --batch --signal=USR1 "$JOB_ID"
     signalled=1
   fi
-  if ((signalled && !hurried)) && [[ $state == PENDING && $(job_field "$JOB_ID" Restarts) == 1 ]]; then
+  # Hurry the requeued job only once the stopped run is gone: Slurm's hold exists to let its steps
+  # end, and a run started over a step still being torn down fails to launch its own.
+  if ((signalled && !hurried)) && [[ $state == PENDING && $(job_field "$JOB_ID" Restarts) == 1 ]] \
+     && ! pgrep -f "slurmstepd: \[$JOB_ID\." >/dev/null; then
     say "requeued: pending until $(job_field "$JOB_ID" StartTime); scontrol update JobId=$JOB_ID StartTime=now"
     timeout 20 scontrol update JobId="$JOB_ID" StartTime=now || say "scontrol update StartTime=now failed"
     hurried=1
