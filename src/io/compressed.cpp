@@ -37,21 +37,6 @@ const char* compression_name(Compression kind) {
 
 namespace {
 
-// Up to `length` bytes at `offset` (fewer only at the end of the file).
-std::size_t pread_some(int fd, void* into, std::size_t length, std::uint64_t offset, const std::string& path) {
-  std::size_t done = 0;
-  while (done < length) {
-    const ssize_t n = ::pread(fd, static_cast<char*>(into) + done, length - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw InputError("cannot read input '" + path + "': " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
-}
-
 // Frames whose compressed bytes fit this window are measured by ZSTD_findFrameCompressedSize;
 // longer ones by walking their block headers (bounded memory for a single-frame file of any size).
 constexpr std::size_t zstd_window_bytes = 4u << 20;
@@ -60,14 +45,14 @@ constexpr std::size_t zstd_window_bytes = 4u << 20;
 // valid frame (the caller stops splitting there).
 std::uint64_t walk_zstd_frame(int fd, std::uint64_t offset, std::uint64_t size, const std::string& path) {
   unsigned char head[ZSTD_FRAMEHEADERSIZE_MAX];
-  const std::size_t got = pread_some(fd, head, sizeof head, offset, path);
+  const std::size_t got = read_at(fd, head, sizeof head, offset, path);
   ZSTD_frameHeader header{};
   if (ZSTD_getFrameHeader(&header, head, got) != 0) return 0;
   if (header.frameType == ZSTD_skippableFrame) return ZSTD_SKIPPABLEHEADERSIZE + header.frameContentSize;
   std::uint64_t pos = offset + header.headerSize;
   while (true) {
     unsigned char block[3];
-    if (pread_some(fd, block, 3, pos, path) != 3) return 0;
+    if (read_at(fd, block, 3, pos, path) != 3) return 0;
     const std::uint32_t bits = block[0] | (block[1] << 8) | (block[2] << 16);
     const bool last = (bits & 1) != 0;
     const std::uint32_t type = (bits >> 1) & 3, block_size = bits >> 3;
@@ -87,7 +72,7 @@ std::vector<CompressedPiece> zstd_pieces(int fd, std::uint64_t size, const std::
   while (offset < size) {
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size - offset, zstd_window_bytes));
     window.resize(n);
-    pread_some(fd, window.data(), n, offset, path);
+    read_at(fd, window.data(), n, offset, path);
     std::uint64_t length = ZSTD_findFrameCompressedSize(window.data(), n);
     if (ZSTD_isError(length)) length = n < size - offset ? walk_zstd_frame(fd, offset, size, path) : 0;
     if (length == 0) break;  // damaged or truncated: the rest is one piece, decoding names the offset
@@ -101,11 +86,11 @@ std::vector<CompressedPiece> zstd_pieces(int fd, std::uint64_t size, const std::
 // The member size of the BGZF member at `offset` (its "BC" extra subfield), 0 if it has none.
 std::uint64_t bgzf_member_size(int fd, std::uint64_t offset, std::uint64_t size, const std::string& path) {
   unsigned char head[12];
-  if (pread_some(fd, head, sizeof head, offset, path) != sizeof head) return 0;
+  if (read_at(fd, head, sizeof head, offset, path) != sizeof head) return 0;
   if (head[0] != 0x1f || head[1] != 0x8b || head[2] != 8 || (head[3] & 4) == 0) return 0;
   const std::size_t extra_length = head[10] | (head[11] << 8);
   std::vector<unsigned char> extra(extra_length);
-  if (pread_some(fd, extra.data(), extra_length, offset + 12, path) != extra_length) return 0;
+  if (read_at(fd, extra.data(), extra_length, offset + 12, path) != extra_length) return 0;
   for (std::size_t i = 0; i + 4 <= extra_length;) {
     const std::size_t field_length = extra[i + 2] | (extra[i + 3] << 8);
     if (extra[i] == 'B' && extra[i + 1] == 'C' && field_length == 2 && i + 6 <= extra_length) {
@@ -283,7 +268,7 @@ Decompressor::~Decompressor() {
 bool Decompressor::refill() {
   if (_next >= _end) return false;
   const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(_input.size(), _end - _next));
-  const std::size_t got = pread_some(_fd, _input.data(), want, _next, _path);
+  const std::size_t got = read_at(_fd, _input.data(), want, _next, _path);
   if (got == 0) return false;  // the file is shorter than planned: reported as truncated below
   _input_pos = 0;
   _input_size = got;

@@ -280,21 +280,6 @@ namespace {
 
 // ---------------------------------------------------------------- files
 
-// Reads up to `length` bytes at `offset`; returns the count (short only at end of file).
-std::size_t read_at(int fd, char* into, std::size_t length, std::uint64_t offset, const std::string& path) {
-  std::size_t done = 0;
-  while (done < length) {
-    const ssize_t n = ::pread(fd, into + done, length - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw InputError("cannot read input '" + path + "': " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
-}
-
 // Reads exactly `length` bytes at `offset`, all of them inside the size the plan saw: a short
 // read means the file shrank while it was read (a truncating writer, a rotated log).
 void read_planned(int fd, char* into, std::size_t length, std::uint64_t offset, const std::string& path,

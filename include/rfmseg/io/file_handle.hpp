@@ -1,11 +1,13 @@
 #pragma once
-// A read-only file descriptor of an input, closed on scope exit. Opening failure is an InputError
-// naming the file and the operating system's reason.
+// A read-only file descriptor of an input, closed on scope exit, and positioned reads from it.
+// Failures are InputErrors naming the file and the operating system's reason.
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -31,5 +33,22 @@ class FileHandle {
  private:
   int _fd;
 };
+
+/// Reads up to `length` bytes at `offset` of `fd` (retrying interrupted and partial reads);
+/// returns the count, short only at the end of the file. A read error is an InputError naming
+/// `path` and the operating system's reason.
+inline std::size_t read_at(int fd, void* into, std::size_t length, std::uint64_t offset, const std::string& path) {
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(fd, static_cast<char*>(into) + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw InputError("cannot read input '" + path + "': " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
 
 }  // namespace rfmseg
