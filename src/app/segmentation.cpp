@@ -143,7 +143,8 @@ bool sweep_k(const ModelConfig& config, Fitter& fit, Segmentation& seg) {
   seg.model = std::move(sweep_models[i]);
   seg.labels = std::move(sweep_labels[i]);
   seg.metrics = sweep_metrics[i];
-  if (std::isnan(seg.metrics.silhouette)) seg.metrics = fit.metrics(seg.sweep.chosen_k, seg.labels);  // sse only
+  // --sweep-metrics sse fitted the sweep without metrics: the final model gets its own.
+  if (config.sweep_metrics == SweepMetrics::sse) seg.metrics = fit.metrics(seg.sweep.chosen_k, seg.labels);
   return true;
 }
 
