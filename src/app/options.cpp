@@ -41,6 +41,12 @@ po::options_description describe() {
       "directory for CSV copies of the result tables, for tools that do not read HDF5 (created if missing): "
       "customers.csv.gz, clusters.csv, segments.csv, selection.csv (with --k-range); written in parallel under "
       "temporary names, renamed once they and the result are complete. See README \"Feeding other tools\"")(
+      "previous", po::value<std::string>()->default_value(""),
+      "the previous night's result (any rank count, checked first): one extra K-means restart starts from its model "
+      "and competes with the --n-init fresh ones; clusters take its ids and labels by maximum overlap; /migration "
+      "(customers and revenue moving between clusters and segments, new and gone ones, ARI, cluster fates) and "
+      "/drift (PSI of R, F, M, means, parameters) compare the two. Refused when its transforms, scaler, k (without "
+      "--k-select) or pseudonymization differ from this run's. See README \"Nightly runs\"")(
       "export-compress", po::value<std::string>()->default_value("gzip"),
       "gzip | none: customers.csv.gz (one gzip member per rank: any gzip reader opens it) or plain customers.csv")(
       "pseudonymize-key", po::value<std::string>()->default_value(""),
@@ -373,6 +379,7 @@ Parsed parse(const std::vector<std::string>& args) {
   if (vm.count("input")) c.input.paths = get<std::vector<std::string>>(vm, "input");
   if (vm.count("output")) c.output = get<std::string>(vm, "output");
   c.rejects = get<std::string>(vm, "rejects");
+  c.previous = get<std::string>(vm, "previous");
   c.quiet = get<bool>(vm, "quiet");
   c.force = get<bool>(vm, "force");
   c.progress = get<bool>(vm, "progress");

@@ -7,6 +7,7 @@
 #include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/app/export.hpp"
 #include "rfmseg/app/phases.hpp"
+#include "rfmseg/app/previous.hpp"
 #include "rfmseg/app/report.hpp"
 #include "rfmseg/app/result_writer.hpp"
 #include "rfmseg/app/segmentation.hpp"
@@ -61,6 +62,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   // is probed (a dead run's temporary file may be what filled the disk).
   OutputRules output_rules;
   output_rules.inputs = config.input.paths;
+  if (!config.previous.empty()) output_rules.inputs.push_back(config.previous);  // never replaced by the result
   output_rules.force = config.force;
   const OutputLock output_lock(comm, config.output);
   if (comm.is_root() && output_lock.held()) remove_stale_temporaries(config.output);
@@ -71,6 +73,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   if (!config.exports.dir.empty()) exports.emplace(comm, config, output_rules);
   std::optional<Checkpoints> checkpoints;
   if (!config.reliability.checkpoint_dir.empty()) checkpoints.emplace(comm, config);
+  std::optional<PreviousResult> previous;  // --previous: checked before any work
+  if (!config.previous.empty()) previous.emplace(open_previous(comm, config.previous, config));
 
   const CustomerStage stage =
       customer_stage(comm, config, times, rejects ? &*rejects : nullptr, checkpoints ? &*checkpoints : nullptr);
@@ -80,7 +84,17 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
                  "rfmseg: warning: no slash date in the input has a day or month field above 12, so their order cannot "
                  "be told from the data: read as month-first (M/D/Y); state it with --month-first, or --day-first "
                  "if the dates are D/M/Y\n");
-  const Segmentation seg = segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr);
+  if (previous) {
+    join_previous(comm, stage, *previous);
+    times.lap("previous");
+  }
+  const Segmentation seg = segment_customers(comm, config.model, stage, times, checkpoints ? &*checkpoints : nullptr,
+                                             previous ? &*previous : nullptr);
+  std::optional<Comparison> comparison;
+  if (previous) {
+    comparison.emplace(compare_with_previous(comm, stage, seg, *previous));
+    times.lap("compare");
+  }
 
   if (exports) {
     exports->write(stage, seg);
@@ -91,6 +105,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     result.write([&] {
       write_customers(result, comm, stage.customers);
       write_model(result, comm, seg);
+      if (comparison) write_comparison(result, comm, *previous, *comparison);
       times.lap("output");
       times.reduce(comm);
       if (checkpoints) facts.resumed = checkpoints->resumed();

@@ -9,6 +9,7 @@
 #include "rfmseg/core/names.hpp"
 #include "rfmseg/io/h5.hpp"
 #include "rfmseg/io/result_format.hpp"
+#include "rfmseg/model/migration.hpp"
 #include "rfmseg/model/segment.hpp"
 #include "rfmseg/model/transform.hpp"
 #include "rfmseg/version.hpp"
@@ -113,13 +114,15 @@ void write_segments(const ResultFile& result, const Segmentation& seg) {
 
 void write_clusters(const ResultFile& result, const Segmentation& seg) {
   const auto k = static_cast<std::uint64_t>(seg.model.k);
-  (void)result.group("model");
+  const h5::Group model = result.group("model");
   put_scalar<format::model_k>(result, static_cast<std::int64_t>(seg.model.k));
   put<format::centroids>(result, view(seg.model.centroids), k);
   put<format::init_centroids>(result, view(seg.model.init_centroids), k);
   put<format::centroids_rfm>(result, view(by_cluster(seg.profile.mean, k)), k);
   put<format::cluster_size>(result, view(seg.model.sizes), k);
   put_strings<format::cluster_label>(result, seg.cluster_labels);
+  put<format::cluster_id>(result, view(seg.cluster_ids), k);
+  h5::write_attribute(model, "cluster_ids", seg.cluster_id_rule);
   put_scalar<format::inertia>(result, seg.model.inertia);
   put_scalar<format::n_iter>(result, static_cast<std::int64_t>(seg.model.n_iter));
   put_scalar<format::converged>(result, static_cast<std::int8_t>(seg.model.converged ? 1 : 0));
@@ -177,6 +180,40 @@ void write_transform(const ResultFile& result, const Segmentation& seg) {
   h5::write_attribute(transform, "scaler", std::string(name_of(seg.scale.kind)));
   h5::write_attribute(transform, "grid_exponent", static_cast<std::int64_t>(seg.scale.grid_exponent));
   h5::write_attribute(transform, "features", std::string("recency,frequency,monetary"));
+}
+
+/// A [rows, cols] table whose extents both vary (the migration table).
+template <const format::Dataset& D, class T>
+void put_table(const ResultFile& result, std::span<const T> values, std::uint64_t rows, std::uint64_t cols) {
+  static_assert(D.type == format::type_of<T>(), "element type differs from the result format");
+  static_assert(D.rows != format::Extent::customers && D.rows != format::Extent::scalar &&
+                D.column_extent != format::Extent::fixed);
+  if (values.size() != rows * cols)
+    throw std::logic_error(std::string(D.path) + ": " + std::to_string(values.size()) + " values for shape " +
+                           format::shape_text(D));
+  h5::write_replicated<T>(result.file(), std::string(D.path), values, {rows, cols});
+}
+
+// [rows][3] from an array of per-feature rows.
+template <std::size_t Rows>
+std::vector<double> flat(const std::array<std::array<double, feature_count>, Rows>& rows) {
+  std::vector<double> out;
+  for (const auto& row : rows) out.insert(out.end(), row.begin(), row.end());
+  return out;
+}
+
+// [bins][3] from per-feature columns [3][bins].
+template <std::size_t Bins, class T>
+std::vector<double> by_bin(const std::array<std::array<T, Bins>, feature_count>& columns, bool shares) {
+  std::vector<double> out(Bins * feature_count);
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    double total = 0;
+    for (auto v : columns[d]) total += static_cast<double>(v);
+    for (std::size_t b = 0; b < Bins; ++b)
+      out[b * feature_count + d] =
+          shares ? static_cast<double>(columns[d][b]) / total : static_cast<double>(columns[d][b]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -261,6 +298,56 @@ void write_run_record(const ResultFile& result, const mpi::Comm& comm, const Run
   h5::write_attribute(run, "pseudonymization",
                       std::string(config.input.pseudonym_key.empty() ? "none" : pseudonym_method));
   h5::write_attribute(run, "pseudonymization_key_id", config.input.pseudonym_key_id);
+}
+
+}  // namespace rfmseg
+
+namespace rfmseg {
+
+void write_comparison(const ResultFile& result, const mpi::Comm& comm, const PreviousResult& previous,
+                      const Comparison& comparison) {
+  const auto rows = h5::Rows::distributed(comm, previous.cluster.size());
+  put_rows<format::previous_cluster>(result, view(previous.cluster), rows);
+  put_rows<format::previous_segment>(result, view(previous.segment), rows);
+
+  const h5::Group migration = result.group("migration");
+  const auto kp = static_cast<std::uint64_t>(comparison.k_prev), k = static_cast<std::uint64_t>(comparison.k);
+  put_table<format::migration_clusters>(result, view(comparison.clusters), kp + 1, k + 1);
+  put_table<format::migration_clusters_revenue>(result, view(comparison.clusters_revenue), kp + 1, k + 1);
+  put<format::migration_segments>(result, view(comparison.segments));
+  put<format::migration_segments_revenue>(result, view(comparison.segments_revenue));
+  put<format::migration_previous_cluster_id>(result, view(previous.cluster_id), kp);
+  put_strings<format::migration_previous_cluster_label>(result, previous.cluster_labels);
+  std::vector<std::string> fates;
+  std::vector<std::int32_t> targets;
+  for (const auto& fate : comparison.fates) {
+    fates.emplace_back(fate_name(fate.fate));
+    targets.push_back(fate.target);
+  }
+  put_strings<format::migration_fate>(result, fates);
+  put<format::migration_fate_cluster>(result, view(targets), kp);
+  h5::write_attribute(migration, "previous_file", previous.path);
+  h5::write_attribute(migration, "previous_snapshot", previous.snapshot_date);
+  h5::write_attribute(migration, "previous_k", static_cast<std::int64_t>(comparison.k_prev));
+  h5::write_attribute(migration, "stayed", comparison.stayed);
+  h5::write_attribute(migration, "new", comparison.added);
+  h5::write_attribute(migration, "gone", comparison.gone);
+  h5::write_attribute(migration, "changed_cluster", comparison.changed_cluster);
+  h5::write_attribute(migration, "changed_segment", comparison.changed_segment);
+  h5::write_attribute(migration, "ari", comparison.ari);
+  h5::write_attribute(migration, "warm_start", comparison.warm_start);
+
+  (void)result.group("drift");
+  put<format::drift_psi>(result, std::span<const double>(comparison.psi));
+  std::array<std::array<double, psi_bins - 1>, feature_count> edges = previous.decile_edges;
+  put<format::drift_decile_edges>(result, view(by_bin(edges, false)));
+  put<format::drift_previous_share>(result, view(by_bin(previous.bin_counts, true)));
+  put<format::drift_share>(result, view(by_bin(comparison.bin_counts, true)));
+  put<format::drift_previous_mean>(result, std::span<const double>(previous.mean));
+  put<format::drift_mean>(result, std::span<const double>(comparison.mean));
+  put<format::drift_previous_parameters>(result, view(flat(previous.parameters)));
+  put<format::drift_parameters>(result, view(flat(comparison.parameters)));
+  put<format::drift_previous_cluster_size>(result, view(previous.cluster_size), kp);
 }
 
 }  // namespace rfmseg

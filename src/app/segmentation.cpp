@@ -1,13 +1,17 @@
 #include "rfmseg/app/segmentation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <utility>
 
 #include "rfmseg/app/checkpoint.hpp"
+#include "rfmseg/app/previous.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
+#include "rfmseg/model/migration.hpp"
 #include "rfmseg/model/segment.hpp"
 #include "rfmseg/model/selection.hpp"
 #include "rfmseg/parallel/reduce.hpp"
@@ -148,11 +152,8 @@ bool sweep_k(const ModelConfig& config, Fitter& fit, Segmentation& seg) {
   return true;
 }
 
-// ---- evaluate: a stable cluster order (by mean monetary, descending), the profile, the labels.
-void order_clusters(const mpi::Comm& comm, const ModelConfig& config, const CustomerTable& customers, int k,
-                    Segmentation& seg) {
-  const auto fitted = profile_clusters(comm, customers, seg.labels, k);
-  const auto order = order_by_monetary(fitted);
+// New cluster i = old cluster order[i], in every per-cluster table and in the labels.
+void reorder_clusters(const std::vector<int>& order, Segmentation& seg) {
   std::vector<std::int32_t> new_index(order.size());
   for (std::size_t i = 0; i < order.size(); ++i)
     new_index[static_cast<std::size_t>(order[i])] = static_cast<std::int32_t>(i);
@@ -160,14 +161,63 @@ void order_clusters(const mpi::Comm& comm, const ModelConfig& config, const Cust
   seg.model.centroids = reorder(seg.model.centroids, order, feature_count);
   seg.model.init_centroids = reorder(seg.model.init_centroids, order, feature_count);
   seg.model.sizes = reorder(seg.model.sizes, order);
-  seg.profile = reorder(fitted, order);
+  seg.profile = reorder(seg.profile, order);
+  seg.cluster_labels = reorder(seg.cluster_labels, order);
+  seg.cluster_ids = reorder(seg.cluster_ids, order);
+}
+
+// With --previous: each cluster takes the id (and label) of the previous cluster it shares the
+// most customers with, by an optimal assignment on the table of common customers; the clusters
+// without a partner get new ids after the highest previous one. Rows end in ascending id order.
+void take_previous_ids(const mpi::Comm& comm, const PreviousResult& previous, int k, Segmentation& seg) {
+  const int kp = previous.k;
+  std::vector<std::int64_t> table(static_cast<std::size_t>(kp) * static_cast<std::size_t>(k), 0);
+  for (std::size_t i = 0; i < seg.labels.size(); ++i)
+    if (previous.cluster[i] >= 0)
+      ++table[static_cast<std::size_t>(previous.cluster[i]) * static_cast<std::size_t>(k) +
+              static_cast<std::size_t>(seg.labels[i])];
+  table = mpi::allreduce(comm, std::move(table), mpi::Op::sum);
+  const std::vector<int> match = match_clusters(table, kp, k);
+  std::int64_t next =
+      previous.cluster_id.empty() ? 0 : *std::max_element(previous.cluster_id.begin(), previous.cluster_id.end()) + 1;
+  for (int j = 0; j < k; ++j) {
+    const int partner = match[static_cast<std::size_t>(j)];
+    auto& id = seg.cluster_ids[static_cast<std::size_t>(j)];
+    if (partner >= 0) {
+      id = previous.cluster_id[static_cast<std::size_t>(partner)];
+      seg.cluster_labels[static_cast<std::size_t>(j)] = previous.cluster_labels[static_cast<std::size_t>(partner)];
+    } else {
+      id = next++;
+    }
+  }
+  std::vector<int> order(static_cast<std::size_t>(k));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return seg.cluster_ids[static_cast<std::size_t>(a)] < seg.cluster_ids[static_cast<std::size_t>(b)];
+  });
+  reorder_clusters(order, seg);
+  seg.cluster_id_rule = "maximum overlap with the previous result";
+}
+
+// ---- evaluate: a stable cluster order (by mean monetary, descending), the profile, the labels;
+// with --previous, then the previous result's ids.
+void order_clusters(const mpi::Comm& comm, const ModelConfig& config, const CustomerTable& customers, int k,
+                    const PreviousResult* previous, Segmentation& seg) {
+  seg.profile = profile_clusters(comm, customers, seg.labels, k);
+  seg.cluster_labels.assign(static_cast<std::size_t>(k), std::string());
+  seg.cluster_ids.resize(static_cast<std::size_t>(k));
+  std::iota(seg.cluster_ids.begin(), seg.cluster_ids.end(), 0);
+  reorder_clusters(order_by_monetary(seg.profile), seg);
+  std::iota(seg.cluster_ids.begin(), seg.cluster_ids.end(), 0);
   seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);
+  seg.cluster_id_rule = "mean monetary, descending";
+  if (previous != nullptr) take_previous_ids(comm, *previous, k, seg);
 }
 
 }  // namespace
 
 Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config, const CustomerStage& stage,
-                               PhaseTimes& times, Checkpoints* checkpoints) {
+                               PhaseTimes& times, Checkpoints* checkpoints, const PreviousResult* previous) {
   Segmentation seg;
   const CustomerTable& customers = stage.customers;
   const std::size_t n = customers.size();
@@ -197,7 +247,7 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   }
   times.lap("kmeans");
 
-  order_clusters(comm, config, customers, k, seg);
+  order_clusters(comm, config, customers, k, previous, seg);
   times.lap("evaluate");
 
   // ---- segment: RFM quintile scores and the 8 classic segments (independent of K-means)

@@ -36,6 +36,7 @@ constexpr const Dataset* all_datasets[] = {&customer_id,
                                            &centroids_rfm,
                                            &cluster_size,
                                            &cluster_label,
+                                           &cluster_id,
                                            &inertia,
                                            &n_iter,
                                            &converged,
@@ -59,7 +60,26 @@ constexpr const Dataset* all_datasets[] = {&customer_id,
                                            &transform_lambda,
                                            &transform_shift,
                                            &transform_center,
-                                           &transform_scale};
+                                           &transform_scale,
+                                           &previous_cluster,
+                                           &previous_segment,
+                                           &migration_clusters,
+                                           &migration_clusters_revenue,
+                                           &migration_segments,
+                                           &migration_segments_revenue,
+                                           &migration_previous_cluster_id,
+                                           &migration_previous_cluster_label,
+                                           &migration_fate,
+                                           &migration_fate_cluster,
+                                           &drift_psi,
+                                           &drift_decile_edges,
+                                           &drift_previous_share,
+                                           &drift_share,
+                                           &drift_previous_mean,
+                                           &drift_mean,
+                                           &drift_previous_parameters,
+                                           &drift_parameters,
+                                           &drift_previous_cluster_size};
 
 constexpr Presence always = Presence::always;
 constexpr Attribute all_attributes[] = {
@@ -110,6 +130,9 @@ constexpr Attribute all_attributes[] = {
      "none, or how customer ids were replaced (--pseudonymize-key): HMAC-SHA256(key, customer_id), lowercase hex"},
     {"run", "pseudonymization_key_id", Type::string, always, "0.2",
      "the key's id, the first 16 hex digits of SHA-256 of the key file (empty without a key); never the key"},
+    {"model", "cluster_ids", Type::string, always, "0.3",
+     "how /model/cluster_id was given: \"mean monetary, descending\" or \"maximum overlap with the previous "
+     "result\""},
     {"selection", "rule", Type::string, Presence::with_sweep, "0.1",
      "how the final k was chosen: elbow, silhouette or fixed"},
     {"selection", "chosen_k", Type::int64, Presence::with_sweep, "0.1", "the k the rule chose"},
@@ -121,13 +144,39 @@ constexpr Attribute all_attributes[] = {
      "features are multiples of 2^-grid_exponent (exact K-means sums)"},
     {"model/transform", "features", Type::string, always, "0.1",
      "feature order of every [*, 3] dataset: recency,frequency,monetary"},
+    {"migration", "previous_file", Type::string, Presence::with_previous, "0.3", "the --previous result file"},
+    {"migration", "previous_snapshot", Type::string, Presence::with_previous, "0.3", "its snapshot date, YYYY-MM-DD"},
+    {"migration", "previous_k", Type::int64, Presence::with_previous, "0.3", "its number of clusters (k_prev)"},
+    {"migration", "stayed", Type::int64, Presence::with_previous, "0.3", "customers in both results"},
+    {"migration", "new", Type::int64, Presence::with_previous, "0.3", "customers only tonight"},
+    {"migration", "gone", Type::int64, Presence::with_previous, "0.3", "customers only in the previous result"},
+    {"migration", "changed_cluster", Type::int64, Presence::with_previous, "0.3",
+     "customers of both whose cluster id (/model/cluster_id) changed"},
+    {"migration", "changed_segment", Type::int64, Presence::with_previous, "0.3",
+     "customers of both whose classic segment changed"},
+    {"migration", "ari", Type::float64, Presence::with_previous, "0.3",
+     "adjusted Rand index of the two cluster labelings on the customers of both"},
+    {"migration", "warm_start", Type::string, Presence::with_previous, "0.3",
+     "what the warm start from the previous model did: won, lost (a fresh restart had lower inertia), or why "
+     "it was not tried"},
 };
 
-std::string_view extent_symbol(const Dataset& d) {
-  switch (d.rows) {
+std::string_view extent_symbol(Extent extent) {
+  switch (extent) {
     case Extent::customers: return "n";
     case Extent::clusters: return "k";
     case Extent::sweep: return "m";
+    case Extent::previous_clusters: return "k_prev";
+    case Extent::previous_clusters_and_new: return "k_prev + 1";
+    case Extent::clusters_and_gone: return "k + 1";
+    default: return "";
+  }
+}
+
+std::string presence_note(Presence presence) {
+  switch (presence) {
+    case Presence::with_sweep: return " (only with `--k-range`)";
+    case Presence::with_previous: return " (only with `--previous`)";
     default: return "";
   }
 }
@@ -147,7 +196,8 @@ std::string_view type_name(Type type) {
 
 std::string shape_text(const Dataset& d) {
   if (d.rows == Extent::scalar) return "scalar";
-  std::string rows = d.rows == Extent::fixed ? std::to_string(d.fixed_rows) : std::string(extent_symbol(d));
+  const std::string rows = d.rows == Extent::fixed ? std::to_string(d.fixed_rows) : std::string(extent_symbol(d.rows));
+  if (d.column_extent != Extent::fixed) return "[" + rows + ", " + std::string(extent_symbol(d.column_extent)) + "]";
   return d.columns == 0 ? "[" + rows + "]" : "[" + rows + ", " + std::to_string(d.columns) + "]";
 }
 
@@ -181,7 +231,8 @@ std::string markdown() {
       "and read back (see README, \"Data safety\"). This page is generated from the same description\n"
       "the writer writes through and `rfmseg verify` checks against.\n\n"
       "Shapes: `n` customers (one row each, sorted by customer id in byte order), `k` clusters (in the\n"
-      "final order: by mean monetary, descending), `m` values of `--k-range`. Every `[*, 3]` dataset has\n"
+      "final order: ascending /model/cluster_id), `m` values of `--k-range`, `k_prev` clusters of the\n"
+      "`--previous` result. Every `[*, 3]` dataset has\n"
       "the columns recency, frequency, monetary. Strings are fixed-length, NUL-padded ASCII/UTF-8.\n"
       "Every dataset carries a `checksum` attribute and every object with attributes an\n"
       "`attributes_checksum` (what `rfmseg verify` recomputes).\n\n"
@@ -201,7 +252,7 @@ std::string markdown() {
     const std::string_view g = d->path.substr(0, d->path.find('/'));
     if (g != group) {
       group = g;
-      out += "\n### /" + std::string(g) + (d->presence == Presence::with_sweep ? " (only with `--k-range`)" : "") +
+      out += "\n### /" + std::string(g) + presence_note(d->presence) +
              "\n\n| dataset | type | shape | since | meaning |\n|---|---|---|---|---|\n";
     }
     out += "| `/" + std::string(d->path) + "` | " + std::string(type_name(d->type)) + " | " + shape_text(*d) + " | " +
@@ -212,7 +263,7 @@ std::string markdown() {
   for (const Attribute& a : all_attributes) {
     if (a.object != object) {
       object = a.object;
-      out += "\n### /" + std::string(object) + (a.presence == Presence::with_sweep ? " (only with `--k-range`)" : "") +
+      out += "\n### /" + std::string(object) + presence_note(a.presence) +
              "\n\n| attribute | type | since | meaning |\n|---|---|---|---|\n";
     }
     out += "| `" + std::string(a.name) + "` | " + std::string(type_name(a.type)) + " | " + std::string(a.since) +

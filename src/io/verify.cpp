@@ -82,10 +82,15 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
                               : h5::has_attribute(run, "version") ? h5::read_string_attribute(run, "version")
                                                                   : std::string(version_string);
   const bool swept = file.has("selection");
+  const bool compared = file.has("migration");  // written with --previous
+  const auto present = [&](format::Presence presence) {
+    return presence == format::Presence::always || (presence == format::Presence::with_sweep && swept) ||
+           (presence == format::Presence::with_previous && compared);
+  };
   bool complete = true;
   for (const auto& attribute : format::attributes()) {
     if (attribute.name.find('<') != std::string_view::npos) continue;  // a family (time_<phase>)
-    if (attribute.presence == format::Presence::with_sweep && !swept) continue;
+    if (!present(attribute.presence)) continue;
     if (written_before(version, attribute.since)) continue;
     const std::string object(attribute.object), name(attribute.name);
     if (!file.has(object) || !h5::has_attribute(h5::open_object(file, object), name)) {
@@ -100,9 +105,23 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
   report.customers = n;
   const auto found = shapes.find("selection/k");
   const std::uint64_t m = found == shapes.end() || found->second.empty() ? 0 : found->second[0];
+  const std::int64_t k_prev = compared ? h5::read_int_attribute(h5::open_object(file, "migration"), "previous_k") : 0;
+  const auto extent = [&](format::Extent e, std::uint64_t fixed) -> std::uint64_t {
+    switch (e) {
+      case format::Extent::customers: return static_cast<std::uint64_t>(n);
+      case format::Extent::clusters: return static_cast<std::uint64_t>(k);
+      case format::Extent::sweep: return m;
+      case format::Extent::previous_clusters: return static_cast<std::uint64_t>(k_prev);
+      case format::Extent::previous_clusters_and_new: return static_cast<std::uint64_t>(k_prev + 1);
+      case format::Extent::clusters_and_gone: return static_cast<std::uint64_t>(k + 1);
+      case format::Extent::scalar:
+      case format::Extent::fixed: break;
+    }
+    return fixed;
+  };
   for (const format::Dataset* d : format::datasets()) {
     const std::string path(d->path);
-    if (d->presence == format::Presence::with_sweep && !swept) continue;
+    if (!present(d->presence)) continue;
     if (!file.has(path)) {
       if (!written_before(version, d->since)) {
         check.fail("missing dataset " + path);
@@ -114,17 +133,13 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
     if (!type_matches(stored, d->type))
       check.fail(path + " is not of type " + std::string(format::type_name(d->type)) + " (result format)");
     std::vector<std::uint64_t> expected;
-    switch (d->rows) {
-      case format::Extent::scalar: break;
-      case format::Extent::customers: expected.push_back(static_cast<std::uint64_t>(n)); break;
-      case format::Extent::clusters: expected.push_back(static_cast<std::uint64_t>(k)); break;
-      case format::Extent::sweep: expected.push_back(m); break;
-      case format::Extent::fixed: expected.push_back(d->fixed_rows); break;
-    }
-    if (d->columns != 0) expected.push_back(d->columns);
+    if (d->rows != format::Extent::scalar) expected.push_back(extent(d->rows, d->fixed_rows));
+    if (d->column_extent != format::Extent::fixed || d->columns != 0)
+      expected.push_back(extent(d->column_extent, d->columns));
     if (stored.shape != expected)
       check.fail(path + " does not have the shape " + format::shape_text(*d) +
-                 " (n = /run customers = " + std::to_string(n) + ", k = /run k = " + std::to_string(k) + ")");
+                 " (n = /run customers = " + std::to_string(n) + ", k = /run k = " + std::to_string(k) +
+                 (compared ? ", k_prev = /migration previous_k = " + std::to_string(k_prev) : std::string()) + ")");
   }
   // Anything the format does not describe: written by a newer rfmseg, or by something else.
   for (const auto& [path, shape] : shapes)

@@ -7,6 +7,7 @@
 
 #include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/app/phases.hpp"
+#include "rfmseg/app/previous.hpp"
 #include "rfmseg/app/segmentation.hpp"
 #include "rfmseg/core/config.hpp"
 #include "rfmseg/core/customer_table.hpp"
@@ -25,6 +26,11 @@ void write_customers(const ResultFile& result, const mpi::Comm& comm, const Cust
 /// Collective: /customers/{features, cluster, scores, segment, ...}, /segments, /model (centroids,
 /// profile, metrics, transform parameters) and /selection (the sweep, if any).
 void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmentation& seg);
+
+/// Collective (with --previous): /customers/previous_cluster and previous_segment, /migration and
+/// /drift.
+void write_comparison(const ResultFile& result, const mpi::Comm& comm, const PreviousResult& previous,
+                      const Comparison& comparison);
 
 /// What the run learnt besides the stages' outputs, for /run and the console report.
 struct RunFacts {

@@ -43,6 +43,9 @@ struct Segmentation {
   RfmScores scores;                  ///< quintile scores and the 8 classic segments, local rows
   SegmentTable segments;             ///< the classic segments' table
   std::vector<std::string> cluster_labels;
+  std::vector<std::int64_t> cluster_ids;  ///< stable id per cluster (ascending: the final order)
+  std::string cluster_id_rule;            ///< /model cluster_ids
+  std::string warm_start;                 ///< with --previous: what the warm start did (/migration warm_start)
   std::array<double, feature_count> overall_mean{};  ///< R, F, M over all customers
   std::vector<std::string> warnings;
   std::uint64_t distance_evaluations = 0;        ///< K-means, all fits of this run, all ranks
@@ -51,11 +54,14 @@ struct Segmentation {
 };
 
 class Checkpoints;
+struct PreviousResult;
 
 /// Collective: segments the customers of `stage` (already id-sorted across ranks). With
-/// `checkpoints`, every K-means fit saves its progress and resumes from a saved one.
+/// `checkpoints`, every K-means fit saves its progress and resumes from a saved one. With
+/// `previous` (joined to the stage), the clusters take the previous result's ids by maximum overlap.
 [[nodiscard]] Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
                                              const CustomerStage& stage, PhaseTimes& times,
-                                             Checkpoints* checkpoints = nullptr);
+                                             Checkpoints* checkpoints = nullptr,
+                                             const PreviousResult* previous = nullptr);
 
 }  // namespace rfmseg

@@ -125,6 +125,7 @@ struct RunConfig {
   std::string output;
   bool force = false;    ///< replace a file at `output` that is not an rfmseg result
   std::string rejects;   ///< --rejects: CSV of every unusable line (empty: none)
+  std::string previous;  ///< --previous: the previous night's result (empty: none)
   ExportConfig exports;  ///< --export: CSV copies of the result tables (empty dir: none)
   bool quiet = false;
   bool progress = false;    ///< --progress: one line per event on rank 0 (src/app/progress.cpp)

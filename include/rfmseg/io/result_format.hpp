@@ -15,15 +15,22 @@ enum class Type : std::uint8_t { int8, int32, int64, float64, string };
 
 /// What a dataset's first dimension counts.
 enum class Extent : std::uint8_t {
-  scalar,     ///< a single value
-  customers,  ///< n: one row per customer, in customer-id order (distributed over ranks)
-  clusters,   ///< k: one row per cluster, in the final cluster order
-  sweep,      ///< one row per k of --k-range
-  fixed,      ///< a fixed count (Dataset::fixed_rows)
+  scalar,                     ///< a single value
+  customers,                  ///< n: one row per customer, in customer-id order (distributed over ranks)
+  clusters,                   ///< k: one row per cluster, in the final cluster order
+  sweep,                      ///< one row per k of --k-range
+  fixed,                      ///< a fixed count (Dataset::fixed_rows)
+  previous_clusters,          ///< k_prev: one row per cluster of the --previous result (/migration previous_k)
+  previous_clusters_and_new,  ///< k_prev + 1: the previous clusters, then "new tonight"
+  clusters_and_gone,          ///< k + 1 (as columns): tonight's clusters, then "gone since the previous night"
 };
 
 /// When a dataset or attribute is in a result.
-enum class Presence : std::uint8_t { always, with_sweep };
+enum class Presence : std::uint8_t {
+  always,
+  with_sweep,     ///< with --k-range (the file has /selection)
+  with_previous,  ///< with --previous (the file has /migration)
+};
 
 struct Dataset {
   std::string_view path;  ///< from the root, without the leading '/'
@@ -34,6 +41,8 @@ struct Dataset {
   Presence presence;
   std::string_view since;  ///< first rfmseg version that writes it
   std::string_view meaning;
+  /// What the second dimension counts: Extent::fixed = `columns`; or clusters_and_gone.
+  Extent column_extent = Extent::fixed;
 };
 
 struct Attribute {
@@ -283,6 +292,17 @@ inline constexpr Dataset cluster_label{"model/cluster_label",
                                        Presence::always,
                                        "0.1",
                                        "descriptive label of each cluster (loyal, new, at risk, churned, ...)"};
+inline constexpr Dataset cluster_id{"model/cluster_id",
+                                    Type::int64,
+                                    Extent::clusters,
+                                    0,
+                                    0,
+                                    Presence::always,
+                                    "0.3",
+                                    "stable id of each cluster (rows are in ascending id order): 0..k-1 by mean "
+                                    "monetary, descending; with --previous the previous result's id of the cluster "
+                                    "it overlaps most (an optimal assignment), new ids after the highest for the "
+                                    "rest (/model cluster_ids says which rule)"};
 inline constexpr Dataset inertia{"model/inertia",
                                  Type::float64,
                                  Extent::scalar,
@@ -457,6 +477,179 @@ inline constexpr Dataset selection_n_iter{"selection/n_iter",
                                           Presence::with_sweep,
                                           "0.1",
                                           "iterations of the best restart per k"};
+
+// ---------------------------------------------------------------- with --previous
+inline constexpr Dataset previous_cluster{"customers/previous_cluster",
+                                          Type::int32,
+                                          Extent::customers,
+                                          0,
+                                          0,
+                                          Presence::with_previous,
+                                          "0.3",
+                                          "the customer's cluster in the --previous result (its /customers/cluster, "
+                                          "a row of its /model); -1 = new tonight"};
+inline constexpr Dataset previous_segment{"customers/previous_segment",
+                                          Type::int8,
+                                          Extent::customers,
+                                          0,
+                                          0,
+                                          Presence::with_previous,
+                                          "0.3",
+                                          "the customer's classic segment in the --previous result; -1 = new tonight"};
+inline constexpr Dataset migration_clusters{
+    "migration/clusters",
+    Type::int64,
+    Extent::previous_clusters_and_new,
+    0,
+    0,
+    Presence::with_previous,
+    "0.3",
+    "customers per (previous cluster, tonight's cluster); row k_prev = new tonight, column k = gone since the "
+    "previous result; [k_prev, k] is 0",
+    Extent::clusters_and_gone};
+inline constexpr Dataset migration_clusters_revenue{
+    "migration/clusters_revenue",
+    Type::float64,
+    Extent::previous_clusters_and_new,
+    0,
+    0,
+    Presence::with_previous,
+    "0.3",
+    "monetary of those customers: tonight's, the previous result's for the gone column (exact sums)",
+    Extent::clusters_and_gone};
+inline constexpr std::uint64_t segment_migration_size = 9;
+inline constexpr Dataset migration_segments{"migration/segments",
+                                            Type::int64,
+                                            Extent::fixed,
+                                            segment_migration_size,
+                                            segment_migration_size,
+                                            Presence::with_previous,
+                                            "0.3",
+                                            "customers per (previous segment, tonight's segment), the 8 classic "
+                                            "segments of /segments/name; row 8 = new tonight, column 8 = gone"};
+inline constexpr Dataset migration_segments_revenue{"migration/segments_revenue",
+                                                    Type::float64,
+                                                    Extent::fixed,
+                                                    segment_migration_size,
+                                                    segment_migration_size,
+                                                    Presence::with_previous,
+                                                    "0.3",
+                                                    "monetary of those customers (as clusters_revenue)"};
+inline constexpr Dataset migration_previous_cluster_id{
+    "migration/previous_cluster_id",
+    Type::int64,
+    Extent::previous_clusters,
+    0,
+    0,
+    Presence::with_previous,
+    "0.3",
+    "the previous result's /model/cluster_id (row i = its cluster i)"};
+inline constexpr Dataset migration_previous_cluster_label{"migration/previous_cluster_label",
+                                                          Type::string,
+                                                          Extent::previous_clusters,
+                                                          0,
+                                                          0,
+                                                          Presence::with_previous,
+                                                          "0.3",
+                                                          "the previous result's /model/cluster_label"};
+inline constexpr Dataset migration_fate{
+    "migration/fate",
+    Type::string,
+    Extent::previous_clusters,
+    0,
+    0,
+    Presence::with_previous,
+    "0.3",
+    "what became of each previous cluster (MONIC), judged on the customers of both nights, with overlap(X, Y) = "
+    "share of X's customers in tonight's Y: survived (some Y holds >= 1/2 of X, and no other previous cluster "
+    ">= 1/2 of its own), absorbed (as survived, but another previous cluster also moved >= 1/2 into that Y), "
+    "split (no Y holds 1/2, but two or more Y holding >= 1/4 each together hold >= 1/2), disappeared (else, or no "
+    "customer of X left)"};
+inline constexpr Dataset migration_fate_cluster{
+    "migration/fate_cluster",
+    Type::int32,
+    Extent::previous_clusters,
+    0,
+    0,
+    Presence::with_previous,
+    "0.3",
+    "survived / absorbed: tonight's cluster (row of /model) it went to; else -1"};
+inline constexpr Dataset drift_psi{"drift/psi",
+                                   Type::float64,
+                                   Extent::fixed,
+                                   3,
+                                   0,
+                                   Presence::with_previous,
+                                   "0.3",
+                                   "population stability index of recency, frequency, monetary: 10 bins at the "
+                                   "previous result's deciles, shares below 1e-4 counted as 1e-4 (< 0.1 stable, "
+                                   "0.1-0.25 moderate shift, > 0.25 major shift)"};
+inline constexpr Dataset drift_decile_edges{"drift/decile_edges",
+                                            Type::float64,
+                                            Extent::fixed,
+                                            9,
+                                            3,
+                                            Presence::with_previous,
+                                            "0.3",
+                                            "the previous result's deciles (the ceil(q n / 10)-th smallest value, "
+                                            "q = 1..9); bin b holds the values above b edges"};
+inline constexpr Dataset drift_previous_share{"drift/previous_share",
+                                              Type::float64,
+                                              Extent::fixed,
+                                              10,
+                                              3,
+                                              Presence::with_previous,
+                                              "0.3",
+                                              "share of the previous result's customers per decile bin"};
+inline constexpr Dataset drift_share{"drift/share",
+                                     Type::float64,
+                                     Extent::fixed,
+                                     10,
+                                     3,
+                                     Presence::with_previous,
+                                     "0.3",
+                                     "share of tonight's customers per decile bin"};
+inline constexpr Dataset drift_previous_mean{"drift/previous_mean",
+                                             Type::float64,
+                                             Extent::fixed,
+                                             3,
+                                             0,
+                                             Presence::with_previous,
+                                             "0.3",
+                                             "mean recency, frequency, monetary of the previous result"};
+inline constexpr Dataset drift_mean{"drift/mean",
+                                    Type::float64,
+                                    Extent::fixed,
+                                    3,
+                                    0,
+                                    Presence::with_previous,
+                                    "0.3",
+                                    "mean recency, frequency, monetary tonight"};
+inline constexpr Dataset drift_previous_parameters{"drift/previous_parameters",
+                                                   Type::float64,
+                                                   Extent::fixed,
+                                                   4,
+                                                   3,
+                                                   Presence::with_previous,
+                                                   "0.3",
+                                                   "the previous model's transform λ, shift, scaler center, scale "
+                                                   "(rows) per feature"};
+inline constexpr Dataset drift_parameters{"drift/parameters",
+                                          Type::float64,
+                                          Extent::fixed,
+                                          4,
+                                          3,
+                                          Presence::with_previous,
+                                          "0.3",
+                                          "tonight's transform λ, shift, scaler center, scale (rows) per feature"};
+inline constexpr Dataset drift_previous_cluster_size{"drift/previous_cluster_size",
+                                                     Type::int64,
+                                                     Extent::previous_clusters,
+                                                     0,
+                                                     0,
+                                                     Presence::with_previous,
+                                                     "0.3",
+                                                     "customers per cluster of the previous result"};
 
 /// Every dataset, in the order the writer creates them.
 [[nodiscard]] std::span<const Dataset* const> datasets();
