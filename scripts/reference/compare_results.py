@@ -12,8 +12,9 @@
       recompute silhouette (exact, n <= --silhouette-max-n), Calinski-Harabasz, Davies-Bouldin
       and compare with /model/silhouette, /model/calinski_harabasz, /model/davies_bouldin.
   compare_results.py same A.h5 B.h5
-      every dataset under /customers, /model, /selection, /segments bit-identical (attributes
-      are not compared).
+      every dataset under /customers, /model, /selection, /segments, /migration, /drift
+      bit-identical, and the /migration attributes but previous_file (other attributes are not
+      compared: /run holds the rank count and times).
 
 Exit status: 0 match, 1 mismatch, 2 cannot check (missing file/dataset, usage error).
 """
@@ -374,6 +375,14 @@ def cmd_same(a):
         da, db = collect(ha, groups), collect(hb, groups)
         if not da and not db:
             raise CannotCheck("no datasets under %s in either file" % ", ".join(groups))
+        if "migration" in groups and "migration" in ha and "migration" in hb:
+            ma, mb = dict(ha["migration"].attrs), dict(hb["migration"].attrs)
+            for key in sorted(set(ma) | set(mb)):
+                if key in ("previous_file", "attributes_checksum"):
+                    continue
+                if key not in ma or key not in mb or bytes(np.asarray(ma[key]).tobytes()) != bytes(
+                        np.asarray(mb[key]).tobytes()):
+                    diffs.append("/migration attribute %s: %r vs %r" % (key, ma.get(key), mb.get(key)))
         for name in sorted(set(da) | set(db)):
             if name not in db:
                 diffs.append("%s: only in %s" % (name, a.a))
@@ -438,7 +447,7 @@ def main(argv=None):
     p = sub.add_parser("same", help="two results bit-identical")
     p.add_argument("a")
     p.add_argument("b")
-    p.add_argument("--groups", default="customers,model,selection,segments",
+    p.add_argument("--groups", default="customers,model,selection,segments,migration,drift",
                    help="comma-separated top-level groups (default %(default)s)")
     p.set_defaults(func=cmd_same)
     a = ap.parse_args(argv)

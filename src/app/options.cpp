@@ -469,7 +469,8 @@ Parsed parse(const std::vector<std::string>& args) {
   m.init = parse_choice<Init>(vm, "init");
   m.algorithm = parse_choice<KMeansAlgorithm>(vm, "kmeans-algorithm");
   m.n_init = get<int>(vm, "n-init");
-  if (m.n_init < 1) throw ConfigError("--n-init must be >= 1");
+  if (m.n_init < 0 || (m.n_init == 0 && c.previous.empty()))
+    throw ConfigError("--n-init must be >= 1 (0 only with --previous: the warm start alone)");
   m.max_iter = get<int>(vm, "max-iter");
   if (m.max_iter < 1) throw ConfigError("--max-iter must be >= 1");
   m.tol = get<double>(vm, "tol");

@@ -118,7 +118,8 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   if (checkpoints) checkpoints->remove_all();  // the result exists: nothing left to resume
 
   if (comm.is_root() && !config.quiet)
-    print_report(comm.size(), config, stage, seg, times, facts, rejects ? rejects->path() : std::string());
+    print_report(comm.size(), config, stage, seg, times, facts, rejects ? rejects->path() : std::string(),
+                 previous ? &*previous : nullptr, comparison ? &*comparison : nullptr);
   if (comm.is_root() && !config.quiet && exports) std::printf("exports: %s\n", exports->directory().c_str());
   return 0;
 }

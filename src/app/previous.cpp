@@ -29,8 +29,8 @@ std::int32_t parse_date(const std::string& text) {
   int year = 0;
   unsigned month = 0, day = 0;
   char tail = 0;
-  if (std::sscanf(text.c_str(), "%d-%u-%u%c", &year, &month, &day, &tail) != 3 || month < 1 || month > 12 ||
-      day < 1 || day > 31)
+  if (std::sscanf(text.c_str(), "%d-%u-%u%c", &year, &month, &day, &tail) != 3 || month < 1 || month > 12 || day < 1 ||
+      day > 31)
     throw InputError("snapshot date '" + text + "' is not YYYY-MM-DD");
   return days_from_civil(year, month, day);
 }
@@ -58,6 +58,7 @@ void read_summary(const std::string& path, const RunConfig& config, PreviousResu
   if (features != "recency,frequency,monetary")
     throw InputError("--previous " + quoted(path) + " has the features " + features +
                      ", not recency,frequency,monetary");
+  out.grid_exponent = static_cast<int>(h5::read_int_attribute(transform, "grid_exponent"));
   const std::string kinds = h5::read_string_attribute(transform, "kinds");
   const std::string scaler = h5::read_string_attribute(transform, "scaler");
   const std::string tonight_kinds = transform_kinds(config.model);
@@ -71,20 +72,20 @@ void read_summary(const std::string& path, const RunConfig& config, PreviousResu
                                  ? h5::read_string_attribute(run, "pseudonymization_key_id")
                                  : std::string();
   if (key_id != config.input.pseudonym_key_id)
-    throw InputError("--previous " + quoted(path) + " has customer ids " +
-                     (key_id.empty() ? std::string("as read") : "pseudonymized with the key " + key_id) +
-                     ", tonight's are " +
-                     (config.input.pseudonym_key_id.empty() ? std::string("as read")
-                                                            : "pseudonymized with the key " +
-                                                                  config.input.pseudonym_key_id) +
-                     ": the same customer would not match; use the same --pseudonymize-key");
+    throw InputError(
+        "--previous " + quoted(path) + " has customer ids " +
+        (key_id.empty() ? std::string("as read") : "pseudonymized with the key " + key_id) + ", tonight's are " +
+        (config.input.pseudonym_key_id.empty() ? std::string("as read")
+                                               : "pseudonymized with the key " + config.input.pseudonym_key_id) +
+        ": the same customer would not match; use the same --pseudonymize-key");
   out.k = static_cast<int>(h5::read<std::int64_t>(file, std::string(format::model_k.path)).at(0));
   const bool fixed_k = config.model.k_select == KSelect::none;
   if (fixed_k && out.k != config.model.k)
     throw InputError("--previous " + quoted(path) + " has k = " + std::to_string(out.k) + " clusters, this run --k " +
-                     std::to_string(config.model.k) + ": a warm start and stable cluster ids need the same k (use --k " +
-                     std::to_string(out.k) + ", or --k-select to let the data choose: the warm start then applies " +
-                     "only when it chooses " + std::to_string(out.k) + ")");
+                     std::to_string(config.model.k) +
+                     ": a warm start and stable cluster ids need the same k (use --k " + std::to_string(out.k) +
+                     ", or --k-select to let the data choose: the warm start then applies " + "only when it chooses " +
+                     std::to_string(out.k) + ")");
   out.centroids = h5::read<double>(file, std::string(format::centroids.path));
   out.cluster_labels = h5::read_strings(file, std::string(format::cluster_label.path));
   out.cluster_size = h5::read<std::int64_t>(file, std::string(format::cluster_size.path));
@@ -97,10 +98,10 @@ void read_summary(const std::string& path, const RunConfig& config, PreviousResu
   const auto k = static_cast<std::size_t>(out.k);
   if (out.centroids.size() != k * feature_count || out.cluster_labels.size() != k || out.cluster_size.size() != k ||
       out.cluster_id.size() != k)
-    throw InputError("--previous " + quoted(path) + ": /model has tables of other sizes than k = " +
-                     std::to_string(out.k));
-  const format::Dataset* parameters[] = {&format::transform_lambda, &format::transform_shift,
-                                         &format::transform_center, &format::transform_scale};
+    throw InputError("--previous " + quoted(path) +
+                     ": /model has tables of other sizes than k = " + std::to_string(out.k));
+  const format::Dataset* parameters[] = {&format::transform_lambda, &format::transform_shift, &format::transform_center,
+                                         &format::transform_scale};
   for (std::size_t p = 0; p < 4; ++p) {
     const auto values = h5::read<double>(file, std::string(parameters[p]->path));
     if (values.size() != feature_count)
@@ -121,6 +122,7 @@ std::string pack_summary(const PreviousResult& p) {
   put(&p.snapshot_day, sizeof p.snapshot_day);
   put(&p.customers, sizeof p.customers);
   put(&p.k, sizeof p.k);
+  put(&p.grid_exponent, sizeof p.grid_exponent);
   put(p.cluster_id.data(), p.cluster_id.size() * sizeof(std::int64_t));
   put(p.cluster_size.data(), p.cluster_size.size() * sizeof(std::int64_t));
   put(p.centroids.data(), p.centroids.size() * sizeof(double));
@@ -147,6 +149,7 @@ void unpack_summary(const std::string& bytes, PreviousResult& p) {
   into(&p.snapshot_day, sizeof p.snapshot_day);
   into(&p.customers, sizeof p.customers);
   into(&p.k, sizeof p.k);
+  into(&p.grid_exponent, sizeof p.grid_exponent);
   const auto k = static_cast<std::size_t>(p.k);
   p.cluster_id.resize(k);
   p.cluster_size.resize(k);
@@ -202,10 +205,10 @@ PreviousResult open_previous(const mpi::Comm& comm, const std::string& path, con
   const IntegrityReport integrity = check_integrity(comm, path);
   if (!integrity.ok())
     throw AgreedError("--previous " + quoted(path) + " cannot be used: " + integrity.problems.front() +
-                      (integrity.problems.size() > 1
-                           ? " (and " + std::to_string(integrity.problems.size() - 1) + " more problems)"
-                           : std::string()) +
-                      "; check it with `rfmseg verify`, or run without --previous (RFMSEG_PREVIOUS=none)",
+                          (integrity.problems.size() > 1
+                               ? " (and " + std::to_string(integrity.problems.size() - 1) + " more problems)"
+                               : std::string()) +
+                          "; check it with `rfmseg verify`, or run without --previous (RFMSEG_PREVIOUS=none)",
                       1);
   std::string packed;
   collectively(comm, [&] {
@@ -289,7 +292,8 @@ void join_previous(const mpi::Comm& comm, const CustomerStage& stage, PreviousRe
     send += part;
     send_counts.push_back(part.size());
   }
-  const std::vector<char> received = mpi::alltoallv<char>(comm, std::span<const char>(send.data(), send.size()), send_counts);
+  const std::vector<char> received =
+      mpi::alltoallv<char>(comm, std::span<const char>(send.data(), send.size()), send_counts);
 
   previous.cluster.assign(customers.size(), -1);
   previous.segment.assign(customers.size(), -1);

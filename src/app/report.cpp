@@ -9,8 +9,61 @@
 
 namespace rfmseg {
 
+namespace {
+
+// "3 at risk" shortened to a table column.
+std::string cluster_heading(std::int64_t id, const std::string& label) {
+  std::string text = std::to_string(id) + " " + label;
+  return text.size() > 16 ? text.substr(0, 16) : text;
+}
+
+// With --previous: where yesterday's customers went (counts and row shares), and the drift line.
+void print_comparison(const PreviousResult& previous, const Comparison& c, const Segmentation& seg) {
+  const auto share = [](std::int64_t part, std::int64_t whole) {
+    return whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+  };
+  const std::int64_t both = c.stayed;
+  std::printf(
+      "migration from %s (as of %s, k %d): stayed %lld, new %lld, gone %lld; changed cluster %lld (%.1f%%), "
+      "segment %lld (%.1f%%); ARI %.4f; warm start %s\n",
+      previous.path.c_str(), previous.snapshot_date.c_str(), c.k_prev, static_cast<long long>(c.stayed),
+      static_cast<long long>(c.added), static_cast<long long>(c.gone), static_cast<long long>(c.changed_cluster),
+      share(c.changed_cluster, both), static_cast<long long>(c.changed_segment), share(c.changed_segment, both), c.ari,
+      c.warm_start.c_str());
+  const auto cols = static_cast<std::size_t>(c.k) + 1;
+  std::printf("%-18s", "previous \\ tonight");
+  for (std::size_t j = 0; j < static_cast<std::size_t>(c.k); ++j)
+    std::printf(" %16s", cluster_heading(seg.cluster_ids[j], seg.cluster_labels[j]).c_str());
+  std::printf(" %16s %12s\n", "gone", "fate");
+  for (std::size_t i = 0; i <= static_cast<std::size_t>(c.k_prev); ++i) {
+    const bool added = i == static_cast<std::size_t>(c.k_prev);
+    std::int64_t row_total = 0;
+    for (std::size_t j = 0; j < cols; ++j) row_total += c.clusters[i * cols + j];
+    std::printf("%-18s", added ? "new" : cluster_heading(previous.cluster_id[i], previous.cluster_labels[i]).c_str());
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::int64_t n = c.clusters[i * cols + j];
+      char cell[40];
+      std::snprintf(cell, sizeof cell, "%lld (%.1f%%)", static_cast<long long>(n), share(n, row_total));
+      std::printf(" %16s", added && j + 1 == cols ? "" : cell);
+    }
+    std::printf(" %12s\n", added ? "" : fate_name(c.fates[i].fate));
+  }
+  static constexpr const char* names[] = {"R", "F", "M"};
+  std::printf("drift: PSI");
+  for (std::size_t d = 0; d < feature_count; ++d) std::printf(" %s %.4f", names[d], c.psi[d]);
+  double worst = 0;
+  for (double v : c.psi) worst = std::max(worst, v);
+  std::printf(" (%s); mean", worst < 0.1 ? "stable" : worst <= 0.25 ? "moderate shift" : "major shift");
+  for (std::size_t d = 0; d < feature_count; ++d)
+    std::printf(" %s %.4g -> %.4g", names[d], previous.mean[d], c.mean[d]);
+  std::printf("\n");
+}
+
+}  // namespace
+
 void print_report(int ranks, const RunConfig& config, const CustomerStage& stage, const Segmentation& seg,
-                  const PhaseTimes& times, const RunFacts& facts, const std::string& rejects_path) {
+                  const PhaseTimes& times, const RunFacts& facts, const std::string& rejects_path,
+                  const PreviousResult* previous, const Comparison* comparison) {
   const auto frequency = std::string(name_of(stage.frequency));
   std::printf("rfmseg %s: %d ranks, %zu input file(s), %.1f MB\n", version_string, ranks, stage.plan.files.size(),
               static_cast<double>(stage.bytes_read) / 1e6);
@@ -59,6 +112,7 @@ void print_report(int ranks, const RunConfig& config, const CustomerStage& stage
   std::printf("%s", format_profile(seg.profile, seg.cluster_labels).c_str());
   std::printf("classic RFM segments (split at the %s of R, F, M):\n%s", config.model.segment_median ? "median" : "mean",
               format_segment_table(seg.segments, classic_segment_names()).c_str());
+  if (previous != nullptr && comparison != nullptr) print_comparison(*previous, *comparison, seg);
   std::printf("result: %s\n", config.output.c_str());
 }
 

@@ -52,18 +52,34 @@ class Fitter {
  public:
   Fitter(const mpi::Comm& comm, const ModelConfig& config, const KMeansData& data, Checkpoints* checkpoints,
          Segmentation& seg)
-      : _comm(comm), _config(config), _data(data), _checkpoints(checkpoints), _seg(seg), _options{config.k,
-                                                                                                  config.init,
-                                                                                                  config.n_init,
-                                                                                                  config.max_iter,
-                                                                                                  config.tol,
-                                                                                                  config.seed,
-                                                                                                  checkpoints,
-                                                                                                  config.algorithm} {}
+      : _comm(comm), _config(config), _data(data), _checkpoints(checkpoints), _seg(seg) {
+    _options.k = config.k;
+    _options.init = config.init;
+    _options.n_init = config.n_init;
+    _options.max_iter = config.max_iter;
+    _options.tol = config.tol;
+    _options.seed = config.seed;
+    _options.checkpoints = checkpoints;
+    _options.algorithm = config.algorithm;
+  }
 
-  /// Fits k clusters; the quality metrics only `with_metrics` (else NaN).
-  SavedFit operator()(int k, std::vector<std::int32_t>& labels, bool with_metrics = true) {
+  /// Fits k clusters; the quality metrics only `with_metrics` (else NaN). With `warm` centroids,
+  /// one extra restart starts from them (`fresh` = false: it alone, and not checkpointed).
+  SavedFit operator()(int k, std::vector<std::int32_t>& labels, bool with_metrics = true,
+                      const std::vector<double>& warm = {}, bool fresh = true) {
     _options.k = k;
+    _options.warm_start = warm;
+    _options.n_init = fresh ? _config.n_init : 0;
+    if (!fresh) {
+      KMeansOptions alone = _options;
+      alone.checkpoints = nullptr;
+      SavedFit done;
+      done.model = fit_kmeans(_comm, _data, alone, labels);
+      _seg.distance_evaluations += done.model.distance_evaluations;
+      _seg.lloyd_distance_evaluations += done.model.lloyd_distance_evaluations;
+      done.metrics = with_metrics ? metrics(k, labels) : ClusterMetrics{};
+      return done;
+    }
     std::optional<SavedFit> saved;
     if (_checkpoints != nullptr) saved = _checkpoints->load_fit(_options);
     if (saved) {
@@ -199,6 +215,39 @@ void take_previous_ids(const mpi::Comm& comm, const PreviousResult& previous, in
   seg.cluster_id_rule = "maximum overlap with the previous result";
 }
 
+// ---- warm start (--previous): tonight's customers grouped by the previous full model (its
+// transforms, scaler, grid and centroids), the groups' exact means in tonight's feature space as
+// the start of one extra restart. A previous cluster left without customers starts where it was.
+std::vector<double> warm_start_centroids(const mpi::Comm& comm, const ModelConfig& config, const CustomerStage& stage,
+                                         const PreviousResult& previous, const Segmentation& seg) {
+  const Features raw = rfm_columns(stage.customers);
+  Features old;
+  old.resize(raw.size());
+  ScaleParams scale;
+  scale.kind = config.scaler;
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    const TransformParams transform{config.transform[d], previous.parameters[0][d], previous.parameters[1][d]};
+    apply_transform(transform, raw.column[d], old.column[d]);
+    scale.center[d] = previous.parameters[2][d];
+    scale.scale[d] = previous.parameters[3][d];
+  }
+  apply_scaler(scale, old);
+  snap_to_grid(old, previous.grid_exponent);
+  std::vector<std::int32_t> groups(old.size());
+  std::vector<double> distances(old.size());
+  assign_nearest(old, previous.centroids, previous.k, groups, distances);
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(previous.k), 0);
+  for (auto g : groups) ++counts[static_cast<std::size_t>(g)];
+  counts = mpi::allreduce(comm, std::move(counts), mpi::Op::sum);
+  std::vector<double> centroids = previous.centroids;
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    const auto sums = global_grouped_sum(comm, seg.features.column[d], groups, previous.k);
+    for (std::size_t j = 0; j < counts.size(); ++j)
+      if (counts[j] > 0) centroids[j * feature_count + d] = sums[j] / static_cast<double>(counts[j]);
+  }
+  return centroids;
+}
+
 // ---- evaluate: a stable cluster order (by mean monetary, descending), the profile, the labels;
 // with --previous, then the previous result's ids.
 void order_clusters(const mpi::Comm& comm, const ModelConfig& config, const CustomerTable& customers, int k,
@@ -240,10 +289,36 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
     have_final = sweep_k(config, fit, seg);
     k = seg.sweep.chosen_k;
   }
+  std::vector<double> warm;
+  if (previous != nullptr) {
+    if (k == previous->k)
+      warm = warm_start_centroids(comm, config, stage, *previous, seg);
+    else
+      seg.warm_start = "not tried: k = " + std::to_string(k) + " tonight, " + std::to_string(previous->k) +
+                       " in the previous result";
+  }
   if (!have_final) {
-    SavedFit done = fit(k, seg.labels);
+    SavedFit done = fit(k, seg.labels, true, warm);
     seg.model = std::move(done.model);
     seg.metrics = done.metrics;
+    if (!warm.empty())
+      seg.warm_start = config.n_init == 0                   ? "used alone (--n-init 0)"
+                       : seg.model.restart == config.n_init ? "won: lower inertia than the fresh restarts"
+                                                            : "lost: a fresh restart reached a lower or equal inertia";
+  } else if (!warm.empty()) {  // the sweep's fit of the chosen k against the warm start alone
+    std::vector<std::int32_t> labels;
+    SavedFit done = fit(k, labels, false, warm, false);
+    if (done.model.inertia < seg.model.inertia) {
+      done.model.restart = config.n_init;
+      done.model.total_iterations += seg.model.total_iterations;
+      seg.model = std::move(done.model);
+      seg.labels = std::move(labels);
+      seg.metrics = fit.metrics(k, seg.labels);
+      seg.warm_start = "won: lower inertia than the sweep's fresh restarts";
+    } else {
+      seg.model.total_iterations += done.model.total_iterations;
+      seg.warm_start = "lost: the sweep's fresh restarts reached a lower or equal inertia";
+    }
   }
   times.lap("kmeans");
 

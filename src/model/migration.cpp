@@ -33,16 +33,17 @@ std::vector<int> match_clusters(std::span<const std::int64_t> table, int rows, i
   std::vector<std::int64_t> weight(static_cast<std::size_t>(n) * static_cast<std::size_t>(n), 0);
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) {
-      const std::int64_t w = table[static_cast<std::size_t>(i) * static_cast<std::size_t>(cols) +
-                                   static_cast<std::size_t>(j)] *
-                                 tie_scale +
-                             (i == j ? 1 : 0);
+      const std::int64_t w =
+          table[static_cast<std::size_t>(i) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(j)] *
+              tie_scale +
+          (i == j ? 1 : 0);
       weight[static_cast<std::size_t>(i) * static_cast<std::size_t>(n) + static_cast<std::size_t>(j)] = w;
       top = std::max(top, w);
     }
   // Hungarian method (potentials, O(n^3)) minimising top − weight; 1-based, row 0 / column 0 unused.
   const auto cost = [&](int i, int j) {
-    return top - weight[static_cast<std::size_t>(i - 1) * static_cast<std::size_t>(n) + static_cast<std::size_t>(j - 1)];
+    return top -
+           weight[static_cast<std::size_t>(i - 1) * static_cast<std::size_t>(n) + static_cast<std::size_t>(j - 1)];
   };
   const std::int64_t infinity = std::numeric_limits<std::int64_t>::max();
   const auto size = static_cast<std::size_t>(n) + 1;
@@ -115,9 +116,8 @@ double adjusted_rand_index(std::span<const std::int64_t> table, int rows, int co
   const int128 all = pairs(n);
   if (all == 0) return 1.0;
   // (index − a·b/all) / ((a + b)/2 − a·b/all), multiplied through by 2·all.
-  const long double numerator =
-      2.0L * static_cast<long double>(all) * static_cast<long double>(index) - 2.0L * static_cast<long double>(a) *
-                                                                                    static_cast<long double>(b);
+  const long double numerator = 2.0L * static_cast<long double>(all) * static_cast<long double>(index) -
+                                2.0L * static_cast<long double>(a) * static_cast<long double>(b);
   const long double denominator = static_cast<long double>(all) * static_cast<long double>(a + b) -
                                   2.0L * static_cast<long double>(a) * static_cast<long double>(b);
   if (denominator == 0) return 1.0;  // both labelings trivial (one cluster, or all singletons)

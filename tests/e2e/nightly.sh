@@ -4,6 +4,8 @@
 #    under 1, 2, 3 and 4 ranks: bit-identical results, also from a night 1 written under 1 rank;
 #  - /migration, /drift, /customers/previous_* and the cluster ids equal an independent pandas /
 #    scipy / scikit-learn computation (nightly_check.py), `rfmseg verify` passes;
+#  - the warm start alone (--n-init 0): its centroids equal numpy's group means of tonight's
+#    features grouped by the previous model, bit-identical for 1 and 4 ranks of either night;
 #  - night 3 with --k-select elbow (k may differ from the previous k) checks the same way;
 #  - mismatched or unusable previous results are refused with exit 1, a message naming the
 #    mismatch and no result: other transforms, scaler, k, pseudonymization, a damaged file, a
@@ -80,6 +82,14 @@ import h5py, sys
 a = h5py.File(sys.argv[1])["migration"].attrs
 sys.exit(0 if a["gone"] > 0 and a["new"] > 0 and a["stayed"] > 0 else 1)
 PY
+
+step "warm start alone (--n-init 0) under 1 and 4 ranks, previous from 3 and 1 ranks"
+mpi 1 "$RFMSEG" -i later.csv --snapshot 2011-10-08 --k 4 --n-init 0 --seed 11 -q --previous night1.h5 -o warm-np1.h5
+mpi 4 "$RFMSEG" -i later.csv --snapshot 2011-10-08 --k 4 --n-init 0 --seed 11 -q --previous night1-np1.h5 -o warm-np4.h5
+same warm-np1.h5 warm-np4.h5 "warm start under 1 and 4 ranks"
+if out=$("$PY" "$CHECK" warm night1.h5 warm-np1.h5 2>&1); then pass "$out"; else echo "$out" >&2; fail "warm start"; fi
+check_migration night1.h5 warm-np4.h5 "warm start night"
+refused "--n-init 0 without --previous" "0 only with --previous" -i later.csv --k 4 --n-init 0
 
 step "night 3: --k-select elbow"
 for np in 1 3; do

@@ -1,6 +1,7 @@
 """Independent checks of a result written with --previous against the previous result.
 
     nightly_check.py migration PREVIOUS.h5 CURRENT.h5
+    nightly_check.py warm PREVIOUS.h5 CURRENT.h5   (CURRENT written with --n-init 0)
 
 Recomputes with pandas / numpy / scipy / scikit-learn, from the two /customers tables alone:
 /customers/previous_cluster and previous_segment (a join on customer_id), /migration/clusters and
@@ -170,9 +171,60 @@ def migration(prev_path, cur_path):
           f"psi {', '.join(f'{v:.4f}' for v in psi)}")
 
 
+def transform(kind, x, lam):
+    if kind == "none":
+        return x
+    if kind == "log1p":
+        return np.log1p(x)
+    if kind == "cbrt":
+        return np.cbrt(x)
+    if kind == "boxcox":
+        return np.log(x) if abs(lam) < 1e-12 else np.expm1(lam * np.log(x)) / lam
+    if kind == "yeojohnson":
+        pos = x >= 0
+        out = np.empty_like(x)
+        out[pos] = np.log1p(x[pos]) if abs(lam) < 1e-12 else np.expm1(lam * np.log1p(x[pos])) / lam
+        out[~pos] = (-np.log1p(-x[~pos]) if abs(lam - 2) < 1e-12
+                     else -np.expm1((2 - lam) * np.log1p(-x[~pos])) / (2 - lam))
+        return out
+    raise ValueError(kind)
+
+
+def warm(prev_path, cur_path):
+    """The warm start's centroids: tonight's customers grouped by the previous model, the groups'
+    means of tonight's features (= /model/init_centroids of a --n-init 0 run, in some order)."""
+    with h5py.File(prev_path, "r") as f:
+        t = f["model/transform"]
+        kinds = t.attrs["kinds"].decode().split(",")
+        lam, shift, center, scale = (t[n][...] for n in ("lambda", "shift", "center", "scale"))
+        cents = f["model/centroids"][...]
+    with h5py.File(cur_path, "r") as f:
+        c = f["customers"]
+        raw = np.stack([c["recency"][...].astype(float), c["frequency"][...].astype(float), c["monetary"][...]], 1)
+        feats = c["features"][...]
+        init = f["model/init_centroids"][...]
+        expect(f["migration"].attrs["warm_start"].decode().startswith("used alone"), "warm_start attribute")
+    old = np.stack([(transform(kinds[d], raw[:, d] + shift[d], lam[d]) - center[d]) / scale[d] for d in range(3)], 1)
+    dist = ((old[:, None, :] - cents[None, :, :]) ** 2).sum(2)
+    groups = dist.argmin(1)
+    gap = np.sort(dist, 1)
+    ambiguous = int((gap[:, 1] - gap[:, 0] < 1e-9).sum()) if cents.shape[0] > 1 else 0
+    means = np.array([feats[groups == j].mean(0) if (groups == j).any() else cents[j] for j in range(len(cents))])
+    a = means[np.lexsort(means.T[::-1])]
+    b = init[np.lexsort(init.T[::-1])]
+    expect(a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=1e-9),
+           f"warm start centroids\n{b}\n!= numpy\n{a} ({ambiguous} customers near a tie)")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"warm start centroids = numpy group means ({len(raw)} customers, {ambiguous} near a tie)")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "migration":
         migration(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "warm":
+        warm(sys.argv[2], sys.argv[3])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

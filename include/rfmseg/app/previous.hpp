@@ -28,10 +28,11 @@ struct PreviousResult {
   std::int32_t snapshot_day = 0;
   std::uint64_t customers = 0;
   int k = 0;
-  std::vector<std::int64_t> cluster_id;      ///< stable id per previous cluster (row)
-  std::vector<std::string> cluster_labels;   ///< per previous cluster
-  std::vector<std::int64_t> cluster_size;    ///< per previous cluster
-  std::vector<double> centroids;             ///< [k, 3] in the previous feature space
+  std::vector<std::int64_t> cluster_id;                           ///< stable id per previous cluster (row)
+  std::vector<std::string> cluster_labels;                        ///< per previous cluster
+  std::vector<std::int64_t> cluster_size;                         ///< per previous cluster
+  std::vector<double> centroids;                                  ///< [k, 3] in the previous feature space
+  int grid_exponent = 0;                                          ///< the previous features' grid (/model/transform)
   std::array<std::array<double, feature_count>, 4> parameters{};  ///< λ, shift, center, scale per feature
   std::array<double, feature_count> mean{};                       ///< mean R, F, M of the previous customers
   std::array<std::array<double, psi_bins - 1>, feature_count> decile_edges{};
@@ -66,10 +67,10 @@ struct Comparison {
   double ari = 0;
   std::vector<FateOf> fates;  ///< per previous cluster
   std::array<double, feature_count> psi{};
-  std::array<double, feature_count> mean{};  ///< tonight's mean R, F, M
+  std::array<double, feature_count> mean{};                                    ///< tonight's mean R, F, M
   std::array<std::array<std::int64_t, psi_bins>, feature_count> bin_counts{};  ///< tonight per bin
   std::array<std::array<double, feature_count>, 4> parameters{};               ///< tonight's λ, shift, center, scale
-  std::string warm_start;  ///< /migration warm_start
+  std::string warm_start;                                                      ///< /migration warm_start
 };
 
 /// Collective: compares tonight's `seg` (labels in their final order) with `previous`.

@@ -45,6 +45,9 @@ struct KMeansOptions {
   std::uint64_t seed = 42;
   KMeansCheckpoints* checkpoints = nullptr;                ///< saves the state every few iterations; resumes from it
   KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;  ///< same labels either way; Hamerly skips distances
+  /// [k, 3]: one extra restart (number n_init, after the fresh ones) starts from these centroids
+  /// and competes with them (lowest inertia wins; a tie goes to the lower restart). Empty: none.
+  std::vector<double> warm_start;
 };
 
 /// The points: this rank's rows of the (grid-snapped) features, a random key per row (hash of

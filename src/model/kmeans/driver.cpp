@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -22,7 +23,9 @@ namespace {
 // Where a stop on a signal found the fit: "k-means k = 5, restart 3/10, iteration 41".
 std::string kmeans_position(const KMeansOptions& options, int restart, int iteration) {
   return "k-means k = " + std::to_string(options.k) + ", restart " + std::to_string(restart + 1) + "/" +
-         std::to_string(std::max(1, options.n_init)) + ", iteration " + std::to_string(iteration);
+         std::to_string(options.warm_start.empty() ? std::max(1, options.n_init) : options.n_init + 1) +
+         (restart == options.n_init && !options.warm_start.empty() ? " (warm start)" : "") + ", iteration " +
+         std::to_string(iteration);
 }
 }  // namespace
 
@@ -77,11 +80,18 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
   }
   const kmeans::AnyInit init = kmeans::make_init(options.init);
   const kmeans::StopRule stop{options.max_iter, tolerance};
-  for (int restart = first_restart; restart < std::max(1, options.n_init); ++restart) {
+  const bool warm = !options.warm_start.empty();
+  if (warm && options.warm_start.size() != static_cast<std::size_t>(options.k) * D)
+    throw std::invalid_argument("fit_kmeans: warm start centroids are not [k, 3]");
+  const int restarts = warm ? options.n_init + 1 : std::max(1, options.n_init);
+  for (int restart = first_restart; restart < restarts; ++restart) {
     const kmeans::Context context{comm, data, options.k, options.seed, restart};
     kmeans::LloydStart start;
     if (resumed && restart == resumed->restart) {
       start = {resumed->iteration, resumed->centroids, resumed->previous, resumed->init_centroids};
+    } else if (warm && restart == options.n_init) {
+      start.centroids = options.warm_start;
+      start.init_centroids = start.centroids;
     } else {
       start.centroids = kmeans::initialize(init, context);
       start.init_centroids = start.centroids;
