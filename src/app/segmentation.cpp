@@ -160,6 +160,7 @@ void order_clusters(const mpi::Comm& comm, const ModelConfig& config, const Cust
   seg.model.centroids = reorder(seg.model.centroids, order, feature_count);
   seg.model.init_centroids = reorder(seg.model.init_centroids, order, feature_count);
   seg.model.sizes = reorder(seg.model.sizes, order);
+  seg.fit_index.assign(order.begin(), order.end());
   seg.profile = reorder(fitted, order);
   seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);
 }

@@ -32,6 +32,7 @@ constexpr const Dataset* all_datasets[] = {&customer_id,
                                            &high_value_threshold,
                                            &model_k,
                                            &centroids,
+                                           &fit_index,
                                            &init_centroids,
                                            &centroids_rfm,
                                            &cluster_size,
@@ -67,6 +68,14 @@ constexpr Attribute all_attributes[] = {
     {"run", "git_commit", Type::string, always, "0.1", "git commit of that build"},
     {"run", "configuration", Type::string, always, "0.1",
      "every option's resolved value, as `key = value` lines (replayable as a config file)"},
+    {"run", "mode", Type::string, always, "0.3",
+     "fit (a K-means run) or score (`rfmseg score`: customers placed in a saved model's clusters, nothing fitted; "
+     "/model and the /segments parameters are the model's, /selection is absent)"},
+    {"run", "model_file", Type::string, Presence::scored, "0.3",
+     "score only: the result file whose model scored these customers, as given"},
+    {"run", "model_snapshot_date", Type::string, Presence::scored, "0.3", "score only: the model's snapshot_date"},
+    {"run", "model_version", Type::string, Presence::scored, "0.3",
+     "score only: the rfmseg version that wrote the model"},
     {"run", "ranks", Type::int64, always, "0.1", "MPI ranks of the run (the result does not depend on it)"},
     {"run", "snapshot_date", Type::string, always, "0.1", "reference date for recency, YYYY-MM-DD"},
     {"run", "input_files", Type::string, always, "0.1", "input files, one per line, in reading order"},
@@ -185,6 +194,12 @@ std::string markdown() {
       "the columns recency, frequency, monetary. Strings are fixed-length, NUL-padded ASCII/UTF-8.\n"
       "Every dataset carries a `checksum` attribute and every object with attributes an\n"
       "`attributes_checksum` (what `rfmseg verify` recomputes).\n\n"
+      "A file written by `rfmseg score` (`/run mode` = score) has the same layout: `/customers` and the\n"
+      "`/segments` table are the scored customers', placed by the model's frozen parameters; `/model`\n"
+      "(centroids, fit_index, labels, transform, fit facts and quality) and the `/segments` parameters\n"
+      "(score_cut_points, reference, high_value_threshold) are copied from the model, while\n"
+      "`/model/cluster_size`, `/model/inertia`, `/model/centroids_rfm` and `/model/profile` describe the\n"
+      "scored customers; there is no `/selection`. A scored file is itself a usable model.\n\n"
       "Reading it:\n\n"
       "```python\n"
       "import h5py, pandas as pd\n"
@@ -201,7 +216,8 @@ std::string markdown() {
     const std::string_view g = d->path.substr(0, d->path.find('/'));
     if (g != group) {
       group = g;
-      out += "\n### /" + std::string(g) + (d->presence == Presence::with_sweep ? " (only with `--k-range`)" : "") +
+      out += "\n### /" + std::string(g) +
+             (d->presence == Presence::with_sweep ? " (only with `--k-range`, never in a scored file)" : "") +
              "\n\n| dataset | type | shape | since | meaning |\n|---|---|---|---|---|\n";
     }
     out += "| `/" + std::string(d->path) + "` | " + std::string(type_name(d->type)) + " | " + shape_text(*d) + " | " +

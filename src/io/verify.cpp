@@ -82,10 +82,12 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
                               : h5::has_attribute(run, "version") ? h5::read_string_attribute(run, "version")
                                                                   : std::string(version_string);
   const bool swept = file.has("selection");
+  const bool scored = h5::has_attribute(run, "mode") && h5::read_string_attribute(run, "mode") == "score";
   bool complete = true;
   for (const auto& attribute : format::attributes()) {
     if (attribute.name.find('<') != std::string_view::npos) continue;  // a family (time_<phase>)
     if (attribute.presence == format::Presence::with_sweep && !swept) continue;
+    if (attribute.presence == format::Presence::scored && !scored) continue;
     if (written_before(version, attribute.since)) continue;
     const std::string object(attribute.object), name(attribute.name);
     if (!file.has(object) || !h5::has_attribute(h5::open_object(file, object), name)) {

@@ -23,7 +23,11 @@ enum class Extent : std::uint8_t {
 };
 
 /// When a dataset or attribute is in a result.
-enum class Presence : std::uint8_t { always, with_sweep };
+enum class Presence : std::uint8_t {
+  always,
+  with_sweep,  ///< only with --k-range (the /selection group)
+  scored,      ///< only in a file of `rfmseg score` (/run mode = score)
+};
 
 struct Dataset {
   std::string_view path;  ///< from the root, without the leading '/'
@@ -257,6 +261,15 @@ inline constexpr Dataset centroids{"model/centroids",
                                    Presence::always,
                                    "0.1",
                                    "cluster centres in feature space"};
+inline constexpr Dataset fit_index{"model/fit_index",
+                                   Type::int32,
+                                   Extent::clusters,
+                                   0,
+                                   0,
+                                   Presence::always,
+                                   "0.3",
+                                   "each cluster's index in the K-means fit, before the clusters were ordered: a point "
+                                   "equally near two centres belongs to the one with the lower fit index (scoring)"};
 inline constexpr Dataset init_centroids{"model/init_centroids",
                                         Type::float64,
                                         Extent::clusters,
