@@ -36,9 +36,8 @@ std::string shop_csv() {
       const int quantity = 1 + static_cast<int>((h >> (32 + v % 8)) % 24);
       const int cents = 50 + static_cast<int>((h >> (40 + v % 8)) % 2000);
       csv += std::to_string(invoice++) + ",X1,ITEM," + std::to_string(quantity) + "," + std::to_string(month) + "/" +
-             std::to_string(day) + "/2011 10:00," + std::to_string(cents / 100) + "." +
-             (cents % 100 < 10 ? "0" : "") + std::to_string(cents % 100) + "," + std::to_string(12000 + c) +
-             ",United Kingdom\n";
+             std::to_string(day) + "/2011 10:00," + std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") +
+             std::to_string(cents % 100) + "," + std::to_string(12000 + c) + ",United Kingdom\n";
     }
   }
   return csv;
@@ -135,9 +134,9 @@ TEST(SavedModelMpi, loads_the_parameters_of_the_run_bit_for_bit) {
   EXPECT_EQ(model.silhouette_sample, seg.metrics.silhouette_sample);
 
   // Every rank holds the same model.
-  const auto fingerprint = hash_bytes(std::string(reinterpret_cast<const char*>(model.centroids.data()),
-                                                  model.centroids.size() * sizeof(double)) +
-                                      model.configuration + model.cluster_labels.back());
+  const auto fingerprint = hash_bytes(
+      std::string(reinterpret_cast<const char*>(model.centroids.data()), model.centroids.size() * sizeof(double)) +
+      model.configuration + model.cluster_labels.back());
   for (auto other : mpi::allgather(comm, fingerprint)) EXPECT_EQ(other, fingerprint);
 }
 

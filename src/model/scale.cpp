@@ -46,9 +46,13 @@ int snap_to_grid(const mpi::Comm& comm, Features& features) {
   largest = mpi::allreduce(comm, largest, mpi::Op::max);
   // |x| < 2^40 grid steps: int64 block sums of 2^22 points cannot overflow.
   const int exponent = largest > 0 ? 39 - std::ilogb(largest) : 0;
+  snap_to_grid(features, exponent);
+  return exponent;
+}
+
+void snap_to_grid(Features& features, int exponent) {
   for (auto& column : features.column)
     for (auto& v : column) v = std::ldexp(std::nearbyint(std::ldexp(v, exponent)), -exponent);
-  return exponent;
 }
 
 }  // namespace rfmseg

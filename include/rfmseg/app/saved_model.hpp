@@ -38,10 +38,10 @@ struct SavedModel {
   std::array<double, feature_count> segment_reference{};  ///< /segments/reference: R, F, M split values
   double high_value_threshold = 0;                        ///< /segments/high_value_threshold
   // The fit that made the model, as recorded (a scored file's /model repeats them).
-  std::vector<double> init_centroids;  ///< /model/init_centroids, [k, 3] like centroids
-  std::int64_t n_iter = 0;             ///< /model/n_iter
-  bool converged = false;              ///< /model/converged
-  std::int64_t restart = 0;            ///< /model/restart
+  std::vector<double> init_centroids;                                ///< /model/init_centroids, [k, 3] like centroids
+  std::int64_t n_iter = 0;                                           ///< /model/n_iter
+  bool converged = false;                                            ///< /model/converged
+  std::int64_t restart = 0;                                          ///< /model/restart
   double silhouette = 0, calinski_harabasz = 0, davies_bouldin = 0;  ///< /model quality of the fit
   std::int64_t silhouette_sample = 0;                                ///< /model/silhouette_sample
 };
