@@ -10,6 +10,7 @@
 #include "rfmseg/app/customer_stage.hpp"
 #include "rfmseg/app/pipeline.hpp"
 #include "rfmseg/app/saved_model.hpp"
+#include "rfmseg/app/score.hpp"
 #include "rfmseg/app/segmentation.hpp"
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/errors.hpp"
@@ -132,6 +133,24 @@ TEST(SavedModelMpi, loads_the_parameters_of_the_run_bit_for_bit) {
   EXPECT_TRUE(same_bits(model.calinski_harabasz, seg.metrics.calinski_harabasz));
   EXPECT_TRUE(same_bits(model.davies_bouldin, seg.metrics.davies_bouldin));
   EXPECT_EQ(model.silhouette_sample, seg.metrics.silhouette_sample);
+
+  // Scoring the training customers with the loaded model gives the run's features, clusters,
+  // scores and segments bit for bit (this rank's rows).
+  const Segmentation scored = score_with_model(comm, model, stage, times);
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    ASSERT_EQ(scored.features.column[d].size(), seg.features.column[d].size());
+    for (std::size_t i = 0; i < seg.features.column[d].size(); ++i)
+      ASSERT_TRUE(same_bits(scored.features.column[d][i], seg.features.column[d][i])) << d << " " << i;
+  }
+  EXPECT_EQ(scored.labels, seg.labels);
+  EXPECT_EQ(scored.model.sizes, seg.model.sizes);
+  EXPECT_EQ(scored.scores.r_score, seg.scores.r_score);
+  EXPECT_EQ(scored.scores.f_score, seg.scores.f_score);
+  EXPECT_EQ(scored.scores.m_score, seg.scores.m_score);
+  EXPECT_EQ(scored.scores.rfm_code, seg.scores.rfm_code);
+  EXPECT_EQ(scored.scores.segment, seg.scores.segment);
+  EXPECT_EQ(scored.scores.high_value, seg.scores.high_value);
+  EXPECT_EQ(scored.segments.count, seg.segments.count);
 
   // Every rank holds the same model.
   const auto fingerprint = hash_bytes(

@@ -52,6 +52,24 @@ else
   fail "scoring a new input failed"
 fi
 
+step "the model's layout and cleaning options are replayed; the command line overrides them"
+cancellations() {
+  "$PY" -c "import h5py, sys
+v = h5py.File(sys.argv[1], 'r')['run'].attrs['cancellations']
+print(v.decode() if isinstance(v, bytes) else v)" "$1"
+}
+mpi 1 "$RFMSEG" --input "$WORK/t.csv" --output "$WORK/net.h5" --cancellations net --k 3 --n-init 1 --quiet
+if mpi 2 "$RFMSEG" score --model "$WORK/net.h5" --input "$WORK/t.csv" --output "$WORK/net_self.h5" --quiet &&
+   [[ $(cancellations "$WORK/net_self.h5") == net ]] &&
+   "$PY" "$CHECK" same-customers "$WORK/net.h5" "$WORK/net_self.h5"; then
+  pass "a --cancellations net model scores with net (replayed), its own input bit for bit"
+else
+  fail "the model's --cancellations net was not replayed"
+fi
+mpi 2 "$RFMSEG" score --model "$WORK/net.h5" --input "$WORK/t.csv" --output "$WORK/net_drop.h5" \
+  --cancellations drop --quiet && [[ $(cancellations "$WORK/net_drop.h5") == drop ]] \
+  && pass "--cancellations drop on the command line overrides the model's" || fail "override of --cancellations"
+
 step "refusals: exit 1, one message, nothing written"
 # refused NAME REGEX ARGS...: `rfmseg score ARGS` under 2 ranks exits 1 with REGEX once on stderr.
 refused() {
