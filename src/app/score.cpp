@@ -73,8 +73,8 @@ Segmentation score_with_model(const mpi::Comm& comm, const SavedModel& model, co
   seg.model.converged = model.converged;
   seg.model.restart = static_cast<int>(model.restart);
   seg.fit_index = model.fit_index;
-  seg.metrics = ClusterMetrics{model.calinski_harabasz, model.davies_bouldin, model.silhouette,
-                               model.silhouette_sample};
+  seg.metrics =
+      ClusterMetrics{model.calinski_harabasz, model.davies_bouldin, model.silhouette, model.silhouette_sample};
   seg.distance_evaluations = seg.lloyd_distance_evaluations = stage.total_customers * k;
   times.lap("assign");
 
@@ -97,7 +97,8 @@ namespace {
 void refuse_output_over_model(const mpi::Comm& comm, const std::string& output, const std::string& model) {
   std::string problem;
   if (comm.is_root()) {
-    struct stat a {}, b {};
+    struct stat a {
+    }, b{};
     const bool same = output == model || (::stat(output.c_str(), &a) == 0 && ::stat(model.c_str(), &b) == 0 &&
                                           a.st_dev == b.st_dev && a.st_ino == b.st_ino);
     if (same)

@@ -112,7 +112,7 @@ constexpr Attribute all_attributes[] = {
     {"run", "max_memory_per_rank", Type::int64, always, "0.1", "memory budget per rank in bytes (0 = none)"},
     {"run", "time_<phase>", Type::float64, always, "0.1",
      "wall seconds of each phase (slowest rank): ingest, rfm, sort, transform, scale, kmeans, evaluate, segment, "
-     "output; load_checkpoint / checkpoint when used"},
+     "output; load_checkpoint / checkpoint when used; in a scored file assign (nearest centroid) instead of kmeans"},
     {"run", "time_total", Type::float64, always, "0.1", "sum of the phases"},
     {"run", "resumed", Type::string, always, "0.1", "what a resumed run took from its checkpoint (empty otherwise)"},
     {"run", "pseudonymization", Type::string, always, "0.2",

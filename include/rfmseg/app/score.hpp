@@ -18,8 +18,8 @@ namespace rfmseg {
 /// segments under the model's parameters; the profile and the segment table of these customers.
 /// The fit's facts (iterations, quality) are the model's. Throws AgreedError (exit 1) when a
 /// customer falls outside a transform's domain (e.g. Box-Cox of a value <= -shift).
-[[nodiscard]] Segmentation score_with_model(const mpi::Comm& comm, const SavedModel& model,
-                                            const CustomerStage& stage, PhaseTimes& times);
+[[nodiscard]] Segmentation score_with_model(const mpi::Comm& comm, const SavedModel& model, const CustomerStage& stage,
+                                            PhaseTimes& times);
 
 /// Collective: the whole `rfmseg score` run: data safety (the output is never an input or the
 /// model), the customer table, score_with_model, the result file (/run mode = score). Returns 0.
