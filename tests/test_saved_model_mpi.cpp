@@ -209,3 +209,43 @@ TEST(SavedModelMpi, refuses_missing_foreign_damaged_and_incomplete_files) {
   message = refusal(comm, older);
   EXPECT_NE(message.find("model file '" + older + "' lacks /model/fit_index"), std::string::npos) << message;
 }
+
+// A customer equally near two centres goes to the one with the lower fit index, as in the fit
+// (the result's cluster order is by monetary, not the fit's): /model/fit_index decides the tie.
+TEST(SavedModelMpi, a_tie_between_centres_goes_to_the_lower_fit_index) {
+  const auto comm = mpi::Comm::world();
+  SavedModel model;
+  model.path = "synthetic.h5";
+  model.k = 2;
+  model.scale.center = {0, 0, 0};
+  model.scale.scale = {1, 1, 1};
+  model.scale.grid_exponent = 20;
+  model.centroids = {1, 1, 10, 3, 1, 10};  // recency 1 and 3; frequency 1, monetary 10
+  model.init_centroids = model.centroids;
+  model.cluster_labels = {"first", "second"};
+  model.score_cut_points = {{{1, 2, 3, 4}, {1, 1, 1, 1}, {1, 2, 3, 4}}};
+  model.segment_reference = {2, 1, 10};
+  model.high_value_threshold = 10;
+  CustomerStage stage;
+  stage.total_customers = 3;
+  if (comm.is_root()) {  // recency 1 (centre 0), 2 (a tie), 3 (centre 1)
+    for (std::int32_t r = 1; r <= 3; ++r) {
+      stage.customers.id.push_back("c" + std::to_string(r));
+      stage.customers.last_day.push_back(100 - r);
+      stage.customers.recency.push_back(r);
+      stage.customers.frequency.push_back(1);
+      stage.customers.monetary_micros.push_back(10'000'000);
+      stage.customers.monetary.push_back(10);
+    }
+  }
+  PhaseTimes times(comm);
+  for (const auto& [fit_index, tie] :
+       {std::pair{std::vector<std::int32_t>{0, 1}, 0}, std::pair{std::vector<std::int32_t>{1, 0}, 1}}) {
+    model.fit_index = fit_index;
+    const Segmentation scored = score_with_model(comm, model, stage, times);
+    if (comm.is_root()) {
+      EXPECT_EQ(scored.labels, (std::vector<std::int32_t>{0, tie, 1}));
+    }
+    EXPECT_EQ(scored.model.sizes, (std::vector<std::int64_t>{tie == 0 ? 2 : 1, tie == 0 ? 1 : 2}));
+  }
+}
