@@ -169,3 +169,40 @@ TEST(Options, duplicates_policy) {
   EXPECT_NE(keep.config.resolved.find("duplicates = keep"), std::string::npos);
   EXPECT_THROW((void)parse({"rfmseg", "--duplicates", "some"}), ConfigError);
 }
+
+TEST(Options, score_replays_the_models_configuration_under_the_command_line) {
+  using rfmseg::cli::parse_score;
+  // What a model run recorded (its resolved configuration): layout, cleaning, its own run's paths.
+  const auto recorded = parse({"rfmseg", "--input", "train.csv", "--output", "model.h5", "--cancellations", "net",
+                               "--day-first", "--frequency", "days", "--snapshot", "2011-01-01", "--k", "7",
+                               "--transform-monetary", "log1p", "--rejects", "old.csv"})
+                            .config.resolved;
+  const std::vector<std::string> args{"rfmseg",  "score",    "--model",   "model.h5",    "--input",
+                                      "new.csv", "--output", "scored.h5", "--frequency", "invoices"};
+  const auto first = parse_score(args, nullptr);
+  EXPECT_FALSE(first.help);
+  EXPECT_EQ(first.model, "model.h5");
+  const auto p = parse_score(args, &recorded);
+  EXPECT_EQ(p.config.input.paths, (std::vector<std::string>{"new.csv"}));  // never the model's input
+  EXPECT_EQ(p.config.output, "scored.h5");
+  EXPECT_EQ(p.config.rejects, "");
+  EXPECT_FALSE(p.config.rfm.snapshot_day.has_value());                     // from the data unless --snapshot
+  EXPECT_EQ(p.config.rfm.cancellations, rfmseg::CancellationPolicy::net);  // the model's
+  EXPECT_TRUE(p.config.input.day_first);
+  EXPECT_EQ(p.config.rfm.frequency, rfmseg::FrequencyMode::invoices);  // the command line wins
+  EXPECT_EQ(p.config.model.k, 7);                                      // recorded, for /run
+  EXPECT_EQ(p.config.model.transform[2], rfmseg::Transform::log1p);
+  EXPECT_NE(p.config.resolved.find("model = model.h5"), std::string::npos);
+
+  EXPECT_THROW(
+      (void)parse_score({"rfmseg", "score", "--model", "m.h5", "--input", "a", "--output", "b", "--k", "3"}, nullptr),
+      ConfigError);
+  EXPECT_THROW((void)parse_score({"rfmseg", "score", "--input", "a", "--output", "b"}, nullptr), ConfigError);
+  EXPECT_THROW((void)parse_score(
+                   {"rfmseg", "score", "--model", "m.h5", "--input", "a", "--output", "b", "--export", "dir"}, nullptr),
+               ConfigError);
+  const auto help = parse_score({"rfmseg", "score", "--help"}, nullptr);
+  EXPECT_TRUE(help.help);
+  EXPECT_NE(help.help_text.find("--model"), std::string::npos);
+  EXPECT_NE(help.help_text.find("frozen"), std::string::npos);
+}

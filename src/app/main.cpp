@@ -11,6 +11,8 @@
 #include "rfmseg/app/options.hpp"
 #include "rfmseg/app/pipeline.hpp"
 #include "rfmseg/app/progress.hpp"
+#include "rfmseg/app/saved_model.hpp"
+#include "rfmseg/app/score.hpp"
 #include "rfmseg/app/verify_command.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/parallel/mpi.hpp"
@@ -77,18 +79,37 @@ int main(int argc, char** argv) {
     std::string final_message;
     const std::vector<std::string> args(argv, argv + argc);
     rfmseg::cli::Parsed parsed;
+    const bool score = argc >= 2 && std::string(argv[1]) == "score";
     try {
-      rfmseg::collectively(comm, [&] { parsed = rfmseg::cli::parse(args); });
-      if (parsed.help) {
-        if (comm.is_root()) std::fputs(parsed.help_text.c_str(), stdout);
-      } else if (parsed.version) {
-        if (comm.is_root()) std::fputs(rfmseg::version_report().c_str(), stdout);
+      if (score) {
+        // `rfmseg score`: the command line, then the model (collective), then the model's
+        // recorded configuration under the command line.
+        rfmseg::cli::ScoreParsed scored;
+        rfmseg::collectively(comm, [&] { scored = rfmseg::cli::parse_score(args, nullptr); });
+        if (scored.help) {
+          if (comm.is_root()) std::fputs(scored.help_text.c_str(), stdout);
+        } else {
+          const rfmseg::SavedModel model = rfmseg::load_saved_model(comm, scored.model);
+          rfmseg::collectively(comm, [&] { scored = rfmseg::cli::parse_score(args, &model.configuration); });
+          parsed.config = scored.config;
+          if (comm.is_root() && (parsed.config.progress || !parsed.config.status_file.empty()))
+            reporter.emplace(parsed.config);
+          const rfmseg::watchdog::Guard watchdog(parsed.config.reliability.collective_timeout, comm.rank());
+          status = rfmseg::run_score(comm, parsed.config, model);
+        }
       } else {
-        if (comm.is_root() && (parsed.config.progress || !parsed.config.status_file.empty()))
-          reporter.emplace(parsed.config);
-        rfmseg::stop::set_checkpointing(!parsed.config.reliability.checkpoint_dir.empty());
-        const rfmseg::watchdog::Guard watchdog(parsed.config.reliability.collective_timeout, comm.rank());
-        status = rfmseg::run_pipeline(comm, parsed.config);
+        rfmseg::collectively(comm, [&] { parsed = rfmseg::cli::parse(args); });
+        if (parsed.help) {
+          if (comm.is_root()) std::fputs(parsed.help_text.c_str(), stdout);
+        } else if (parsed.version) {
+          if (comm.is_root()) std::fputs(rfmseg::version_report().c_str(), stdout);
+        } else {
+          if (comm.is_root() && (parsed.config.progress || !parsed.config.status_file.empty()))
+            reporter.emplace(parsed.config);
+          rfmseg::stop::set_checkpointing(!parsed.config.reliability.checkpoint_dir.empty());
+          const rfmseg::watchdog::Guard watchdog(parsed.config.reliability.collective_timeout, comm.rank());
+          status = rfmseg::run_pipeline(comm, parsed.config);
+        }
       }
     } catch (const rfmseg::stop::Stopped& stopped) {
       // Every rank stopped at the same safe point; rank 0 says once where and how to resume.

@@ -20,7 +20,14 @@ namespace rfmseg::cli {
 
 namespace {
 
-po::options_description describe() {
+constexpr const char* main_caption =
+    "rfmseg — distributed RFM customer segmentation\n\n"
+    "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
+    "[--config FILE.ini] [options]\n"
+    "       mpirun -np N rfmseg score --model RESULT.h5 --input PATH ... --output SCORED.h5 (see rfmseg score --help)\n"
+    "       rfmseg verify RESULT.h5 ...\n\noptions";
+
+po::options_description describe(const char* caption = main_caption, const po::options_description* first = nullptr) {
   po::options_description general("General", 110, 55);
   general.add_options()("help,h", "print this help and exit")(
       "version",
@@ -147,11 +154,8 @@ po::options_description describe() {
       "cluster-names", po::value<std::string>()->default_value("loyal,new,at risk,churned"),
       "names for recent+frequent, recent, frequent, neither (see README: cluster labels)");
 
-  po::options_description all(
-      "rfmseg — distributed RFM customer segmentation\n\n"
-      "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
-      "[--config FILE.ini] [options]\n\noptions",
-      110, 55);
+  po::options_description all(caption, 110, 55);
+  if (first != nullptr) all.add(*first);
   all.add(general).add(reliability).add(layout).add(rfm).add(model);
   return all;
 }
@@ -337,6 +341,10 @@ void parse_k_range(const std::string& text, int& k_min, int& k_max) {
   if (k_min < 1 || k_max < k_min) throw ConfigError("--k-range needs 1 <= A <= B, got '" + text + "'");
 }
 
+namespace {
+void fill_config(const po::variables_map& vm, const po::options_description& desc, RunConfig& c);
+}  // namespace
+
 Parsed parse(const std::vector<std::string>& args) {
   const auto desc = describe();
   Parsed result;
@@ -375,7 +383,14 @@ Parsed parse(const std::vector<std::string>& args) {
     return result;
   }
 
-  RunConfig& c = result.config;
+  fill_config(vm, desc, result.config);
+  return result;
+}
+
+namespace {
+
+// The validated RunConfig of stored options (the command line, then a config file).
+void fill_config(const po::variables_map& vm, const po::options_description& desc, RunConfig& c) {
   if (vm.count("input")) c.input.paths = get<std::vector<std::string>>(vm, "input");
   if (vm.count("output")) c.output = get<std::string>(vm, "output");
   c.rejects = get<std::string>(vm, "rejects");
@@ -530,6 +545,141 @@ Parsed parse(const std::vector<std::string>& args) {
     c.result_options += line;
   }
   c.resolved = resolved;
+}
+
+// What `score` fixes from the model: given on its command line, these would be ignored.
+bool frozen_by_model(const std::string& name) {
+  static const char* const frozen[] = {"transform-recency",
+                                       "transform-frequency",
+                                       "transform-monetary",
+                                       "scaler",
+                                       "k",
+                                       "k-range",
+                                       "sweep-metrics",
+                                       "k-select",
+                                       "silhouette-sample",
+                                       "init",
+                                       "kmeans-algorithm",
+                                       "n-init",
+                                       "max-iter",
+                                       "tol",
+                                       "seed",
+                                       "segment-reference",
+                                       "high-value-top",
+                                       "high-value-threshold",
+                                       "cluster-names"};
+  for (const char* option : frozen)
+    if (name == option) return true;
+  return false;
+}
+
+// Keys of a model's recorded configuration that belong to that run alone, not to how its input
+// was read: never taken over by `score`.
+bool run_only(const std::string& name) {
+  static const char* const own[] = {"input",
+                                    "output",
+                                    "snapshot",
+                                    "rejects",
+                                    "export",
+                                    "export-compress",
+                                    "checkpoint",
+                                    "resume",
+                                    "checkpoint-every",
+                                    "status-file",
+                                    "progress",
+                                    "quiet",
+                                    "force",
+                                    "config",
+                                    "collective-timeout",
+                                    "max-memory-per-rank",
+                                    "chunk-size",
+                                    "model",
+                                    "help",
+                                    "version"};
+  for (const char* option : own)
+    if (name == option) return true;
+  return false;
+}
+
+constexpr const char* score_caption =
+    "rfmseg score — place customers in the clusters of a saved model, without fitting\n\n"
+    "usage: mpirun -np N rfmseg score --model RESULT.h5 --input PATH [--input PATH ...] --output SCORED.h5 "
+    "[options]\n\n"
+    "Everything fitted is frozen from the model (a result file of rfmseg, or an earlier scored file): the\n"
+    "transforms, the scaler and its grid, the centroids, cluster ids and labels, the RFM quintile cut points,\n"
+    "the classic-segment split values and the high-value threshold. The input is read with the layout and\n"
+    "cleaning options recorded in the model's /run configuration (format, columns, delimiter, dates,\n"
+    "frequency, cancellations, duplicates, pseudonymization, ...), each overridable here; recency is as of\n"
+    "--snapshot (default: from the data, as in a normal run). The segmentation options (--k, --transform-*,\n"
+    "--seed, ...) come from the model and cannot be given. SCORED.h5 has the layout of a result (no\n"
+    "/selection), /run mode = score and the model's file, snapshot and version; it is written safely like a\n"
+    "result and never over an input or the model. Scoring a model's own input reproduces its /customers\n"
+    "bit for bit, for any rank counts of either run.\n\noptions";
+
+}  // namespace
+
+ScoreParsed parse_score(const std::vector<std::string>& args, const std::string* model_configuration) {
+  po::options_description scoring("Scoring", 110, 55);
+  scoring.add_options()("model", po::value<std::string>(),
+                        "the result file (or scored file) whose model places the customers; read-only");
+  const auto desc = describe(score_caption, &scoring);
+  ScoreParsed result;
+  po::variables_map vm;
+  try {
+    // args: program, "score", options...
+    std::vector<std::string> tail(args.begin() + std::min<std::size_t>(args.size(), 2), args.end());
+    const auto command_line = po::command_line_parser(tail).options(desc).run();
+    refuse_extra_words(command_line);
+    for (const auto& option : command_line.options) {
+      if (frozen_by_model(option.string_key))
+        throw ConfigError("--" + option.string_key +
+                          " cannot be given to score: the model fixes it (score places customers in its clusters "
+                          "without fitting)");
+      if (option.string_key == "checkpoint" || option.string_key == "resume" || option.string_key == "export" ||
+          option.string_key == "k-range")
+        throw ConfigError("--" + option.string_key + " is not available with score");
+    }
+    po::store(command_line, vm);
+    if (vm.count("help")) {
+      std::ostringstream text;
+      text << desc
+           << "\nExit status: as rfmseg (0 success, 1 bad input, configuration or model file, 2 internal\n"
+              "error, 3 a rank stopped responding, 4 stopped by a signal: rerun)\n";
+      result.help = true;
+      result.help_text = text.str();
+      return result;
+    }
+    if (vm.count("version")) throw ConfigError("--version: use rfmseg --version");
+    if (!vm.count("model"))
+      throw ConfigError("score needs --model RESULT.h5 (the result whose model places the customers)");
+    if (!vm.count("input")) throw ConfigError("score needs --input PATH (the customers' transactions)");
+    if (!vm.count("output")) throw ConfigError("score needs --output SCORED.h5");
+    result.model = vm["model"].as<std::string>();
+    if (vm.count("config")) {
+      auto from_file = parse_ini(vm["config"].as<std::string>(), desc);
+      for (const auto& option : from_file.options)
+        if (frozen_by_model(option.string_key))
+          throw ConfigError("config file sets '" + option.string_key +
+                            "', which the model fixes for score: remove the key");
+      po::store(from_file, vm);
+    }
+    if (model_configuration == nullptr) return result;  // the model is loaded next
+    // The model's recorded options: the layout and cleaning of its input, its segmentation
+    // options (for the record; what they produced is frozen). The command line wins.
+    std::istringstream recorded(*model_configuration);
+    po::parsed_options from_model = po::parse_config_file(recorded, desc, true);
+    std::vector<po::option> kept;
+    for (auto& option : from_model.options) {
+      if (option.unregistered || run_only(option.string_key)) continue;  // e.g. a newer rfmseg's option
+      kept.push_back(option);
+    }
+    from_model.options = kept;
+    po::store(from_model, vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see rfmseg score --help)");
+  }
+  fill_config(vm, desc, result.config);
   return result;
 }
 

@@ -117,6 +117,7 @@ void write_clusters(const ResultFile& result, const Segmentation& seg) {
   const h5::Group model = result.group("model");
   put_scalar<format::model_k>(result, static_cast<std::int64_t>(seg.model.k));
   put<format::centroids>(result, view(seg.model.centroids), k);
+  put<format::fit_index>(result, view(seg.fit_index), k);
   put<format::init_centroids>(result, view(seg.model.init_centroids), k);
   put<format::centroids_rfm>(result, view(by_cluster(seg.profile.mean, k)), k);
   put<format::cluster_size>(result, view(seg.model.sizes), k);
@@ -257,6 +258,12 @@ void write_run_record(const ResultFile& result, const mpi::Comm& comm, const Run
   h5::write_attribute(run, "version", std::string(version_string));
   h5::write_attribute(run, "git_commit", std::string(git_commit));
   h5::write_attribute(run, "configuration", config.resolved);
+  h5::write_attribute(run, "mode", facts.mode);
+  if (facts.mode == "score") {
+    h5::write_attribute(run, "model_file", facts.model_file);
+    h5::write_attribute(run, "model_snapshot_date", facts.model_snapshot_date);
+    h5::write_attribute(run, "model_version", facts.model_version);
+  }
   put_int("ranks", comm.size());
   h5::write_attribute(run, "snapshot_date", format_day(stage.snapshot));
   std::string inputs, formats;

@@ -180,6 +180,7 @@ void reorder_clusters(const std::vector<int>& order, Segmentation& seg) {
   seg.profile = reorder(seg.profile, order);
   seg.cluster_labels = reorder(seg.cluster_labels, order);
   seg.cluster_ids = reorder(seg.cluster_ids, order);
+  seg.fit_index = reorder(seg.fit_index, order);
 }
 
 // With --previous: each cluster takes the id (and label) of the previous cluster it shares the
@@ -256,6 +257,8 @@ void order_clusters(const mpi::Comm& comm, const ModelConfig& config, const Cust
   seg.cluster_labels.assign(static_cast<std::size_t>(k), std::string());
   seg.cluster_ids.resize(static_cast<std::size_t>(k));
   std::iota(seg.cluster_ids.begin(), seg.cluster_ids.end(), 0);
+  seg.fit_index.resize(static_cast<std::size_t>(k));
+  std::iota(seg.fit_index.begin(), seg.fit_index.end(), 0);
   reorder_clusters(order_by_monetary(seg.profile), seg);
   std::iota(seg.cluster_ids.begin(), seg.cluster_ids.end(), 0);
   seg.cluster_labels = label_clusters(seg.profile, seg.overall_mean, config.cluster_names);

@@ -32,6 +32,7 @@ constexpr const Dataset* all_datasets[] = {&customer_id,
                                            &high_value_threshold,
                                            &model_k,
                                            &centroids,
+                                           &fit_index,
                                            &init_centroids,
                                            &centroids_rfm,
                                            &cluster_size,
@@ -87,6 +88,14 @@ constexpr Attribute all_attributes[] = {
     {"run", "git_commit", Type::string, always, "0.1", "git commit of that build"},
     {"run", "configuration", Type::string, always, "0.1",
      "every option's resolved value, as `key = value` lines (replayable as a config file)"},
+    {"run", "mode", Type::string, always, "0.3",
+     "fit (a K-means run) or score (`rfmseg score`: customers placed in a saved model's clusters, nothing fitted; "
+     "/model and the /segments parameters are the model's, /selection is absent)"},
+    {"run", "model_file", Type::string, Presence::scored, "0.3",
+     "score only: the result file whose model scored these customers, as given"},
+    {"run", "model_snapshot_date", Type::string, Presence::scored, "0.3", "score only: the model's snapshot_date"},
+    {"run", "model_version", Type::string, Presence::scored, "0.3",
+     "score only: the rfmseg version that wrote the model"},
     {"run", "ranks", Type::int64, always, "0.1", "MPI ranks of the run (the result does not depend on it)"},
     {"run", "snapshot_date", Type::string, always, "0.1", "reference date for recency, YYYY-MM-DD"},
     {"run", "input_files", Type::string, always, "0.1", "input files, one per line, in reading order"},
@@ -123,7 +132,7 @@ constexpr Attribute all_attributes[] = {
     {"run", "max_memory_per_rank", Type::int64, always, "0.1", "memory budget per rank in bytes (0 = none)"},
     {"run", "time_<phase>", Type::float64, always, "0.1",
      "wall seconds of each phase (slowest rank): ingest, rfm, sort, transform, scale, kmeans, evaluate, segment, "
-     "output; load_checkpoint / checkpoint when used"},
+     "output; load_checkpoint / checkpoint when used; in a scored file assign (nearest centroid) instead of kmeans"},
     {"run", "time_total", Type::float64, always, "0.1", "sum of the phases"},
     {"run", "resumed", Type::string, always, "0.1", "what a resumed run took from its checkpoint (empty otherwise)"},
     {"run", "pseudonymization", Type::string, always, "0.2",
@@ -175,7 +184,8 @@ std::string_view extent_symbol(Extent extent) {
 
 std::string presence_note(Presence presence) {
   switch (presence) {
-    case Presence::with_sweep: return " (only with `--k-range`)";
+    case Presence::with_sweep: return " (only with `--k-range`, never in a scored file)";
+    case Presence::scored: return " (only in a file of `rfmseg score`)";
     case Presence::with_previous: return " (only with `--previous`)";
     default: return "";
   }
@@ -236,6 +246,12 @@ std::string markdown() {
       "the columns recency, frequency, monetary. Strings are fixed-length, NUL-padded ASCII/UTF-8.\n"
       "Every dataset carries a `checksum` attribute and every object with attributes an\n"
       "`attributes_checksum` (what `rfmseg verify` recomputes).\n\n"
+      "A file written by `rfmseg score` (`/run mode` = score) has the same layout: `/customers` and the\n"
+      "`/segments` table are the scored customers', placed by the model's frozen parameters; `/model`\n"
+      "(centroids, fit_index, labels, transform, fit facts and quality) and the `/segments` parameters\n"
+      "(score_cut_points, reference, high_value_threshold) are copied from the model, while\n"
+      "`/model/cluster_size`, `/model/inertia`, `/model/centroids_rfm` and `/model/profile` describe the\n"
+      "scored customers; there is no `/selection`. A scored file is itself a usable model.\n\n"
       "Reading it:\n\n"
       "```python\n"
       "import h5py, pandas as pd\n"

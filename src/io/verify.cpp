@@ -83,9 +83,11 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
                                                                   : std::string(version_string);
   const bool swept = file.has("selection");
   const bool compared = file.has("migration");  // written with --previous
+  const bool scored = h5::has_attribute(run, "mode") && h5::read_string_attribute(run, "mode") == "score";
   const auto present = [&](format::Presence presence) {
     return presence == format::Presence::always || (presence == format::Presence::with_sweep && swept) ||
-           (presence == format::Presence::with_previous && compared);
+           (presence == format::Presence::with_previous && compared) ||
+           (presence == format::Presence::scored && scored);
   };
   bool complete = true;
   for (const auto& attribute : format::attributes()) {

@@ -50,9 +50,9 @@ int snap_to_grid(const mpi::Comm& comm, Features& features) {
   return exponent;
 }
 
-void snap_to_grid(Features& features, int grid_exponent) {
+void snap_to_grid(Features& features, int exponent) {
   for (auto& column : features.column)
-    for (auto& v : column) v = std::ldexp(std::nearbyint(std::ldexp(v, grid_exponent)), -grid_exponent);
+    for (auto& v : column) v = std::ldexp(std::nearbyint(std::ldexp(v, exponent)), -exponent);
 }
 
 }  // namespace rfmseg

@@ -54,6 +54,43 @@ void validate(const ScoreConfig& config) {
   }
 }
 
+// The per-row rule, from the parameters in `out` (cut points, references, threshold). The cut
+// points are compared as order keys: a recency or frequency cut is an integer held exactly in a
+// double and a monetary cut is the selected double itself, so the keys equal the selected ones.
+void assign_scores(const CustomerTable& table, RfmScores& out) {
+  const std::size_t local = table.size();
+  out.r_score.resize(local);
+  out.f_score.resize(local);
+  out.m_score.resize(local);
+  out.rfm_sum.resize(local);
+  out.rfm_code.resize(local);
+  out.segment.resize(local);
+  out.high_value.resize(local);
+  if (local == 0) return;  // (no customers at all: the parameters are NaN)
+  std::array<std::array<std::uint64_t, 4>, feature_count> cuts{};
+  for (std::size_t j = 0; j < 4; ++j) {
+    cuts[0][j] = order_key(static_cast<std::int64_t>(out.cut_points[0][j]));
+    cuts[1][j] = order_key(static_cast<std::int64_t>(out.cut_points[1][j]));
+    cuts[2][j] = order_key(out.cut_points[2][j]);
+  }
+  const std::uint64_t threshold_key = order_key(out.high_value_threshold);
+  for (std::size_t i = 0; i < local; ++i) {
+    const std::uint64_t m_key = order_key(table.monetary[i]);
+    const auto r =
+        static_cast<std::int8_t>(6 - quintile(order_key(static_cast<std::int64_t>(table.recency[i])), cuts[0]));
+    const auto f = quintile(order_key(table.frequency[i]), cuts[1]);
+    const auto m = quintile(m_key, cuts[2]);
+    out.r_score[i] = r;
+    out.f_score[i] = f;
+    out.m_score[i] = m;
+    out.rfm_sum[i] = static_cast<std::int16_t>(r + f + m);
+    out.rfm_code[i] = static_cast<std::int16_t>(100 * r + 10 * f + m);
+    out.segment[i] =
+        classic_segment(table.recency[i], static_cast<double>(table.frequency[i]), table.monetary[i], out.reference);
+    out.high_value[i] = m_key >= threshold_key ? 1 : 0;
+  }
+}
+
 }  // namespace
 
 RfmScores score_customers(const mpi::Comm& comm, const CustomerTable& table, const ScoreConfig& config) {
@@ -124,35 +161,32 @@ RfmScores score_customers(const mpi::Comm& comm, const CustomerTable& table, con
   }
 
   // High-value threshold.
-  std::uint64_t threshold_key = 0;
   if (by_percent) {
-    threshold_key = n > 0 ? selected[2].back() : 0;
-    out.high_value_threshold = n > 0 ? decode_double(threshold_key) : nan;
+    out.high_value_threshold = n > 0 ? decode_double(selected[2].back()) : nan;
   } else {
     out.high_value_threshold = *config.high_value_threshold;
-    threshold_key = order_key(out.high_value_threshold);
   }
+  assign_scores(table, out);
+  return out;
+}
 
-  out.r_score.resize(local);
-  out.f_score.resize(local);
-  out.m_score.resize(local);
-  out.rfm_sum.resize(local);
-  out.rfm_code.resize(local);
-  out.segment.resize(local);
-  out.high_value.resize(local);
-  for (std::size_t i = 0; i < local; ++i) {
-    const auto r = static_cast<std::int8_t>(6 - quintile(keys[0][i], std::span(selected[0]).first(4)));
-    const auto f = quintile(keys[1][i], std::span(selected[1]).first(4));
-    const auto m = quintile(keys[2][i], std::span(selected[2]).first(4));
-    out.r_score[i] = r;
-    out.f_score[i] = f;
-    out.m_score[i] = m;
-    out.rfm_sum[i] = static_cast<std::int16_t>(r + f + m);
-    out.rfm_code[i] = static_cast<std::int16_t>(100 * r + 10 * f + m);
-    out.segment[i] =
-        classic_segment(table.recency[i], static_cast<double>(table.frequency[i]), table.monetary[i], out.reference);
-    out.high_value[i] = keys[2][i] >= threshold_key ? 1 : 0;
+RfmScores score_customers_frozen(const mpi::Comm& comm, const CustomerTable& table,
+                                 const std::array<std::array<double, 4>, feature_count>& cut_points,
+                                 const std::array<double, feature_count>& reference, double high_value_threshold) {
+  bool has_nan = false;
+  for (double m : table.monetary) has_nan = has_nan || std::isnan(m);
+  if (mpi::any_of(comm, has_nan)) throw InputError("RFM scores: a monetary value is NaN");
+  bool bad = std::isnan(high_value_threshold);
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    bad = bad || std::isnan(reference[d]);
+    for (double cut : cut_points[d]) bad = bad || std::isnan(cut);
   }
+  if (bad) throw ConfigError("RFM scores: a quintile cut point, segment reference or high-value threshold is NaN");
+  RfmScores out;
+  out.cut_points = cut_points;
+  out.reference = reference;
+  out.high_value_threshold = high_value_threshold;
+  assign_scores(table, out);
   return out;
 }
 

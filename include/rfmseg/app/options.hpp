@@ -20,6 +20,22 @@ struct Parsed {
 /// overrides it. Throws ConfigError with a user-facing message on any unknown option or bad value.
 [[nodiscard]] Parsed parse(const std::vector<std::string>& args);
 
+/// `rfmseg score ...` (args[0] the program, args[1] "score").
+struct ScoreParsed {
+  bool help = false;
+  std::string help_text;
+  std::string model;  ///< --model
+  RunConfig config;   ///< complete only when parsed with the model's configuration
+};
+
+/// Parses `rfmseg score`'s command line. Without `model_configuration`: checks it, answers --help
+/// and finds --model (config left empty). With the model's /run configuration (INI text): the
+/// full RunConfig, the command line (and --config) over the model's recorded layout, cleaning and
+/// segmentation options; its own run's options (input, output, snapshot, ...) are never taken.
+/// Throws ConfigError for unknown options, an option the model fixes (--k, --transform-*, ...) or
+/// a missing --model, --input or --output.
+[[nodiscard]] ScoreParsed parse_score(const std::vector<std::string>& args, const std::string* model_configuration);
+
 /// A non-negative decimal integer (no sign, no wrap-around); throws ConfigError naming `option`.
 [[nodiscard]] std::uint64_t parse_unsigned(const std::string& text, const char* option);
 

@@ -34,9 +34,11 @@ void write_comparison(const ResultFile& result, const mpi::Comm& comm, const Pre
 
 /// What the run learnt besides the stages' outputs, for /run and the console report.
 struct RunFacts {
-  std::int64_t nonpositive_monetary = 0;  ///< customers with Monetary <= 0 (global)
-  std::string bad_line_text;              ///< the first unusable lines, one per line
-  std::string resumed;                    ///< what a resumed run took from its checkpoint
+  std::int64_t nonpositive_monetary = 0;                       ///< customers with Monetary <= 0 (global)
+  std::string bad_line_text;                                   ///< the first unusable lines, one per line
+  std::string resumed;                                         ///< what a resumed run took from its checkpoint
+  std::string mode = "fit";                                    ///< fit, or score (rfmseg score)
+  std::string model_file, model_snapshot_date, model_version;  ///< score: the model that scored
 };
 
 /// Collective: the /run attributes (provenance, configuration, counters, times).

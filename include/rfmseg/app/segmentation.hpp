@@ -34,14 +34,15 @@ struct Sweep {
 struct Segmentation {
   std::array<TransformParams, feature_count> transforms;
   ScaleParams scale;
-  Features features;                 ///< local rows, transformed, scaled, on the grid
-  std::vector<std::int32_t> labels;  ///< local rows' clusters, in the final order
-  KMeansModel model;                 ///< centroids etc. in the final cluster order
-  ClusterProfile profile;            ///< in the final cluster order
-  ClusterMetrics metrics;            ///< of the final model
-  Sweep sweep;                       ///< empty without --k-range
-  RfmScores scores;                  ///< quintile scores and the 8 classic segments, local rows
-  SegmentTable segments;             ///< the classic segments' table
+  Features features;                    ///< local rows, transformed, scaled, on the grid
+  std::vector<std::int32_t> labels;     ///< local rows' clusters, in the final order
+  KMeansModel model;                    ///< centroids etc. in the final cluster order
+  std::vector<std::int32_t> fit_index;  ///< per final cluster its index in the fit (ties between centres)
+  ClusterProfile profile;               ///< in the final cluster order
+  ClusterMetrics metrics;               ///< of the final model
+  Sweep sweep;                          ///< empty without --k-range
+  RfmScores scores;                     ///< quintile scores and the 8 classic segments, local rows
+  SegmentTable segments;                ///< the classic segments' table
   std::vector<std::string> cluster_labels;
   std::vector<std::int64_t> cluster_ids;  ///< stable id per cluster (ascending: the final order)
   std::string cluster_id_rule;            ///< /model cluster_ids

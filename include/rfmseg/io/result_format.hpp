@@ -30,6 +30,7 @@ enum class Presence : std::uint8_t {
   always,
   with_sweep,     ///< with --k-range (the file has /selection)
   with_previous,  ///< with --previous (the file has /migration)
+  scored,         ///< only in a file of `rfmseg score` (/run mode = score)
 };
 
 struct Dataset {
@@ -266,6 +267,15 @@ inline constexpr Dataset centroids{"model/centroids",
                                    Presence::always,
                                    "0.1",
                                    "cluster centres in feature space"};
+inline constexpr Dataset fit_index{"model/fit_index",
+                                   Type::int32,
+                                   Extent::clusters,
+                                   0,
+                                   0,
+                                   Presence::always,
+                                   "0.3",
+                                   "each cluster's index in the K-means fit, before the clusters were ordered: a point "
+                                   "equally near two centres belongs to the one with the lower fit index (scoring)"};
 inline constexpr Dataset init_centroids{"model/init_centroids",
                                         Type::float64,
                                         Extent::clusters,

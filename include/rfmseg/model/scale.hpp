@@ -35,7 +35,8 @@ void apply_scaler(const ScaleParams& params, Features& features);
 /// Collective: chooses the grid from the global largest |x| and rounds every value onto it
 /// (round half to even). Returns the grid exponent.
 [[nodiscard]] int snap_to_grid(const mpi::Comm& comm, Features& features);
-/// Local: rounds every value onto the grid of a given exponent (a saved model's), as above.
-void snap_to_grid(Features& features, int grid_exponent);
+/// Local: rounds every value onto the grid of 2^-exponent (round half to even), as snap_to_grid
+/// does with the exponent it chose (a saved model's grid_exponent, when scoring).
+void snap_to_grid(Features& features, int exponent);
 
 }  // namespace rfmseg

@@ -91,6 +91,16 @@ struct RfmScores {
 /// some monetary value is NaN.
 [[nodiscard]] RfmScores score_customers(const mpi::Comm& comm, const CustomerTable& table, const ScoreConfig& config);
 
+/// Collective: the scores, segments and high-value flags of the local rows under parameters fixed
+/// elsewhere (a saved model's `cut_points`, `reference` and `high_value_threshold`, as RfmScores
+/// holds them): the same per-row rule score_customers applies once it has computed its own, so
+/// scoring a model's own customers with its parameters gives its scores bit for bit. Throws
+/// InputError (on every rank) when some monetary value is NaN, ConfigError for a NaN parameter.
+[[nodiscard]] RfmScores score_customers_frozen(const mpi::Comm& comm, const CustomerTable& table,
+                                               const std::array<std::array<double, 4>, feature_count>& cut_points,
+                                               const std::array<double, feature_count>& reference,
+                                               double high_value_threshold);
+
 /// Per segment: customers, share of all customers, mean R / F / M and share of the total
 /// monetary. Means of empty segments and the revenue share when the total is 0 are 0.
 struct SegmentTable {
