@@ -17,9 +17,11 @@ with h5py.File(result, "r") as f:
     c = f["customers"]
     got = pd.DataFrame({"recency": c["recency"][:], "frequency": c["frequency"][:], "monetary": c["monetary"][:]},
                        index=[x.decode("latin-1") for x in c["customer_id"][:]])
-    snap = pd.Timestamp(f["run"].attrs["snapshot_date"])
-    days = int(f["run"].attrs["window_days"])
-    outside_count = int(f["run"].attrs["count_outside_window"])
+    text = f["run"].attrs["snapshot_date"]
+    text = text.item() if hasattr(text, "item") else text  # a scalar or a one-element array
+    snap = pd.Timestamp(text.decode() if isinstance(text, bytes) else str(text))
+    days = int(f["run"].attrs["window_days"].item())
+    outside_count = int(f["run"].attrs["count_outside_window"].item())
 problems = []
 df = pd.read_csv(data, dtype=str, keep_default_na=False, encoding="latin-1")
 df["line"] = range(2, len(df) + 2)  # physical line numbers (the generator writes no quoted line breaks)
