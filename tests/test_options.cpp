@@ -62,6 +62,7 @@ TEST(Options, window_in_days_is_a_result_option) {
   EXPECT_NE(p.config.result_options.find("window"), std::string::npos) << "a resumed run may not change it";
   EXPECT_THROW((void)parse({"rfmseg", "--window", "-1"}), ConfigError);
   EXPECT_THROW((void)parse({"rfmseg", "--window", "a year"}), ConfigError);
+  EXPECT_THROW((void)parse({"rfmseg", "--window", "3650001"}), ConfigError);
   EXPECT_NE(parse({"rfmseg", "--help"}).help_text.find("outside_window"), std::string::npos);
 }
 

@@ -448,8 +448,8 @@ Parsed parse(const std::vector<std::string>& args) {
     c.rfm.snapshot_day = day;
   }
   c.rfm.window_days = get<int>(vm, "window");
-  if (c.rfm.window_days < 0)
-    throw ConfigError("--window must be a number of days >= 0 (0 = no window), not " + to_text(vm["window"]));
+  if (c.rfm.window_days < 0 || c.rfm.window_days > 3650000)  // 10,000 years: every date rfmseg reads
+    throw ConfigError("--window must be a number of days from 0 (no window) to 3650000, not " + to_text(vm["window"]));
   c.rfm.frequency = parse_choice<FrequencyMode>(vm, "frequency");
   c.rfm.cancellations = parse_choice<CancellationPolicy>(vm, "cancellations");
   c.input.duplicates = parse_choice<DuplicatePolicy>(vm, "duplicates");
