@@ -111,6 +111,67 @@ TEST(IngestMpi, frequency_modes_and_net_cancellations) {
   EXPECT_EQ(rows[2].recency, 30);
 }
 
+// --window DAYS: a line counts when snapshot - day <= DAYS; older lines (whatever the owner would
+// have made of them: duplicate, cancellation, kept) are outside_window. Without --snapshot the
+// snapshot is the latest kept day + 1 (12/10 here), found by a first pass.
+TEST(IngestMpi, window_keeps_the_days_before_the_snapshot) {
+  const auto comm = mpi::Comm::world();
+  test::SharedTempDir dir(comm);
+  const std::string path = dir.write("fixture.csv", fixture);
+  for (std::uint64_t chunk : {7ull, 1ull << 20}) {
+    auto config = config_for(path, chunk);
+    config.rfm.window_days = 7;  // 12/3 .. 12/9: 17850's lines of 12/1 and 12/2 and the 12/1 return are out
+    auto stage = run_stage(comm, config);
+    EXPECT_EQ(test::gather_rows(comm, stage.customers),
+              (std::vector<Row>{{"12346", 1, 2, 1.003}, {"14527", 7, 1, 34.8}}))
+        << "chunk " << chunk;
+    EXPECT_EQ(format_day(stage.snapshot), "2010-12-10");
+    const auto& c = stage.counters;
+    EXPECT_EQ(c[Fate::outside_window], 5);  // 536365 x2, 536366 and its copy, C536379
+    EXPECT_EQ(c[Fate::kept], 3);
+    EXPECT_EQ(c[Fate::duplicate], 0);
+    EXPECT_EQ(c[Fate::cancellation], 0);
+    EXPECT_EQ(c[Fate::missing_customer], 1);  // decided before the window
+    EXPECT_EQ(c.unparseable(), 3) << "outside_window is not unparseable";
+    std::int64_t sum = 0;
+    for (auto n : c.fates) sum += n;
+    EXPECT_EQ(sum, c.lines);
+
+    config.rfm.window_days = 8;  // 12/2 is in: the first copy kept, the second a duplicate
+    stage = run_stage(comm, config);
+    EXPECT_EQ(test::gather_rows(comm, stage.customers),
+              (std::vector<Row>{{"12346", 1, 2, 1.003}, {"14527", 7, 1, 34.8}, {"17850", 8, 1, 11.1}}));
+    EXPECT_EQ(stage.counters[Fate::outside_window], 3);
+    EXPECT_EQ(stage.counters[Fate::duplicate], 1);
+
+    config.rfm.snapshot_day = days_from_civil(2010, 12, 9);  // as of 12/9: 12/3 .. 12/9 again
+    config.rfm.window_days = 6;
+    stage = run_stage(comm, config);
+    EXPECT_EQ(test::gather_rows(comm, stage.customers),
+              (std::vector<Row>{{"12346", 0, 2, 1.003}, {"14527", 6, 1, 34.8}}));
+    EXPECT_EQ(stage.counters[Fate::outside_window], 5);
+    EXPECT_EQ(stage.counters[Fate::after_snapshot], 0);
+  }
+}
+
+// Nothing inside the window: the run fails like any run without usable lines, with the hint.
+TEST(IngestMpi, window_without_lines_fails_with_a_hint) {
+  const auto comm = mpi::Comm::world();
+  test::SharedTempDir dir(comm);
+  const std::string path = dir.write("fixture.csv", fixture);
+  auto config = config_for(path, 1 << 20);
+  config.rfm.snapshot_day = days_from_civil(2011, 6, 1);
+  config.rfm.window_days = 30;
+  try {
+    (void)run_stage(comm, config);
+    ADD_FAILURE() << "no error";
+  } catch (const AgreedError& e) {
+    EXPECT_NE(std::string(e.what()).find("no usable transactions"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("outside_window 10"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("hint: outside_window"), std::string::npos) << e.what();
+  }
+}
+
 TEST(IngestMpi, quoted_newlines_at_every_range_boundary) {
   // Many records with embedded newlines and doubled quotes: wherever the byte ranges fall, every
   // rank count and chunk size must see exactly the same records.

@@ -55,6 +55,17 @@ TEST(Options, progress_and_status_file_from_the_config_file) {
   std::remove(path.c_str());
 }
 
+TEST(Options, window_in_days_is_a_result_option) {
+  EXPECT_EQ(parse({"rfmseg", "--output", "x.h5"}).config.rfm.window_days, 0);
+  const auto p = parse({"rfmseg", "--output", "x.h5", "--window", "365"});
+  EXPECT_EQ(p.config.rfm.window_days, 365);
+  EXPECT_NE(p.config.result_options.find("window"), std::string::npos) << "a resumed run may not change it";
+  EXPECT_THROW((void)parse({"rfmseg", "--window", "-1"}), ConfigError);
+  EXPECT_THROW((void)parse({"rfmseg", "--window", "a year"}), ConfigError);
+  EXPECT_THROW((void)parse({"rfmseg", "--window", "3650001"}), ConfigError);
+  EXPECT_NE(parse({"rfmseg", "--help"}).help_text.find("outside_window"), std::string::npos);
+}
+
 TEST(Options, unknown_or_bad_values_are_clear_errors) {
   EXPECT_THROW((void)parse({"rfmseg", "--bogus"}), ConfigError);
   EXPECT_THROW((void)parse({"rfmseg", "--frequency", "weekly"}), ConfigError);

@@ -186,7 +186,7 @@ def cmd_rfm(a):
 
 # rfm_reference.py counters JSON key -> rfmseg /run attribute.
 FATES = ["bad_field_count", "bad_number", "bad_date", "bad_customer_id", "missing_customer",
-         "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
+         "after_snapshot", "outside_window", "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
 COUNTER_ATTRS = [(f, "count_" + f) for f in FATES] + [
     ("data_lines", "count_lines"), ("blank_lines", "count_blank_lines"),
     ("customers", "customers"),

@@ -20,7 +20,8 @@ the full list):
 * Every data line gets exactly one fate, in this order:
   bad_field_count, bad_number, bad_date, bad_customer_id (longer than 256 bytes, or a control
   byte 0x00-0x1F / 0x7F in the id), missing_customer, after_snapshot (dated after --snapshot:
-  the result is as of that day), duplicate, cancellation, zero_quantity, nonpositive_price, kept.
+  the result is as of that day), outside_window (with --window DAYS: snapshot - day > DAYS; without
+  --snapshot the snapshot is found by a first run without the window), duplicate, cancellation, zero_quantity, nonpositive_price, kept.
 * Monetary is summed exactly in integer micro-units and converted once to the correctly
   rounded float64 of total / 10**6.
 """
@@ -41,6 +42,7 @@ FATES = [
     "bad_customer_id",
     "missing_customer",
     "after_snapshot",
+    "outside_window",
     "duplicate",
     "cancellation",
     "zero_quantity",
@@ -500,6 +502,15 @@ def compute(args, log=sys.stderr):
             given_snap = day_number(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if given_snap is None:
             raise FatalInput("--snapshot %r: expected a date YYYY-MM-DD" % args.snapshot)
+    first_day = None  # --window: lines dated before it are outside_window
+    if args.window:
+        if given_snap is not None:
+            first_day = given_snap - args.window
+        else:
+            unwindowed = argparse.Namespace(**vars(args))
+            unwindowed.window = 0
+            _, plain = compute(unwindowed, log)
+            first_day = datetime.date.fromisoformat(plain["snapshot"]).toordinal() - args.window
     counts = {f: 0 for f in FATES}
     examples = {f: [] for f in FATES}
     blank = 0
@@ -576,6 +587,9 @@ def compute(args, log=sys.stderr):
                 continue
             if given_snap is not None and day > given_snap:
                 fate("after_snapshot")
+                continue
+            if first_day is not None and day < first_day:
+                fate("outside_window")
                 continue
             inv = fields[cols["invoice"]].strip(WS) if cols["invoice"] is not None else None
             # Duplicate: same record text (line end excluded) and, so with several layouts,
@@ -707,6 +721,9 @@ def build_parser():
                         "invoice column, keep in amount-only logs")
     p.add_argument("--snapshot", default=None, metavar="YYYY-MM-DD",
                    help="reference day (default: latest kept purchase day + 1)")
+    p.add_argument("--window", type=int, default=0, metavar="DAYS",
+                   help="only lines with snapshot - day <= DAYS count; older ones are outside_window "
+                        "(default 0 = no window)")
     p.add_argument("--out-csv", required=True, metavar="OUT.csv",
                    help="customer_id,recency,frequency,monetary sorted by id bytes (latin-1)")
     p.add_argument("--counters-json", default=None, metavar="C.json",

@@ -397,6 +397,18 @@ def adhoc_checks(tmp):
     eq((rc, got), (0, "customer_id,recency,frequency,monetary\nx,0,1,1.0\n"),
        "adhoc: --col-* mapping, --snapshot as of (%s)" % err)
     check("after_snapshot=2" in err, "adhoc: lines after --snapshot are after_snapshot: " + err)
+    # --window DAYS: snapshot - day <= DAYS counts, older lines are outside_window; without
+    # --snapshot the snapshot is the latest kept day + 1 (2020-01-06 here: x's 01-01 line is out)
+    window_body = b"who,when,qty,each\nx,2020-01-05,2,1.25\nx,2020-01-01,1,1\ny,2020-01-02,1,1\n"
+    mapping = ["--col-customer", "who", "--col-date", "when", "--col-quantity", "qty", "--col-price", "each"]
+    rc, got, err = run([window_body], *mapping, "--window", "4")
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\nx,1,1,2.5\ny,4,1,1.0\n"),
+       "adhoc: --window 4 from the data's snapshot (%s)" % err)
+    check("outside_window=1" in err, "adhoc: the line 5 days old is outside_window: " + err)
+    rc, got, err = run([window_body], *mapping, "--window", "1", "--snapshot", "2020-01-03")
+    eq((rc, got), (0, "customer_id,recency,frequency,monetary\ny,1,1,1.0\n"),
+       "adhoc: --window 1 as of 2020-01-03 (%s)" % err)
+    check("after_snapshot=1" in err and "outside_window=1" in err, "adhoc: window and snapshot: " + err)
     rc, got, err = run([b"who,when,qty,each\nx,2020-01-05,2,1.25\n"])
     check(rc == 1 and "cannot find" in err, "adhoc: unknown header is fatal: " + err)
     rc, got, err = run([b"a,b\n1,2\n"], "--format", "online-retail")

@@ -131,6 +131,32 @@ void check_dropped_lines(const CustomerStage& stage, const InputConfig& config) 
   }
 }
 
+// --window without --snapshot: the snapshot is the latest kept day + 1, known only once every line
+// was read, so a first pass over the input (parsing only; nothing shuffled, counted or rejected)
+// finds it. INT32_MIN when no line would be kept.
+std::int32_t last_kept_day(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& input,
+                           std::uint64_t chunk) {
+  std::optional<Reader> reader;
+  collectively(comm, [&] { reader.emplace(comm, plan, input); });
+  reader->start(comm);
+  CombinedBatch batch(false);
+  for (;;) {
+    bool more = false;
+    collectively(comm, [&] {
+      batch.clear();
+      more = reader->next(batch, chunk);
+    });
+    if (!mpi::any_of(comm, more)) break;
+  }
+  return mpi::allreduce<std::int32_t>(comm, reader->last_kept_day(), mpi::Op::max);
+}
+
+// The first day of the window: snapshot − DAYS (a line counts when snapshot − day <= DAYS).
+std::optional<std::int32_t> window_first_day(std::int32_t snapshot, std::int32_t days) {
+  if (days <= 0) return std::nullopt;
+  return static_cast<std::int32_t>(std::max<std::int64_t>(std::int64_t{snapshot} - days, INT32_MIN + 1));
+}
+
 [[noreturn]] void throw_over_budget(std::uint64_t need, std::uint64_t budget) {
   throw AgreedError("the input needs ~" + format_bytes(need) + " of memory per rank, more than the budget of " +
                         format_bytes(budget) +
@@ -157,6 +183,14 @@ CustomerStage build_customer_table(const mpi::Comm& comm, const RunConfig& confi
       mpi::allreduce<std::uint64_t>(comm, budget.limited() ? budget.budget() : UINT64_MAX, mpi::Op::min);
   if (stage.memory_budget_per_rank == UINT64_MAX) stage.memory_budget_per_rank = 0;  // no rank is limited
   input.chunk_bytes = budget.next_chunk(0);  // also bounds the buffer of the reader's counting pass
+  if (config.rfm.window_days > 0) {
+    if (config.rfm.snapshot_day) {
+      input.first_day = window_first_day(*config.rfm.snapshot_day, config.rfm.window_days);
+    } else {
+      const std::int32_t last = last_kept_day(comm, stage.plan, input, input.chunk_bytes);
+      if (last != INT32_MIN) input.first_day = window_first_day(last + 1, config.rfm.window_days);
+    }
+  }
   std::optional<Reader> reader;
   collectively(comm, [&] { reader.emplace(comm, stage.plan, input); });
   reader->start(comm);

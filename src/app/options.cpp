@@ -110,6 +110,10 @@ po::options_description describe(const char* caption = main_caption, const po::o
   po::options_description rfm("RFM", 110, 55);
   rfm.add_options()("snapshot", po::value<std::string>()->default_value(""),
                     "reference date YYYY-MM-DD for recency (default: latest kept purchase + 1 day)")(
+      "window", po::value<int>()->default_value(0),
+      "rolling window in days: only lines with snapshot - day <= DAYS count (so Recency <= DAYS; 365 = the last "
+      "12 months); earlier lines are counted as outside_window and go to --rejects; 0 = no window. Without "
+      "--snapshot the input is read twice (a first pass finds the latest kept day)")(
       "frequency", po::value<std::string>()->default_value("auto"),
       "auto | invoices | lines | days (auto: invoices when there is an invoice column, else lines)")(
       "cancellations", po::value<std::string>()->default_value("drop"),
@@ -465,6 +469,9 @@ void fill_config(const po::variables_map& vm, const po::options_description& des
       throw ConfigError("--snapshot must be a date YYYY-MM-DD, not '" + snapshot + "'");
     c.rfm.snapshot_day = day;
   }
+  c.rfm.window_days = get<int>(vm, "window");
+  if (c.rfm.window_days < 0 || c.rfm.window_days > 3650000)  // 10,000 years: every date rfmseg reads
+    throw ConfigError("--window must be a number of days from 0 (no window) to 3650000, not " + to_text(vm["window"]));
   c.rfm.frequency = parse_choice<FrequencyMode>(vm, "frequency");
   c.rfm.cancellations = parse_choice<CancellationPolicy>(vm, "cancellations");
   c.input.duplicates = parse_choice<DuplicatePolicy>(vm, "duplicates");

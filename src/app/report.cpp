@@ -75,6 +75,10 @@ void print_report(int ranks, const RunConfig& config, const CustomerStage& stage
   std::printf("customers %llu, snapshot %s, frequency = %s, duplicates = %s\n",
               static_cast<unsigned long long>(stage.total_customers), format_day(stage.snapshot).c_str(),
               frequency.c_str(), stage.duplicates.c_str());
+  if (config.rfm.window_days > 0)
+    std::printf("window %d days: lines dated %s .. %s (older: outside_window)\n", config.rfm.window_days,
+                format_day(stage.snapshot - config.rfm.window_days).c_str(),
+                format_day(config.rfm.snapshot_day ? stage.snapshot : stage.snapshot - 1).c_str());
   if (facts.nonpositive_monetary != 0)
     std::printf(
         "note: %lld customer%s with Monetary <= 0 (returns netted against purchases): kept, flagged in "

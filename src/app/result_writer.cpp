@@ -266,6 +266,7 @@ void write_run_record(const ResultFile& result, const mpi::Comm& comm, const Run
   }
   put_int("ranks", comm.size());
   h5::write_attribute(run, "snapshot_date", format_day(stage.snapshot));
+  put_int("window_days", config.rfm.window_days);
   std::string inputs, formats;
   for (const auto& file : stage.plan.files) {
     inputs += (inputs.empty() ? "" : "\n") + file.path;

@@ -32,6 +32,7 @@ const char* fate_name(Fate fate) {
     case Fate::bad_date: return "bad_date";
     case Fate::missing_customer: return "missing_customer";
     case Fate::after_snapshot: return "after_snapshot";
+    case Fate::outside_window: return "outside_window";
     case Fate::duplicate: return "duplicate";
     case Fate::cancellation: return "cancellation";
     case Fate::zero_quantity: return "zero_quantity";
@@ -81,9 +82,11 @@ std::vector<std::string> dropped_line_hints(const CleaningCounters& counters, co
     const auto fate = static_cast<Fate>(f);
     const std::int64_t n = counters[fate];
     if (n == 0) continue;
-    if (is_unparseable(fate) ? 10 * n >= unparseable
-                             : all_dropped && (fate == Fate::missing_customer || fate == Fate::after_snapshot) &&
-                                   10 * n >= counters.lines)
+    if (is_unparseable(fate)
+            ? 10 * n >= unparseable
+            : all_dropped &&
+                  (fate == Fate::missing_customer || fate == Fate::after_snapshot || fate == Fate::outside_window) &&
+                  10 * n >= counters.lines)
       kinds.push_back(fate);
   }
   std::stable_sort(kinds.begin(), kinds.end(), [&](Fate a, Fate b) { return counters[a] > counters[b]; });
@@ -151,6 +154,11 @@ std::vector<std::string> dropped_line_hints(const CleaningCounters& counters, co
         break;
       case Fate::after_snapshot:
         hints.push_back("after_snapshot: the lines are dated after --snapshot: choose a later snapshot");
+        break;
+      case Fate::outside_window:
+        hints.push_back(
+            "outside_window: the lines are dated more than --window days before the snapshot: widen --window "
+            "(0 = no window) or choose another --snapshot");
         break;
       default: break;
     }
@@ -619,6 +627,7 @@ Reader::Reader(const mpi::Comm& comm, const InputPlan& plan, const InputConfig& 
       _config(config),
       _dates(config.date_format, config.day_first),
       _last_day(config.snapshot_day.value_or(INT32_MAX)),
+      _first_day(config.first_day.value_or(INT32_MIN)),
       _comm(&comm),
       _rank(comm.rank()),
       _ranks(comm.size()) {
@@ -1297,6 +1306,10 @@ void Reader::interpret(const ByteRange& range, std::string_view record, const st
     reject(Fate::after_snapshot, range, line, record);  // counted, and in --rejects
     return;
   }
+  if (day < _first_day) {
+    reject(Fate::outside_window, range, line, record);  // counted, and in --rejects
+    return;
+  }
   std::string_view invoice = layout.has_invoice() ? csv::trim(field(layout.invoice)) : std::string_view{};
   invoice = invoice.substr(0, 0xffff);
   // The owner-side fate follows from the line alone (README "Cleaning", steps 4-6); only whether
@@ -1308,6 +1321,7 @@ void Reader::interpret(const ByteRange& range, std::string_view record, const st
     fate = Fate::zero_quantity;
   else if (price_micros <= 0)
     fate = Fate::nonpositive_price;
+  if (fate == Fate::kept) _last_kept_day = std::max(_last_kept_day, day);
   std::uint64_t key = line_key(hash_bytes(record, 0x5eed), quantity, price_micros);
   // --duplicates keep: the line's position (file, physical line: the same for any rank count) makes
   // its key its own, so no line is ever taken for a copy of another.

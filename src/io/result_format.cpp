@@ -98,6 +98,9 @@ constexpr Attribute all_attributes[] = {
      "score only: the rfmseg version that wrote the model"},
     {"run", "ranks", Type::int64, always, "0.1", "MPI ranks of the run (the result does not depend on it)"},
     {"run", "snapshot_date", Type::string, always, "0.1", "reference date for recency, YYYY-MM-DD"},
+    {"run", "window_days", Type::int64, always, "0.2",
+     "--window: only lines with snapshot_date - day <= window_days were used, older ones are count_outside_window "
+     "(0 = no window)"},
     {"run", "input_files", Type::string, always, "0.1", "input files, one per line, in reading order"},
     {"run", "input_formats", Type::string, always, "0.1", "layout detected or given per input file, one per line"},
     {"run", "frequency", Type::string, always, "0.1", "what frequency counts: invoices, lines or days"},
@@ -122,6 +125,8 @@ constexpr Attribute all_attributes[] = {
     {"run", "count_blank_lines", Type::int64, always, "0.1", "blank lines skipped"},
     {"run", "count_<fate>", Type::int64, always, "0.1",
      "lines per fate: bad_field_count, bad_customer_id, bad_number, bad_date, missing_customer, after_snapshot, "
+     "outside_window "
+     "(older than --window; 0 without it), "
      "duplicate, cancellation, zero_quantity, nonpositive_price, kept"},
     {"run", "bad_line_examples", Type::string, always, "0.1",
      "the first unusable lines per kind, as file:line: reason"},

@@ -34,7 +34,7 @@ import h5py
 import numpy as np
 
 FATES = ["bad_field_count", "bad_customer_id", "bad_number", "bad_date", "missing_customer", "after_snapshot",
-         "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
+         "outside_window", "duplicate", "cancellation", "zero_quantity", "nonpositive_price", "kept"]
 # Customers, not lines: in /run as count_<name> too, but not in the console's counter line.
 CUSTOMER_COUNTERS = ["nonpositive_monetary_customers"]
 COUNTERS = ["lines", "blank_lines"] + FATES + CUSTOMER_COUNTERS

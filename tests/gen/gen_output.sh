@@ -54,7 +54,7 @@ fi
 
 # ---- the command line: --help names every option, errors exit 1 with one message
 help=$("$GEN" --help) || fail "--help exit status"
-for option in output lines customers seed dirt format date-style id-style start days crlf groups chunk-lines help; do
+for option in output lines customers seed dirt format date-style id-style start days crlf groups chunk-lines night night-days move-night move-share truth help; do
   grep -q -- "--$option " <<< "$help" || fail "--help does not document --$option"
 done
 pass "--help documents every option"

@@ -132,3 +132,33 @@ TEST(GenOptions, errors_name_the_option) {
 }
 
 }  // namespace
+
+TEST(GenOptions, consecutive_nights) {
+  const Options one = parse({"--output", "x", "--lines", "10"});
+  EXPECT_EQ(one.night, 1u);
+  EXPECT_EQ(one.night_days, 1u);
+  EXPECT_EQ(one.move_night, 2u);
+  EXPECT_EQ(one.move_share, 0.25);
+  EXPECT_EQ(one.total_days(), 373u);
+  const Options o = parse({"--output", "x", "--lines", "10", "--night", "3", "--night-days", "7", "--move-night", "3",
+                           "--move-share", "0.5", "--truth", "t.csv"});
+  EXPECT_EQ(o.total_days(), 373u + 14u);
+  EXPECT_EQ(o.move_night, 3u);
+  EXPECT_EQ(o.move_share, 0.5);
+  EXPECT_EQ(o.truth, "t.csv");
+  EXPECT_EQ(error_of({"--output", "x", "--lines", "1", "--night", "0"}), "--night must be between 1 and 36500");
+  EXPECT_EQ(error_of({"--output", "x", "--lines", "1", "--night-days", "0"}),
+            "--night-days must be between 1 and 36500");
+  EXPECT_EQ(error_of({"--output", "x", "--lines", "1", "--move-night", "1"}),
+            "--move-night must be 2 or more (night 1 is the base period)");
+  EXPECT_EQ(error_of({"--output", "x", "--lines", "1", "--move-share", "2"}),
+            "bad value for --move-share: '2' (expected a number in [0, 1])");
+  EXPECT_EQ(error_of({"--output", "x", "--lines", "1", "--night", "400", "--night-days", "100"}),
+            "--days + (--night - 1) * --night-days must be at most 36500");
+  EXPECT_EQ(error_of({"--output", "x", "--lines", "1", "--truth", "x"}),
+            "--truth must be another file than --output and --groups");
+  // The period's end moves with the nights: two-digit years must still fit.
+  EXPECT_EQ(error_of({"--output", "x", "--lines", "1", "--date-style", "mon", "--start", "2067-01-01", "--night", "3",
+                      "--night-days", "365"}),
+            "two-digit years (date style us2/mon) need a period within 1969..2068");
+}

@@ -78,6 +78,23 @@ po::options_description describe() {
       "stdout); frequency = invoices for the online-retail layouts, kept lines for amount; monetary = sum of "
       "quantity * price over kept lines (exact, 2 decimals); monetary_net = monetary plus the cancellation lines "
       "(--cancellations net). Needs about 56 bytes per customer on every rank.")(
+      "night", text("N"),
+      "write night N of a series of consecutive nights (default 1): the period of --days plus (N - 1) * "
+      "--night-days more days, the shop going on. Night N's lines are night N-1's lines (the same bytes, in the "
+      "same order) followed by those of the new days; night 1 is exactly the output without --night. The "
+      "--lines (and the default --customers) are night 1's: the new days get lines at the same daily rate")(
+      "night-days", text("D"), "days each night adds (default 1; 7 = weekly runs)")(
+      "move-night", text("M"),
+      "the night from whose new days on customers move between behaviours (default 2), by a fixed rule keyed "
+      "by customer and seed: a customer moves when the word of its movement stream, as a uniform u in (0, 1), "
+      "is below --move-share; a moving loyal customer stops buying (churns), a moving churned customer buys "
+      "again like a loyal one (comes back); other groups never move")(
+      "move-share", text("P"), "share in [0, 1] of the loyal and of the churned customers that move (default 0.25)")(
+      "truth", text("PATH"),
+      "write the behaviour per night, one row per customer (all --customers, by customer index):\n"
+      "  customer_id,group,night_1,...,night_N\n"
+      "night_k is the behaviour during night k's new days (night 1: the whole period): the group, or churned "
+      "for a loyal customer that stopped and loyal for a churned one that came back")(
       "chunk-lines", text("K"),
       "lines per work unit (default 262144; output buffer about 90 bytes per line). Days are packed into units, "
       "bigger days split. Only memory use and balance change: the output is the same for every K (a testing "
@@ -224,6 +241,13 @@ std::string help_text() {
       << "\nLatent customer groups (shares of customers): loyal 12 % (frequent all year, big baskets),\n"
          "regular 28 %, new 20 % (few purchases, last 16 % of the period only), at_risk 15 % (frequent,\n"
          "but nothing in the last third), churned 25 % (rare, cheap, first 30 % of the period only).\n\n"
+         "Consecutive nights (--night): night 1 is the output without --night; night N appends (N - 1) *\n"
+         "--night-days days at the same daily rate, each night starting with a new invoice, so night N's\n"
+         "file is night N-1's file, byte for byte, followed by the new lines. From --move-night's new days on,\n"
+         "a share (--move-share) of the loyal customers stop buying and the same share of the churned ones\n"
+         "buy like loyal ones; --truth lists every customer's behaviour per night. Example, weekly runs:\n"
+         "  rfmseg-gen --output n1.csv --lines 100000 --night 1 --night-days 7 --truth t1.csv\n"
+         "  rfmseg-gen --output n2.csv --lines 100000 --night 2 --night-days 7 --truth t2.csv\n\n"
          "Rank 0 prints one summary line (lines, bytes, customers, seconds, MB/s); with --groups a second\n"
          "line with the expected cleaning counts and the snapshot date.\n";
   return out.str();
@@ -263,10 +287,28 @@ Options parse_options(int argc, const char* const* argv) {
     throw UsageError("--chunk-lines must be between 1 and 16777216");
   }
   opt.is_crlf = vm["crlf"].as<bool>();
+  opt.night = number(vm, "night", 1);
+  if (opt.night < 1 || opt.night > max_days) throw UsageError("--night must be between 1 and 36500");
+  opt.night_days = number(vm, "night-days", 1);
+  if (opt.night_days < 1 || opt.night_days > max_days) throw UsageError("--night-days must be between 1 and 36500");
+  opt.move_night = number(vm, "move-night", 2);
+  if (opt.move_night < 2) throw UsageError("--move-night must be 2 or more (night 1 is the base period)");
+  if (vm.count("move-share") != 0) {
+    const auto& text = vm["move-share"].as<std::string>();
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !(v >= 0.0 && v <= 1.0))
+      throw UsageError("bad value for --move-share: '" + text + "' (expected a number in [0, 1])");
+    opt.move_share = v;
+  }
+  opt.truth = nonempty(vm, "truth");
+  if (opt.days + (opt.night - 1) * opt.night_days > max_days)
+    throw UsageError("--days + (--night - 1) * --night-days must be at most 36500");
 
   // parse_date keeps the start within the years 1000..9999 and --days is at most 36500: int32 day numbers.
   const int first_year = civil_from_days(static_cast<std::int32_t>(opt.start_day)).year;
-  const auto last_day = static_cast<std::int32_t>(opt.start_day + static_cast<std::int64_t>(opt.days) - 1);
+  const auto last_day = static_cast<std::int32_t>(opt.start_day + static_cast<std::int64_t>(opt.total_days()) - 1);
   const int last_year = civil_from_days(last_day).year;
   if (opt.date_style == DateStyle::us2 || opt.date_style == DateStyle::mon) {
     if (first_year < 1969 || last_year > 2068) {
@@ -276,6 +318,8 @@ Options parse_options(int argc, const char* const* argv) {
     throw UsageError("the period must lie within the years 1000..9999");
   }
   if (!opt.groups.empty() && opt.groups == opt.output) throw UsageError("--groups and --output are the same file");
+  if (!opt.truth.empty() && (opt.truth == opt.output || opt.truth == opt.groups))
+    throw UsageError("--truth must be another file than --output and --groups");
   return opt;
 }
 

@@ -27,6 +27,14 @@ struct Options {
   bool is_crlf = false;
   bool is_help = false;  ///< --help: print help_text() and exit; the other fields are unset
   std::uint64_t chunk_lines = std::uint64_t{1} << 18;
+  // Consecutive nights (README "Test data"): night N = the period plus (N - 1) * night_days days.
+  std::uint64_t night = 1;
+  std::uint64_t night_days = 1;
+  std::uint64_t move_night = 2;  ///< the movements of behaviour start with this night's new days
+  double move_share = 0.25;      ///< share of loyal customers that stop, of churned ones that come back
+  std::string truth;             ///< --truth: behaviour per night; empty = none
+  /// Days of this night's file: the period and the days the later nights added.
+  [[nodiscard]] std::uint64_t total_days() const { return days + (night - 1) * night_days; }
 };
 
 /// A command line the generator cannot run with; main prints it with "(see --help)".

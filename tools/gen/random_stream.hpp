@@ -44,6 +44,7 @@ enum class StreamTag : std::uint64_t {
   adjust = 0x1a,
   basket = 0x1b,
   catalog = 0x1c,
+  movement = 0x1d,  ///< --night: which customers move between behaviours
 };
 
 }  // namespace rfmseg::gen

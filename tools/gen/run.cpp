@@ -58,6 +58,35 @@ void allreduce_big(const rfmseg::mpi::Comm& comm, std::vector<T>& v, rfmseg::mpi
   }
 }
 
+/// --truth: customer_id,group,night_1,...,night_N; night k's behaviour is the one of its first new day.
+void write_behaviours(const ShopModel& model, const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
+  if (!file) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+  const Options& opt = model.opt;
+  std::string text = "customer_id,group";
+  for (std::uint64_t k = 1; k <= opt.night; ++k) text += ",night_" + std::to_string(k);
+  text += '\n';
+  char id[64];
+  for (std::uint64_t c = 0; c < model.customer_count; ++c) {
+    text.append(id, static_cast<std::size_t>(model.put_customer(id, c) - id));
+    const std::size_t g = model.group_of(c);
+    text += ',';
+    text += customer_groups[g].name;
+    for (std::uint64_t k = 1; k <= opt.night; ++k) {
+      const std::size_t d = k == 1 ? 0 : static_cast<std::size_t>(opt.days + (k - 2) * opt.night_days);
+      text += ',';
+      text += customer_groups[model.behaviour_of(c, d)].name;
+    }
+    text += '\n';
+    if (text.size() >= (1u << 20) || c + 1 == model.customer_count) {
+      if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size())
+        throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+      text.clear();
+    }
+  }
+  if (std::fclose(file.release()) != 0) throw std::runtime_error("cannot close " + path + ": " + std::strerror(errno));
+}
+
 }  // namespace
 
 int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
@@ -188,6 +217,20 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
     }
   }
 
+  if (!opt.truth.empty()) {
+    if (comm.is_root()) {
+      try {
+        write_behaviours(model, opt.truth);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    if (mpi::any_of(comm, !error.empty())) {
+      if (!error.empty()) std::fprintf(stderr, "rfmseg-gen: %s\n", error.c_str());
+      return 1;
+    }
+  }
+
   comm.barrier();
   const double seconds = MPI_Wtime() - t0;
   if (comm.is_root()) {
@@ -195,7 +238,7 @@ int run(const rfmseg::mpi::Comm& comm, const Options& opt) {
     std::printf(
         "rfmseg-gen: %llu lines, %llu bytes, %llu customers, %.3f s, %.1f MB/s "
         "(%zu ranks, %s, seed %llu, dirt %g) -> %s\n",
-        static_cast<unsigned long long>(opt.lines), static_cast<unsigned long long>(bytes_total),
+        static_cast<unsigned long long>(model.line_count), static_cast<unsigned long long>(bytes_total),
         static_cast<unsigned long long>(model.customer_count), seconds,
         seconds > 0 ? static_cast<double>(bytes_total) / seconds / 1e6 : 0.0, ranks,
         format_names[static_cast<std::size_t>(opt.format)], static_cast<unsigned long long>(opt.seed), opt.dirt,

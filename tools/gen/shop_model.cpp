@@ -33,6 +33,7 @@ ShopModel::ShopModel(const Options& options)
   variant_stream = stream(StreamTag::variant);
   adjust_stream = stream(StreamTag::adjust);
   basket_stream = stream(StreamTag::basket);
+  movement_stream = stream(StreamTag::movement);
   const RandomStream catalog_stream = stream(StreamTag::catalog);
 
   eol = opt.is_crlf ? "\r\n" : "\n";
@@ -119,8 +120,11 @@ ShopModel::ShopModel(const Options& options)
     }
   }
 
-  // Days: activity windows, weights, date prefixes, line boundaries.
+  // Days: activity windows, weights, date prefixes, line boundaries. The days of later nights
+  // (--night) continue the period: the groups active to its end stay active at the same rates.
   const std::uint64_t days = opt.days;
+  const std::uint64_t total_days = opt.total_days();
+  if (opt.move_night <= opt.night) move_day = static_cast<std::size_t>(days + (opt.move_night - 2) * opt.night_days);
   std::array<std::uint64_t, group_count> win_lo{}, win_hi{};
   for (std::size_t g = 0; g < group_count; ++g) {
     const auto dd = static_cast<double>(days);
@@ -139,9 +143,9 @@ ShopModel::ShopModel(const Options& options)
   }
   static constexpr std::array<const char*, 12> month_abbreviations = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  day.resize(days);
-  std::vector<double> weight(days, 0.0);
-  for (std::uint64_t d = 0; d < days; ++d) {
+  day.resize(total_days);
+  std::vector<double> weight(total_days, 0.0);
+  for (std::uint64_t d = 0; d < total_days; ++d) {
     // Options keep the period within the years 1000..9999: int32 day numbers, 4-digit years.
     const auto z = static_cast<std::int32_t>(opt.start_day + static_cast<std::int64_t>(d));
     const CivilDate c = civil_from_days(z);
@@ -163,7 +167,7 @@ ShopModel::ShopModel(const Options& options)
     info.with_time = opt.date_style != DateStyle::mon && opt.date_style != DateStyle::ymd;
     double density = 0.0;
     for (std::size_t g = 0; g < group_count; ++g) {
-      if (d >= win_lo[g] && d < win_hi[g]) {
+      if ((d >= win_lo[g] && d < win_hi[g]) || (d >= days && customer_groups[g].hi >= 1.0)) {
         info.rate[g] = customer_groups[g].weight / static_cast<double>(win_hi[g] - win_lo[g]);
         info.rate_max = std::max(info.rate_max, info.rate[g]);
         density += customer_groups[g].share * info.rate[g];
@@ -174,7 +178,7 @@ ShopModel::ShopModel(const Options& options)
     weight[d] = density * week;
   }
   double wsum = 0.0;
-  for (double w : weight) wsum += w;
+  for (std::uint64_t d = 0; d < days; ++d) wsum += weight[d];
   if (wsum <= 0.0) {
     for (auto& w : weight) w = 1.0;
     wsum = static_cast<double>(days);
@@ -189,6 +193,26 @@ ShopModel::ShopModel(const Options& options)
     day_begin[d] = l;
   }
   day_begin[days] = line_count;
+  // Later nights: the same lines per unit of weight; each night starts with an invoice.
+  day_begin.resize(total_days + 1, line_count);
+  if (total_days > days) {
+    night_begin.push_back(line_count);
+    first_night_begin = line_count;
+  }
+  cum = 0.0;
+  for (std::uint64_t d = days + 1; d <= total_days; ++d) {
+    cum += weight[d - 1];
+    std::uint64_t l =
+        line_count + static_cast<std::uint64_t>(std::llround(static_cast<double>(line_count) * (cum / wsum)));
+    l = std::max(l, day_begin[d - 1]);
+    if (d < total_days && (d - days) % opt.night_days == 0) {
+      if (l != night_begin.back()) night_begin.push_back(l);  // forced start
+    } else {
+      while (d < total_days && !is_start(l)) ++l;
+    }
+    day_begin[d] = l;
+  }
+  line_count = day_begin[total_days];
 }
 
 }  // namespace rfmseg::gen

@@ -41,6 +41,7 @@ inline constexpr std::array<GroupSpec, 5> customer_groups = {{
     {"churned", 0.25, 0.8, 0.0, 0.30, 1.8, {30, 14, 6, 5, 3, 1, 1, 1, 0, 0, 0, 0}, 0.0},
 }};
 inline constexpr std::size_t group_count = customer_groups.size();
+inline constexpr std::size_t loyal_group = 0, churned_group = 4;  ///< the groups whose customers may move
 
 struct Country {
   const char* name;
@@ -168,11 +169,18 @@ struct ShopModel {
   int id_width = 5;
 
   RandomStream line_stream, kind_stream, group_stream, multiplier_stream, country_stream, candidate_stream;
-  RandomStream product_stream, quantity_stream, variant_stream, adjust_stream, basket_stream;
+  RandomStream product_stream, quantity_stream, variant_stream, adjust_stream, basket_stream, movement_stream;
+  /// --night: the first line of each night after the first (each starts an invoice, so a night's
+  /// file ends with whole invoices); empty for night 1.
+  std::vector<std::uint64_t> night_begin;
+  std::uint64_t first_night_begin = UINT64_MAX;
+  /// First day of the movements (--move-night), SIZE_MAX when this night has none.
+  std::size_t move_day = SIZE_MAX;
 
   /// Whether line j (with line word w) starts an invoice.
   [[nodiscard]] bool is_start(std::uint64_t j, std::uint64_t w) const {
-    return is_amount || j == 0 || (w >> 40) < invoice_start_threshold;
+    return is_amount || j == 0 || (w >> 40) < invoice_start_threshold ||
+           (j >= first_night_begin && std::binary_search(night_begin.begin(), night_begin.end(), j));
   }
   [[nodiscard]] bool is_start(std::uint64_t j) const { return is_start(j, line_stream(j)); }
 
@@ -224,6 +232,23 @@ struct ShopModel {
     return q * q;
   }
 
+  /// Whether customer c (of group g) moves from move_day on: loyal ones stop, churned ones come back.
+  [[nodiscard]] bool moves(std::uint64_t c, std::size_t g) const {
+    return (g == loyal_group || g == churned_group) && unit(movement_stream(c)) < opt.move_share;
+  }
+  /// The group whose purchase rate customer c follows on day d.
+  [[nodiscard]] std::size_t behaviour_of(std::uint64_t c, std::size_t d) const {
+    const std::size_t g = group_of(c);
+    if (d < move_day || !moves(c, g)) return g;
+    return g == loyal_group ? churned_group : loyal_group;
+  }
+  /// Customer c's purchase rate on day d (before its multiplier).
+  [[nodiscard]] double rate_of(std::uint64_t c, std::size_t d) const {
+    const std::size_t g = group_of(c);
+    if (d < move_day || !moves(c, g)) return day[d].rate[g];
+    return g == loyal_group ? 0.0 : day[d].rate[loyal_group];  // a stopped loyal one never buys again
+  }
+
   [[nodiscard]] std::size_t country_of(std::uint64_t c) const {
     const auto u = static_cast<std::uint32_t>(country_stream(c) >> 32);
     std::size_t k = 0;
@@ -241,7 +266,7 @@ struct ShopModel {
       // acceptance uniform from its low 32 bits.
       const std::uint64_t w = candidate_stream(s * 8192 + static_cast<std::uint64_t>(a));
       c = mulhi(w, customer_count);
-      const double r = info.rate[group_of(c)];
+      const double r = rate_of(c, d);
       if (r <= 0.0) continue;
       const double u = (static_cast<double>(w & 0xffffffffULL) + 0.5) * 0x1.0p-32 * bound;
       if (u >= r * max_multiplier) continue;

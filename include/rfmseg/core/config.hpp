@@ -48,6 +48,8 @@ struct InputConfig {
   bool decimal_comma = false;
   /// --snapshot: lines dated after it are counted as after_snapshot and not used (as of that day).
   std::optional<std::int32_t> snapshot_day;
+  /// --window: lines dated before this day are counted as outside_window and not used.
+  std::optional<std::int32_t> first_day;
   DuplicatePolicy duplicates = DuplicatePolicy::automatic;
   std::uint64_t chunk_bytes = 64ull << 20;  ///< bytes each rank parses per shuffle round
   int max_reported_lines = 10;              ///< bad lines reported with file:line, per kind
@@ -67,6 +69,8 @@ struct RfmConfig {
   FrequencyMode frequency = FrequencyMode::automatic;
   CancellationPolicy cancellations = CancellationPolicy::drop;
   std::optional<std::int32_t> snapshot_day;  ///< reference day for recency
+  /// --window DAYS (0 = none): only lines with snapshot − day <= DAYS count (Recency <= DAYS).
+  std::int32_t window_days = 0;
 };
 
 enum class Transform { none, log1p, cbrt, boxcox, yeojohnson };

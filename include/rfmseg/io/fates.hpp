@@ -22,13 +22,14 @@ enum class Fate : std::uint8_t {
   bad_date,          ///< not a date in an accepted layout, or not a real day
   missing_customer,  ///< empty customer id
   after_snapshot,    ///< dated after --snapshot (the result is as of that day)
+  outside_window,    ///< dated more than --window days before the snapshot (snapshot - day > window)
   duplicate,         ///< byte-identical to an earlier line
   cancellation,      ///< invoice starting with C, or negative quantity
   zero_quantity,
   nonpositive_price,
   kept,
 };
-inline constexpr std::size_t fate_count = 11;
+inline constexpr std::size_t fate_count = 12;
 [[nodiscard]] const char* fate_name(Fate fate);
 
 /// Unparseable lines: what --max-bad-fraction limits (the cleaning fates after them do not count).

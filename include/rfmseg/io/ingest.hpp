@@ -109,6 +109,9 @@ class Reader {
   [[nodiscard]] const CleaningCounters& counters() const { return _counters; }
   [[nodiscard]] const std::vector<BadLine>& bad_lines() const { return _bad_lines; }
   [[nodiscard]] std::uint64_t bytes_read() const { return _bytes_read; }
+  /// The latest day of this rank's lines that reached the owner with the fate kept (a duplicate
+  /// has its original's day, so over all ranks + 1 it is the default snapshot); INT32_MIN if none.
+  [[nodiscard]] std::int32_t last_kept_day() const { return _last_kept_day; }
   /// Every line with a reader fate also goes to `sink` (nullptr: none; not owned).
   void set_reject_sink(RejectSink* sink) { _rejects = sink; }
   /// What this rank's slash dates said about the day/month order (README "Dates").
@@ -180,7 +183,9 @@ class Reader {
   CachedDateParser _dates;
   std::optional<Pseudonymizer> _pseudonymizer;  ///< --pseudonymize-key: ids replaced as read; no line text kept
   RejectSink* _rejects = nullptr;
-  std::int32_t _last_day;  ///< lines dated later are after_snapshot
+  std::int32_t _last_day;                   ///< lines dated later are after_snapshot
+  std::int32_t _first_day;                  ///< lines dated earlier are outside_window
+  std::int32_t _last_kept_day = INT32_MIN;  ///< latest day of a line the reader gave the fate kept
   DateOrderSeen _date_order;
   const mpi::Comm* _comm;
   int _rank = 0, _ranks = 1;
