@@ -22,7 +22,11 @@
 #                       abort (--collective-timeout) before `launch` kills it and returns 3      [10]
 #
 # After `launch`: LAUNCH_ABORT holds the first watchdog line a rank printed ("[rank R] rfmseg:
-# fatal: MPI_Allreduce in phase 'kmeans' waited ..."), or nothing.
+# fatal: MPI_Allreduce in phase 'kmeans' waited ..."), or nothing; LAUNCH_FAILED the first line in
+# which srun said it could not launch the step ("srun: error: Task launch for StepId=... failed on
+# node ...", "... aborted before step completely launched"), or nothing. srun may exit 0 after such a
+# failure (seen when a requeued job starts while its previous run's step is still being torn down):
+# the caller must not take that 0 for its program's.
 
 # Open MPI refuses to run as root without these (containers, CI); harmless otherwise.
 if [[ $(id -u) -eq 0 ]]; then
@@ -141,14 +145,20 @@ _launch_forward() {  # $1: the signal received
 # watchdog line, and a guard ends the launcher (and whatever it started on this host) when it is
 # still running RFMSEG_ABORT_GRACE seconds later; `launch` then returns the watchdog's status 3.
 _launch_watchdog_re="^\[rank [0-9]+\] rfmseg: fatal: .* in phase '[^']*' waited .*--collective-timeout "
+_launch_failed_re="^srun: error: (Task launch for .* failed|.*aborted before step completely launched|Application launch failed|task [0-9]+ launch failed|timeout waiting for task launch|Unable to create step)"
 _launch_filter() {  # $1: file for the first watchdog line. stdin -> stderr, line by line.
   trap '' TERM INT USR1 HUP   # the job's signals are for rfmseg; the filter must outlive it
-  local line seen=0
+  echo "$BASHPID" >"$1.pid"    # (a child of the launcher: the guard must spare it)
+  local line seen=0 failed=0
   while IFS= read -r line || [[ -n $line ]]; do
     printf '%s\n' "$line" >&2
     if ((!seen)) && [[ $line =~ $_launch_watchdog_re ]]; then
       printf '%s\n' "$line" >"$1.tmp" && mv -f "$1.tmp" "$1"
       seen=1
+    fi
+    if ((!failed)) && [[ $line =~ $_launch_failed_re ]]; then
+      printf '%s\n' "$line" >"$1.launch"
+      failed=1
     fi
   done
 }
@@ -171,7 +181,7 @@ _launch_guard() {  # $1: launcher pid, $2: watchdog-line file, $3: grace seconds
       while kill -0 "$pid" 2>/dev/null && ((waited < grace * 5)); do sleep 0.2; waited=$((waited + 1)); done
       kill -0 "$pid" 2>/dev/null || return 0
       local -a tree
-      mapfile -t tree < <(_launch_tree "$pid")
+      mapfile -t tree < <(_launch_tree "$pid" | grep -vxF "$(cat "$file.pid" 2>/dev/null || echo none)")
       echo "launch: $_launch_kind still runs ${grace} s after a rank's watchdog abort (a host is unreachable):" \
            "killing it and its processes here (${#tree[@]}: ${tree[*]}); exit status 3" >&2
       : >"$file.killed"
@@ -183,13 +193,14 @@ _launch_guard() {  # $1: launcher pid, $2: watchdog-line file, $3: grace seconds
 }
 
 LAUNCH_ABORT=""
+LAUNCH_FAILED=""
 launch() {  # $1: ranks, rest: command. Returns the command's exit status.
   local n=$1; shift
   local grace=${RFMSEG_ABORT_GRACE:-10}
   [[ $grace =~ ^[0-9]+$ ]] || { echo "RFMSEG_ABORT_GRACE must be a whole number of seconds, not '$grace'" >&2; return 1; }
   local watch
   watch=$(mktemp -d "${TMPDIR:-/tmp}/rfmseg-launch.XXXXXX") || return 1
-  LAUNCH_ABORT=""
+  LAUNCH_ABORT="" LAUNCH_FAILED=""
   trap '_launch_forward TERM' TERM
   trap '_launch_forward INT' INT
   trap '_launch_forward USR1' USR1
@@ -217,6 +228,14 @@ launch() {  # $1: ranks, rest: command. Returns the command's exit status.
   kill "$guard" 2>/dev/null
   wait "$guard" 2>/dev/null
   [[ -s $watch/abort ]] && LAUNCH_ABORT=$(<"$watch/abort")
+  # The filter ends once the launcher's stderr is closed (by the launcher and whatever it left).
+  local t filter
+  filter=$(cat "$watch/abort.pid" 2>/dev/null)
+  for ((t = 0; t < 20; t++)); do
+    if [[ -z $filter ]] || ! kill -0 "$filter" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  [[ -s $watch/abort.launch ]] && LAUNCH_FAILED=$(<"$watch/abort.launch")
   # Killed by the guard: the job ended because of the watchdog, whose status it reports.
   [[ -e $watch/abort.killed ]] && status=3
   rm -rf "$watch"
