@@ -101,7 +101,7 @@ if ((ended)); then
   fi
 fi
 summary=$(tail -n 1 "$WORK/job.out")
-re="^rfmseg-segment: FAILED \(status 3\) job none: .*\[rank [0-9]+\] rfmseg: fatal: MPI_[A-Za-z]+ in phase 'kmeans' waited .*--collective-timeout $timeout_s s"
+re="^rfmseg-segment: FAILED \(status 3\) job none: .*\[rank [0-9]+\] rfmseg: fatal: .+ in phase 'kmeans' waited .*--collective-timeout $timeout_s s"
 if [[ $summary =~ $re ]]; then
   pass "summary: $summary"
 else
