@@ -18,6 +18,15 @@
 #   RFMSEG_PROBE_TIMEOUT  seconds the probe may take before srun counts as not working [60]
 #                       (a broken PMI set-up can hang in MPI_Init rather than fail)
 #   RFMSEG_MPIRUN_ARGS  extra mpirun options (e.g. "--mca btl self,tcp")
+#   RFMSEG_ABORT_GRACE  seconds the launcher may still run after a rank reported rfmseg's watchdog
+#                       abort (--collective-timeout) before `launch` kills it and returns 3      [10]
+#
+# After `launch`: LAUNCH_ABORT holds the first watchdog line a rank printed ("[rank R] rfmseg:
+# fatal: MPI_Allreduce in phase 'kmeans' waited ..."), or nothing; LAUNCH_FAILED the first line in
+# which srun said it could not launch the step ("srun: error: Task launch for StepId=... failed on
+# node ...", "... aborted before step completely launched"), or nothing. srun may exit 0 after such a
+# failure (seen when a requeued job starts while its previous run's step is still being torn down):
+# the caller must not take that 0 for its program's.
 
 # Open MPI refuses to run as root without these (containers, CI); harmless otherwise.
 if [[ $(id -u) -eq 0 ]]; then
@@ -128,18 +137,83 @@ _launch_forward() {  # $1: the signal received
   kill -USR1 "$_launch_child" 2>/dev/null || true
 }
 
+# A lost host and the watchdog. A rank that waited longer than --collective-timeout prints one
+# line and calls MPI_Abort; the launcher should then end the job within a second or two. mpirun
+# cannot when a host is unreachable: its kill order to that host's daemon waits in a TCP send queue
+# until the kernel gives up retransmitting (net.ipv4.tcp_retries2: ~15 minutes by default), and it
+# ignores SIGTERM meanwhile. So the launcher's stderr passes through a filter that notes the first
+# watchdog line, and a guard ends the launcher (and whatever it started on this host) when it is
+# still running RFMSEG_ABORT_GRACE seconds later; `launch` then returns the watchdog's status 3.
+_launch_watchdog_re="^\[rank [0-9]+\] rfmseg: fatal: .* in phase '[^']*' waited .*--collective-timeout "
+_launch_failed_re="^srun: error: (Task launch for .* failed|.*aborted before step completely launched|Application launch failed|task [0-9]+ launch failed|timeout waiting for task launch|Unable to create step)"
+_launch_filter() {  # $1: file for the first watchdog line. stdin -> stderr, line by line.
+  trap '' TERM INT USR1 HUP   # the job's signals are for rfmseg; the filter must outlive it
+  echo "$BASHPID" >"$1.pid"    # (a child of the launcher: the guard must spare it)
+  local line seen=0 failed=0
+  while IFS= read -r line || [[ -n $line ]]; do
+    printf '%s\n' "$line" >&2
+    if ((!seen)) && [[ $line =~ $_launch_watchdog_re ]]; then
+      printf '%s\n' "$line" >"$1.tmp" && mv -f "$1.tmp" "$1"
+      seen=1
+    fi
+    if ((!failed)) && [[ $line =~ $_launch_failed_re ]]; then
+      printf '%s\n' "$line" >"$1.launch"
+      failed=1
+    fi
+  done
+}
+# The process $1 and all its descendants (children first read from /proc, before any is killed).
+_launch_tree() {
+  local pid kids
+  for pid in "$@"; do
+    echo "$pid"
+    kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true)
+    # shellcheck disable=SC2086  # a list of pids
+    [[ -n $kids ]] && _launch_tree $kids
+  done
+}
+_launch_guard() {  # $1: launcher pid, $2: watchdog-line file, $3: grace seconds
+  trap '' INT USR1   # (Ctrl-C and scancel --signal=USR1 reach every process of the job)
+  local pid=$1 file=$2 grace=$3 waited=0
+  while kill -0 "$pid" 2>/dev/null; do
+    if [[ -s $file ]]; then
+      # Ticks of 0.2 s: the launcher normally ends within a second of the abort.
+      while kill -0 "$pid" 2>/dev/null && ((waited < grace * 5)); do sleep 0.2; waited=$((waited + 1)); done
+      kill -0 "$pid" 2>/dev/null || return 0
+      local -a tree
+      mapfile -t tree < <(_launch_tree "$pid" | grep -vxF "$(cat "$file.pid" 2>/dev/null || echo none)")
+      echo "launch: $_launch_kind still runs ${grace} s after a rank's watchdog abort (a host is unreachable):" \
+           "killing it and its processes here (${#tree[@]}: ${tree[*]}); exit status 3" >&2
+      : >"$file.killed"
+      kill -KILL "${tree[@]}" 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.5
+  done
+}
+
+LAUNCH_ABORT=""
+LAUNCH_FAILED=""
 launch() {  # $1: ranks, rest: command. Returns the command's exit status.
   local n=$1; shift
+  local grace=${RFMSEG_ABORT_GRACE:-10}
+  [[ $grace =~ ^[0-9]+$ ]] || { echo "RFMSEG_ABORT_GRACE must be a whole number of seconds, not '$grace'" >&2; return 1; }
+  local watch
+  watch=$(mktemp -d "${TMPDIR:-/tmp}/rfmseg-launch.XXXXXX") || return 1
+  LAUNCH_ABORT="" LAUNCH_FAILED=""
   trap '_launch_forward TERM' TERM
   trap '_launch_forward INT' INT
   trap '_launch_forward USR1' USR1
   if [[ $_launch_kind == srun ]]; then
-    srun --mpi="$_launch_plugin" --kill-on-bad-exit=1 --ntasks="$n" --nodes="$(launch_nodes "$n")" "$@" &
+    srun --mpi="$_launch_plugin" --kill-on-bad-exit=1 --ntasks="$n" --nodes="$(launch_nodes "$n")" "$@" \
+      2> >(_launch_filter "$watch/abort") &
   else
     # shellcheck disable=SC2086  # the extra options are meant to be split
-    mpirun -np "$n" ${RFMSEG_MPIRUN_ARGS:-} "$@" &
+    mpirun -np "$n" ${RFMSEG_MPIRUN_ARGS:-} "$@" 2> >(_launch_filter "$watch/abort") &
   fi
   _launch_child=$!
+  _launch_guard "$_launch_child" "$watch/abort" "$grace" &
+  local guard=$!
   # `wait` returns early (status > 128) when a trapped signal arrives: wait again until the
   # launcher itself has ended (127: its status was already collected).
   local status=0 got
@@ -151,6 +225,20 @@ launch() {  # $1: ranks, rest: command. Returns the command's exit status.
     ((_launch_trapped && got > 128)) && continue
     break
   done
+  kill "$guard" 2>/dev/null
+  wait "$guard" 2>/dev/null
+  [[ -s $watch/abort ]] && LAUNCH_ABORT=$(<"$watch/abort")
+  # The filter ends once the launcher's stderr is closed (by the launcher and whatever it left).
+  local t filter
+  filter=$(cat "$watch/abort.pid" 2>/dev/null)
+  for ((t = 0; t < 20; t++)); do
+    if [[ -z $filter ]] || ! kill -0 "$filter" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  [[ -s $watch/abort.launch ]] && LAUNCH_FAILED=$(<"$watch/abort.launch")
+  # Killed by the guard: the job ended because of the watchdog, whose status it reports.
+  [[ -e $watch/abort.killed ]] && status=3
+  rm -rf "$watch"
   _launch_child=""
   trap - TERM INT USR1
   return "$status"

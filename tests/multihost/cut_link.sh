@@ -17,8 +17,8 @@
 #                   keepalive (oob_tcp_keepalive_*, here scaled down) finds the idle connection to
 #                   the lost daemon dead and mpirun ends the job ("ORTE has lost communication
 #                   with a remote daemon"). It only works while nothing is queued on that
-#                   connection, i.e. before any rank aborts: jobs/segment.sbatch therefore keeps
-#                   the keepalive bound below --collective-timeout.
+#                   connection, i.e. before any rank aborts (after an abort, jobs/launch.sh ends
+#                   mpirun itself: multihost.cut_link_job_untuned).
 #
 # Either way: non-zero exit within (the mechanism's bound) + 30 s of the cut, the message on
 # stderr, no result under the final name, and no rank left running on the cut-off host. The
