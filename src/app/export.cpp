@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "rfmseg/app/customer_stage.hpp"
+#include "rfmseg/app/previous.hpp"
 #include "rfmseg/app/segmentation.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
@@ -128,7 +129,8 @@ bool is_rfmseg_export(const std::string& path) {
   if (got <= 0) return false;
   const std::string_view text(start, static_cast<std::size_t>(got));
   const std::string_view line = text.substr(0, text.find('\n'));
-  for (const auto header : {customers_header, clusters_header, segments_header, selection_header})
+  for (const auto header : {customers_header, clusters_header, segments_header, selection_header,
+                            migration_clusters_header, migration_segments_header})
     if (line == header) return true;
   return false;
 }
@@ -175,6 +177,12 @@ ExportFiles::ExportFiles(const mpi::Comm& comm, const RunConfig& config, const O
     names.push_back("selection.csv");
   else
     _stale.push_back(dir + "/selection.csv");
+  for (const char* name : {"migration_clusters.csv", "migration_segments.csv"}) {
+    if (!config.previous.empty())
+      names.emplace_back(name);
+    else
+      _stale.push_back(dir + "/" + name);
+  }
   for (const auto& name : names) _files.push_back({name, dir + "/" + name, {}, false});
 
   // Before the lock: the result's or the rejects file's own lock would otherwise be reported as
@@ -296,7 +304,8 @@ void ExportFiles::write_small(Entry& file, const std::string& text) {
   file.written = true;
 }
 
-std::uint64_t ExportFiles::write(const CustomerStage& stage, const Segmentation& seg) {
+std::uint64_t ExportFiles::write(const CustomerStage& stage, const Segmentation& seg, const PreviousResult* previous,
+                                 const Comparison* comparison) {
   const CustomerTable& customers = stage.customers;
   const auto& segment_names = classic_segment_names();
   const bool gzip = _config.compression == ExportCompression::gzip;
@@ -417,6 +426,51 @@ std::uint64_t ExportFiles::write(const CustomerStage& stage, const Segmentation&
     }
     write_small(entry("selection.csv"), selection);
     bytes += selection.size();
+  }
+
+  if (previous != nullptr && comparison != nullptr) {
+    const auto& c = *comparison;
+    const auto cols = static_cast<std::size_t>(c.k) + 1;
+    std::string flows(csv_export::migration_clusters_header);
+    flows.push_back('\n');
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(c.k_prev); ++i)
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::int64_t n = c.clusters[i * cols + j];
+        if (n == 0) continue;
+        const bool added = i == static_cast<std::size_t>(c.k_prev), gone = j + 1 == cols;
+        if (!added) append_integer(flows, previous->cluster_id[i]);
+        flows.push_back(',');
+        append_field(flows, added ? std::string("new") : previous->cluster_labels[i]);
+        flows.push_back(',');
+        if (!gone) append_integer(flows, seg.cluster_ids[j]);
+        flows.push_back(',');
+        append_field(flows, gone ? std::string("gone") : seg.cluster_labels[j]);
+        flows.push_back(',');
+        append_integer(flows, n);
+        flows.push_back(',');
+        append_double(flows, c.clusters_revenue[i * cols + j]);
+        flows.push_back('\n');
+      }
+    write_small(entry("migration_clusters.csv"), flows);
+    bytes += flows.size();
+    constexpr std::size_t segs = 9;
+    std::string segment_flows(csv_export::migration_segments_header);
+    segment_flows.push_back('\n');
+    for (std::size_t i = 0; i < segs; ++i)
+      for (std::size_t j = 0; j < segs; ++j) {
+        const std::int64_t n = c.segments[i * segs + j];
+        if (n == 0) continue;
+        append_field(segment_flows, i + 1 == segs ? std::string("new") : segment_names[i]);
+        segment_flows.push_back(',');
+        append_field(segment_flows, j + 1 == segs ? std::string("gone") : segment_names[j]);
+        segment_flows.push_back(',');
+        append_integer(segment_flows, n);
+        segment_flows.push_back(',');
+        append_double(segment_flows, c.segments_revenue[i * segs + j]);
+        segment_flows.push_back('\n');
+      }
+    write_small(entry("migration_segments.csv"), segment_flows);
+    bytes += segment_flows.size();
   }
   return bytes;
 }

@@ -95,11 +95,11 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     comparison.emplace(compare_with_previous(comm, stage, seg, *previous));
     times.lap("compare");
   }
-
   if (exports) {
-    exports->write(stage, seg);
+    exports->write(stage, seg, previous ? &*previous : nullptr, comparison ? &*comparison : nullptr);
     times.lap("export");
   }
+
   {
     ResultFile result(comm, config.output, output_rules, result_data_bytes(comm, stage.customers));
     result.write([&] {

@@ -4,8 +4,11 @@
 #    under 1, 2, 3 and 4 ranks: bit-identical results, also from a night 1 written under 1 rank;
 #  - /migration, /drift, /customers/previous_* and the cluster ids equal an independent pandas /
 #    scipy / scikit-learn computation (nightly_check.py), `rfmseg verify` passes;
+#  - --export writes migration_clusters.csv / migration_segments.csv equal to /migration;
 #  - the warm start alone (--n-init 0): its centroids equal numpy's group means of tonight's
 #    features grouped by the previous model, bit-identical for 1 and 4 ranks of either night;
+#  - rfmseg-gen --night 1, 2 with --truth: the churned customers that came back change cluster and
+#    segment far more often than those that stayed churned;
 #  - night 3 with --k-select elbow (k may differ from the previous k) checks the same way;
 #  - mismatched or unusable previous results are refused with exit 1, a message naming the
 #    mismatch and no result: other transforms, scaler, k, pseudonymization, a damaged file, a
@@ -83,6 +86,11 @@ a = h5py.File(sys.argv[1])["migration"].attrs
 sys.exit(0 if a["gone"] > 0 and a["new"] > 0 and a["stayed"] > 0 else 1)
 PY
 
+step "exports of the migration tables"
+mpi 2 "$RFMSEG" -i later.csv --snapshot 2011-10-08 "${COMMON[@]}" --previous night1.h5 -o night2-export.h5 --export ex
+same night2-np1.h5 night2-export.h5 "night 2 with --export"
+if out=$("$PY" "$CHECK" exports ex night2-export.h5 2>&1); then pass "$out"; else echo "$out" >&2; fail "exports"; fi
+
 step "warm start alone (--n-init 0) under 1 and 4 ranks, previous from 3 and 1 ranks"
 mpi 1 "$RFMSEG" -i later.csv --snapshot 2011-10-08 --k 4 --n-init 0 --seed 11 -q --previous night1.h5 -o warm-np1.h5
 mpi 4 "$RFMSEG" -i later.csv --snapshot 2011-10-08 --k 4 --n-init 0 --seed 11 -q --previous night1-np1.h5 -o warm-np4.h5
@@ -98,6 +106,17 @@ for np in 1 3; do
 done
 same night3-np1.h5 night3-np3.h5 "night 3 under 1 and 3 ranks"
 check_migration night2-np1.h5 night3-np3.h5 "night 3"
+
+step "the generator's consecutive nights: known movements"
+for n in 1 2; do
+  "$RFMSEG_GEN" --output "shop$n.csv" --lines 60000 --customers 3000 --seed 5 --night "$n" --night-days 60 \
+    --truth "truth$n.csv" > /dev/null
+done
+mpi 2 "$RFMSEG" -i shop1.csv "${COMMON[@]}" -o shop1.h5
+for np in 1 3; do mpi "$np" "$RFMSEG" -i shop2.csv "${COMMON[@]}" --previous shop1.h5 -o "shop2-np$np.h5"; done
+same shop2-np1.h5 shop2-np3.h5 "shop night 2 under 1 and 3 ranks"
+check_migration shop1.h5 shop2-np3.h5 "shop night 2"
+if out=$("$PY" "$CHECK" moves truth2.csv shop2-np3.h5 2>&1); then pass "$out"; else echo "$out" >&2; fail "moves"; fi
 
 step "refusals"
 refused "other transform" "not comparable" -i later.csv --snapshot 2011-10-08 "${COMMON[@]}" \

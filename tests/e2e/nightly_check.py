@@ -2,6 +2,8 @@
 
     nightly_check.py migration PREVIOUS.h5 CURRENT.h5
     nightly_check.py warm PREVIOUS.h5 CURRENT.h5   (CURRENT written with --n-init 0)
+    nightly_check.py exports DIR CURRENT.h5         (--export DIR of a run with --previous)
+    nightly_check.py moves TRUTH.csv CURRENT.h5     (rfmseg-gen --night 2 --truth: known movements)
 
 Recomputes with pandas / numpy / scipy / scikit-learn, from the two /customers tables alone:
 /customers/previous_cluster and previous_segment (a join on customer_id), /migration/clusters and
@@ -220,9 +222,73 @@ def warm(prev_path, cur_path):
     print(f"warm start centroids = numpy group means ({len(raw)} customers, {ambiguous} near a tie)")
 
 
+def exports(directory, cur_path):
+    """migration_clusters.csv and migration_segments.csv read with pandas = /migration."""
+    with h5py.File(cur_path, "r") as f:
+        counts, revenue = f["migration/clusters"][...], f["migration/clusters_revenue"][...]
+        seg_counts, seg_revenue = f["migration/segments"][...], f["migration/segments_revenue"][...]
+        prev_ids, ids = f["migration/previous_cluster_id"][...], f["model/cluster_id"][...]
+        names = list(f["segments/name"].asstr()[...])
+    flows = pd.read_csv(f"{directory}/migration_clusters.csv", float_precision="round_trip")
+    expected = []
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            if counts[i, j]:
+                expected.append((None if i == len(prev_ids) else int(prev_ids[i]),
+                                 None if j == len(ids) else int(ids[j]), int(counts[i, j]), revenue[i, j]))
+    got = [(None if pd.isna(r.previous_cluster) else int(r.previous_cluster),
+            None if pd.isna(r.cluster) else int(r.cluster), int(r.customers), float(r.revenue))
+           for r in flows.itertuples()]
+    expect(got == expected, f"migration_clusters.csv\n{got}\n!= /migration/clusters\n{expected}")
+    expect(set(flows.loc[flows.previous_cluster.isna(), "previous_label"]) <= {"new"}, "new rows not labelled new")
+    expect(set(flows.loc[flows.cluster.isna(), "label"]) <= {"gone"}, "gone rows not labelled gone")
+    seg = pd.read_csv(f"{directory}/migration_segments.csv", float_precision="round_trip")
+    labels = names + ["new"]
+    gone_labels = names + ["gone"]
+    expected = [(labels[i], gone_labels[j], int(seg_counts[i, j]), seg_revenue[i, j])
+                for i in range(9) for j in range(9) if seg_counts[i, j]]
+    got = [(r.previous_segment, r.segment, int(r.customers), float(r.revenue)) for r in seg.itertuples()]
+    expect(got == expected, "migration_segments.csv != /migration/segments")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"exports: {len(flows)} cluster flows, {len(seg)} segment flows = /migration (doubles bit for bit)")
+
+
+def moves(truth_path, cur_path):
+    """The generator's churned customers that came back (truth: night_1 churned, night_2 loyal) change
+    cluster and segment far more often than those that stayed churned."""
+    truth = pd.read_csv(truth_path, dtype={"customer_id": str}).set_index("customer_id")
+    with h5py.File(cur_path, "r") as f:
+        c = f["customers"]
+        df = pd.DataFrame({"cluster": c["cluster"][...], "prev": c["previous_cluster"][...],
+                           "segment": c["segment"][...], "prev_segment": c["previous_segment"][...]},
+                          index=c["customer_id"].asstr()[...])
+        prev_ids, ids = f["migration/previous_cluster_id"][...], f["model/cluster_id"][...]
+    df = df[df.prev >= 0].join(truth, how="inner")
+    df["changed"] = prev_ids[df.prev] != ids[df.cluster]
+    df["changed_segment"] = df.segment != df.prev_segment
+    back = df[(df.night_1 == "churned") & (df.night_2 == "loyal")]
+    stayed = df[(df.night_1 == "churned") & (df.night_2 == "churned")]
+    expect(len(back) >= 30 and len(stayed) >= 30, f"too few moved ({len(back)}) or staying ({len(stayed)}) customers")
+    for column in ("changed", "changed_segment"):
+        a, b = back[column].mean(), stayed[column].mean()
+        expect(a >= 0.5 and a > 3 * b, f"{column}: {a:.2f} of the comebacks vs {b:.2f} of the staying churned")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"comebacks changed cluster {back.changed.mean():.2f} / segment {back.changed_segment.mean():.2f} "
+          f"({len(back)}), staying churned {stayed.changed.mean():.2f} / {stayed.changed_segment.mean():.2f} "
+          f"({len(stayed)})")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "migration":
         migration(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "moves":
+        moves(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "exports":
+        exports(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "warm":
         warm(sys.argv[2], sys.argv[3])
     else:

@@ -10,6 +10,8 @@
 //   clusters.csv      the cluster profile (one row per cluster), rank 0
 //   segments.csv      the 8 classic RFM segments, rank 0
 //   selection.csv     the --k-range sweep (only when swept), rank 0
+//   migration_clusters.csv, migration_segments.csv
+//                     with --previous: /migration in long form (one row per non-empty cell), rank 0
 //
 // CSV: header row, ',' separated, '\n' line ends, RFC 4180 quoting (a field holding a comma, a
 // quote, CR or LF is quoted, quotes doubled), doubles in the shortest form that reads back to the
@@ -34,6 +36,8 @@ namespace rfmseg {
 
 struct CustomerStage;
 struct Segmentation;
+struct PreviousResult;
+struct Comparison;
 
 namespace csv_export {
 
@@ -48,6 +52,11 @@ inline constexpr std::string_view clusters_header =
 inline constexpr std::string_view segments_header =
     "segment,name,count,share,mean_recency,mean_frequency,mean_monetary,revenue_share";
 inline constexpr std::string_view selection_header = "k,sse,silhouette,calinski_harabasz,davies_bouldin,n_iter,chosen";
+/// With --previous: cluster ids are /model/cluster_id (the previous result's for previous_*); the
+/// id is empty and the label "new" / "gone" for customers new tonight / gone since.
+inline constexpr std::string_view migration_clusters_header =
+    "previous_cluster,previous_label,cluster,label,customers,revenue";
+inline constexpr std::string_view migration_segments_header = "previous_segment,segment,customers,revenue";
 
 /// Appends `field`, quoted by RFC 4180 only when it holds a comma, a quote, CR or LF.
 void append_field(std::string& out, std::string_view field);
@@ -78,7 +87,9 @@ class ExportFiles {
   ExportFiles& operator=(const ExportFiles&) = delete;
 
   /// Collective: writes every export file under its temporary name. Returns the bytes written.
-  std::uint64_t write(const CustomerStage& stage, const Segmentation& seg);
+  /// With --previous, `previous` and `comparison` give the migration tables.
+  std::uint64_t write(const CustomerStage& stage, const Segmentation& seg, const PreviousResult* previous = nullptr,
+                      const Comparison* comparison = nullptr);
   /// Collective: renames the temporary files to their final names (rank 0) and removes export
   /// files an earlier run left that this one did not write (selection.csv of a sweep, the other
   /// customers.csv form). Call after the result's commit.
