@@ -168,6 +168,13 @@ void check_schema(const h5::File& file, const Shapes& shapes, bool legacy, Verif
     if (c >= 0 && c < k) ++counted[static_cast<std::size_t>(c)];
   check.expect(h5::read<std::int64_t>(file, "model/cluster_size") == counted,
                "model/cluster_size does not match the counts of customers/cluster");
+  if (file.has("model/cluster_id")) {
+    const auto cluster_ids = h5::read<std::int64_t>(file, "model/cluster_id");
+    check.expect(std::adjacent_find(cluster_ids.begin(), cluster_ids.end(), [](auto a, auto b) { return !(a < b); }) ==
+                         cluster_ids.end() &&
+                     (cluster_ids.empty() || cluster_ids.front() >= 0),
+                 "model/cluster_id is not strictly ascending and non-negative");
+  }
   for (const char* score : {"r_score", "f_score", "m_score"})
     check.expect(all_within<std::int8_t>(h5::read<std::int8_t>(file, std::string("customers/") + score), 1, 5),
                  std::string("customers/") + score + " has a value outside 1..5");
