@@ -44,29 +44,26 @@ CustomerStage customer_stage(const mpi::Comm& comm, const RunConfig& config, Pha
   return stage;
 }
 
-RunFacts run_facts(const mpi::Comm& comm, const CustomerStage& stage) {
-  RunFacts facts;
-  for (const auto& bad : stage.bad_lines) facts.bad_line_text += describe_bad_line(bad, stage.plan) + "\n";
-  // README "RFM": kept in the table and flagged (/customers/nonpositive_monetary).
-  for (const auto& micros : stage.customers.monetary_micros) facts.nonpositive_monetary += micros <= 0 ? 1 : 0;
-  facts.nonpositive_monetary = mpi::allreduce(comm, facts.nonpositive_monetary, mpi::Op::sum);
-  return facts;
-}
-
 }  // namespace
+
+OutputRules check_output(const mpi::Comm& comm, const RunConfig& config, const OutputLock& lock,
+                         const std::string& also_protected) {
+  OutputRules rules;
+  rules.inputs = config.input.paths;
+  if (!also_protected.empty()) rules.inputs.push_back(also_protected);  // never replaced by the result
+  rules.force = config.force;
+  if (comm.is_root() && lock.held()) remove_stale_temporaries(config.output);
+  check_output_path(comm, config.output, rules);
+  return rules;
+}
 
 int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
   PhaseTimes times(comm);
   // Data safety before any work: what may be replaced, and nobody else writing it.
   // The lock first: with it held, temporary files of dead runs are removed before the directory
   // is probed (a dead run's temporary file may be what filled the disk).
-  OutputRules output_rules;
-  output_rules.inputs = config.input.paths;
-  if (!config.previous.empty()) output_rules.inputs.push_back(config.previous);  // never replaced by the result
-  output_rules.force = config.force;
   const OutputLock output_lock(comm, config.output);
-  if (comm.is_root() && output_lock.held()) remove_stale_temporaries(config.output);
-  check_output_path(comm, config.output, output_rules);
+  const OutputRules output_rules = check_output(comm, config, output_lock, config.previous);
   std::optional<RejectsFile> rejects;
   if (!config.rejects.empty()) rejects.emplace(comm, config.rejects, output_rules, config.output);
   std::optional<ExportFiles> exports;  // --export DIR: checked now, written before the result's commit

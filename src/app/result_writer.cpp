@@ -8,6 +8,7 @@
 
 #include "rfmseg/core/names.hpp"
 #include "rfmseg/io/h5.hpp"
+#include "rfmseg/io/input_plan.hpp"
 #include "rfmseg/io/result_format.hpp"
 #include "rfmseg/model/migration.hpp"
 #include "rfmseg/model/segment.hpp"
@@ -246,6 +247,15 @@ void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmenta
   write_selection(result, seg.sweep);
   write_profile(result, seg);
   write_transform(result, seg);
+}
+
+RunFacts run_facts(const mpi::Comm& comm, const CustomerStage& stage) {
+  RunFacts facts;
+  for (const auto& bad : stage.bad_lines) facts.bad_line_text += describe_bad_line(bad, stage.plan) + "\n";
+  // README "RFM": kept in the table and flagged (/customers/nonpositive_monetary).
+  for (const auto& micros : stage.customers.monetary_micros) facts.nonpositive_monetary += micros <= 0 ? 1 : 0;
+  facts.nonpositive_monetary = mpi::allreduce(comm, facts.nonpositive_monetary, mpi::Op::sum);
+  return facts;
 }
 
 void write_run_record(const ResultFile& result, const mpi::Comm& comm, const RunConfig& config,

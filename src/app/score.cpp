@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "rfmseg/app/pipeline.hpp"
 #include "rfmseg/app/report.hpp"
 #include "rfmseg/app/result_writer.hpp"
 #include "rfmseg/core/errors.hpp"
@@ -117,21 +118,13 @@ int run_score(const mpi::Comm& comm, const RunConfig& config, const SavedModel& 
   PhaseTimes times(comm);
   refuse_output_over_model(comm, config.output, model.path);
   // Data safety as in the main command; the model is one more file never to be replaced.
-  OutputRules output_rules;
-  output_rules.inputs = config.input.paths;
-  output_rules.inputs.push_back(model.path);
-  output_rules.force = config.force;
   const OutputLock output_lock(comm, config.output);
-  if (comm.is_root() && output_lock.held()) remove_stale_temporaries(config.output);
-  check_output_path(comm, config.output, output_rules);
+  const OutputRules output_rules = check_output(comm, config, output_lock, model.path);
   std::optional<RejectsFile> rejects;
   if (!config.rejects.empty()) rejects.emplace(comm, config.rejects, output_rules, config.output);
 
   const CustomerStage stage = build_customer_table(comm, config, times, rejects ? &*rejects : nullptr);
-  RunFacts facts;
-  for (const auto& bad : stage.bad_lines) facts.bad_line_text += describe_bad_line(bad, stage.plan) + "\n";
-  for (const auto& micros : stage.customers.monetary_micros) facts.nonpositive_monetary += micros <= 0 ? 1 : 0;
-  facts.nonpositive_monetary = mpi::allreduce(comm, facts.nonpositive_monetary, mpi::Op::sum);
+  RunFacts facts = run_facts(comm, stage);
   facts.mode = "score";
   facts.model_file = model.path;
   facts.model_snapshot_date = model.snapshot_date;

@@ -18,6 +18,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from score_check import transform  # the transforms as scipy computes them
+
 problems = []
 
 
@@ -171,25 +173,6 @@ def migration(prev_path, cur_path):
         sys.exit(1)
     print(f"stayed {len(both)}, new {len(new)}, gone {len(gone)}, ari {ari:.4f}, overlap {ours} = optimum, "
           f"psi {', '.join(f'{v:.4f}' for v in psi)}")
-
-
-def transform(kind, x, lam):
-    if kind == "none":
-        return x
-    if kind == "log1p":
-        return np.log1p(x)
-    if kind == "cbrt":
-        return np.cbrt(x)
-    if kind == "boxcox":
-        return np.log(x) if abs(lam) < 1e-12 else np.expm1(lam * np.log(x)) / lam
-    if kind == "yeojohnson":
-        pos = x >= 0
-        out = np.empty_like(x)
-        out[pos] = np.log1p(x[pos]) if abs(lam) < 1e-12 else np.expm1(lam * np.log1p(x[pos])) / lam
-        out[~pos] = (-np.log1p(-x[~pos]) if abs(lam - 2) < 1e-12
-                     else -np.expm1((2 - lam) * np.log1p(-x[~pos])) / (2 - lam))
-        return out
-    raise ValueError(kind)
 
 
 def warm(prev_path, cur_path):

@@ -41,6 +41,9 @@ struct RunFacts {
   std::string model_file, model_snapshot_date, model_version;  ///< score: the model that scored
 };
 
+/// Collective: the facts of the data half (bad line examples, non-positive monetary count).
+[[nodiscard]] RunFacts run_facts(const mpi::Comm& comm, const CustomerStage& stage);
+
 /// Collective: the /run attributes (provenance, configuration, counters, times).
 void write_run_record(const ResultFile& result, const mpi::Comm& comm, const RunConfig& config,
                       const CustomerStage& stage, const Segmentation& seg, const PhaseTimes& times,
