@@ -33,7 +33,8 @@ std::string plain(std::string text) {
 
 template <class T>
 std::vector<T> need(const h5::File& file, const format::Dataset& d) {
-  if (!file.has(std::string(d.path))) throw std::runtime_error("is not a complete rfmseg result (no /" + std::string(d.path) + ")");
+  if (!file.has(std::string(d.path)))
+    throw std::runtime_error("is not a complete rfmseg result (no /" + std::string(d.path) + ")");
   return h5::read<T>(file, std::string(d.path));
 }
 
@@ -194,7 +195,8 @@ int summary_command(const std::vector<std::string>& args) {
       out += '\n';
     } else {
       out.append(files[i]).append("\n");
-      for (const auto& [column, value] : fields) out.append("  ").append(column).append(" = ").append(value).append("\n");
+      for (const auto& [column, value] : fields)
+        out.append("  ").append(column).append(" = ").append(value).append("\n");
     }
   }
   std::fputs(out.c_str(), stdout);
