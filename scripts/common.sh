@@ -7,6 +7,7 @@ RFMSEG_BUILD_PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-b
   help2man)  # the man pages, from --help at build time
 # Extra packages for the test suite (reference implementation, HDF5 checks).
 RFMSEG_TEST_PACKAGES=(python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-h5py
+  python3-matplotlib  # scripts/plot_history.py, plot_scaling.py (slurm.nightly_history draws the history)
   iproute2 util-linux clang libclang-rt-dev llvm
   zstd pigz  # tests/e2e/compressed_inputs: .zst and multi-member .gz made by the tools users have
   clang-format  # format.check: the house style (.clang-format)

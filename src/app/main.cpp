@@ -13,6 +13,7 @@
 #include "rfmseg/app/progress.hpp"
 #include "rfmseg/app/saved_model.hpp"
 #include "rfmseg/app/score.hpp"
+#include "rfmseg/app/summary.hpp"
 #include "rfmseg/app/verify_command.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/parallel/mpi.hpp"
@@ -72,6 +73,12 @@ int main(int argc, char** argv) {
     // `rfmseg verify FILE...`: serial checks of finished results, run by rank 0 alone.
     if (argc >= 2 && std::string(argv[1]) == "verify") {
       if (comm.is_root()) status = rfmseg::verify_command(std::vector<std::string>(argv + 2, argv + argc));
+      status = rfmseg::mpi::allreduce(comm, status, rfmseg::mpi::Op::max);
+      return status;
+    }
+    // `rfmseg summary FILE...`: one line of facts per result (the nightly history), rank 0 alone.
+    if (argc >= 2 && std::string(argv[1]) == "summary") {
+      if (comm.is_root()) status = rfmseg::summary_command(std::vector<std::string>(argv + 2, argv + argc));
       status = rfmseg::mpi::allreduce(comm, status, rfmseg::mpi::Op::max);
       return status;
     }

@@ -25,7 +25,9 @@ constexpr const char* main_caption =
     "usage: mpirun -np N rfmseg --input PATH [--input PATH ...] --output RESULT.h5 "
     "[--config FILE.ini] [options]\n"
     "       mpirun -np N rfmseg score --model RESULT.h5 --input PATH ... --output SCORED.h5 (see rfmseg score --help)\n"
-    "       rfmseg verify RESULT.h5 ...\n\noptions";
+    "       rfmseg verify RESULT.h5 ...\n"
+    "       rfmseg summary [--csv] [--no-header] RESULT.h5 ... (one row of facts per result: the nightly "
+    "history)\n\noptions";
 
 po::options_description describe(const char* caption = main_caption, const po::options_description* first = nullptr) {
   po::options_description general("General", 110, 55);

@@ -54,5 +54,5 @@ check "night 2: the summary says the step did not run" \
   grep -q "^rfmseg-segment: FAILED (status 2) job $night2: the step did not run rfmseg in 2 attempt(s) (srun: error: Task launch for .*) after [0-9.]*s; nothing was changed: resubmit; latest still -> segments-2030-01-01.h5" <<<"$summary"
 check "latest still -> night 1" test "$(readlink "$out/latest")" = segments-2030-01-01.h5
 check "night 1's result unchanged" test "$(md5sum <"$out/segments-2030-01-01.h5")" = "$sum1"
-check "no result of night 2" dir_has_only "$out" segments-2030-01-01.h5 latest
+check "no result of night 2" dir_has_only "$out" segments-2030-01-01.h5 latest history.csv
 finish

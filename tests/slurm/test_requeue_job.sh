@@ -31,7 +31,7 @@ ln -s segments-2030-01-01.h5 "$out/latest"
 
 status=$WORK/status.json
 JOB_ID=$(timeout 30 sbatch --parsable --ntasks=2 --chdir="$WORK" \
-  --export="ALL,RFMSEG_BIN=$BIN,RFMSEG_OUTDIR=$out,RFMSEG_INPUT=$WORK/tx.csv,RFMSEG_DATE=2030-01-02,RFMSEG_CONFIG=none,RFMSEG_ARGS=${model[*]},RFMSEG_STATUS_FILE=$status,RFMSEG_MAX_REQUEUES=2" \
+  --export="ALL,RFMSEG_BIN=$BIN,RFMSEG_OUTDIR=$out,RFMSEG_INPUT=$WORK/tx.csv,RFMSEG_DATE=2030-01-02,RFMSEG_CONFIG=none,RFMSEG_PREVIOUS=none,RFMSEG_ARGS=${model[*]},RFMSEG_STATUS_FILE=$status,RFMSEG_MAX_REQUEUES=2" \
   "$job") || JOB_ID=""
 JOB_ID=${JOB_ID%%;*}
 check "job submitted" test -n "$JOB_ID"
@@ -90,5 +90,5 @@ else
   check "the clusters equal the uninterrupted run's" \
     test "$(h5dump -d /customers/cluster "$WORK/reference.h5" | tail -n +5)" = "$(h5dump -d /customers/cluster "$out/segments-2030-01-02.h5" | tail -n +5)"
 fi
-check "no checkpoint, temporary or partial file left" dir_has_only "$out" segments-2030-01-01.h5 segments-2030-01-02.h5 latest
+check "no checkpoint, temporary or partial file left" dir_has_only "$out" segments-2030-01-01.h5 segments-2030-01-02.h5 latest history.csv
 finish

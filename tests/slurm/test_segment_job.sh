@@ -38,7 +38,7 @@ check "/customers/customer_id has /run customers ($customers) rows" \
   test -n "$customers" -a "$(h5_rows "$result1" /customers/customer_id)" = "$customers"
 check "latest is a symlink to segments-2030-01-01.h5" test "$(readlink "$out/latest")" = segments-2030-01-01.h5
 check "latest opens" quiet h5ls "$out/latest"
-check "no temporary link left" dir_has_only "$out" segments-2030-01-01.h5 latest
+check "no temporary link or history file left" dir_has_only "$out" segments-2030-01-01.h5 latest history.csv
 summary=$(tail -n 1 "$WORK/rfmseg-segment-$night1.out")
 say "summary: $summary"
 check "one-line summary ends the job log" grep -q "^rfmseg-segment: OK job $night1: $lines lines, $customers customers, 2 ranks via srun --mpi=pmix" <<<"$summary"
@@ -57,7 +57,7 @@ check "the error log has the FAILED summary" grep -q "^rfmseg-segment: FAILED (s
 say "error log: $(grep -m1 'rfmseg: error' "$err")"
 check "latest still -> night 1" test "$(readlink "$out/latest")" = segments-2030-01-01.h5
 check "night 1's result unchanged" test "$(md5sum <"$result1")" = "$sum1"
-check "no result and no partial file for night 2" dir_has_only "$out" segments-2030-01-01.h5 latest
+check "no result and no partial file for night 2" dir_has_only "$out" segments-2030-01-01.h5 latest history.csv
 
 # --- night 3: the README's cron line; srun with pmi2 cannot start MPI -> mpirun ---------------------
 # What cron runs: /bin/sh, PATH=/usr/bin:/bin, no other variables (SLURM_CONF only because this
