@@ -33,7 +33,8 @@ lines=100000
 step "generate $lines lines"
 generate "$lines" "$WORK/tx.csv"
 
-# An earlier night that `latest` points at.
+# An earlier night that `latest` points at (a stand-in: RFMSEG_PREVIOUS=none, the job must only
+# leave it alone).
 out=$WORK/results
 mkdir -p "$out"
 echo "an earlier result" > "$out/segments-2030-01-01.h5"
@@ -50,7 +51,7 @@ mpirun_args=(--host rfmseg-h1:2,rfmseg-h2:2 --mca plm_rsh_agent "$RSH" --mca btl
 timeout -k 10 300 "$HOSTS_SH" exec rfmseg-h1 env \
   RFMSEG_HOME="$SRC" RFMSEG_BIN="$(dirname "$RFMSEG")" RFMSEG_LAUNCHER=mpirun RFMSEG_NTASKS=4 \
   RFMSEG_MPIRUN_ARGS="${mpirun_args[*]}" RFMSEG_INPUT="$WORK/tx.csv" RFMSEG_OUTDIR="$out" \
-  RFMSEG_CONFIG=none RFMSEG_DATE=2030-01-02 RFMSEG_COLLECTIVE_TIMEOUT=$timeout_s \
+  RFMSEG_CONFIG=none RFMSEG_DATE=2030-01-02 RFMSEG_COLLECTIVE_TIMEOUT=$timeout_s RFMSEG_PREVIOUS=none \
   RFMSEG_ARGS="--k 8 --n-init 1000 --max-iter 300 --tol 0 --progress" \
   bash "$SRC/jobs/segment.sbatch" > "$WORK/job.out" 2> "$WORK/job.err" 9>&- &
 job=$!   # timeout(1)'s pid

@@ -61,7 +61,7 @@ step "submit jobs/segment.sbatch: 2 nodes x 2 tasks, --collective-timeout $timeo
 export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=$SUBNET OMPI_MCA_oob_tcp_if_include=$SUBNET \
   OMPI_MCA_mpi_yield_when_idle=1 RFMSEG_PROBE_TIMEOUT=30
 job_id=$(cd "$WORK" && in_h1 timeout 30 sbatch --parsable --nodes=2 --ntasks-per-node=2 --chdir="$WORK" \
-  --export="ALL,RFMSEG_HOME=$SRC,RFMSEG_BIN=$(dirname "$RFMSEG"),RFMSEG_INPUT=$WORK/tx.csv,RFMSEG_OUTDIR=$out,RFMSEG_CONFIG=none,RFMSEG_DATE=2030-01-02,RFMSEG_COLLECTIVE_TIMEOUT=$timeout_s,RFMSEG_ARGS=--k 8 --n-init 1000 --max-iter 300 --tol 0 --progress" \
+  --export="ALL,RFMSEG_HOME=$SRC,RFMSEG_BIN=$(dirname "$RFMSEG"),RFMSEG_INPUT=$WORK/tx.csv,RFMSEG_OUTDIR=$out,RFMSEG_CONFIG=none,RFMSEG_DATE=2030-01-02,RFMSEG_COLLECTIVE_TIMEOUT=$timeout_s,RFMSEG_PREVIOUS=none,RFMSEG_ARGS=--k 8 --n-init 1000 --max-iter 300 --tol 0 --progress" \
   "$SRC/jobs/segment.sbatch" 9>&-) || job_id=""
 job_id=${job_id%%;*}
 [[ -n $job_id ]] || { fail "sbatch failed"; finish; }
