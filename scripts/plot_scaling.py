@@ -20,42 +20,11 @@ lacks them, and python3-matplotlib python3-pandas are installed when missing (ap
 sudo when not root; RFMSEG_NO_INSTALL=1 turns that off).
 """
 import os
-import subprocess
 import sys
 
-PACKAGES = ["python3-matplotlib", "python3-pandas"]
-DEBIAN_PYTHON = "/usr/bin/python3"
+from plot_deps import ensure_modules
 
-
-def ensure_modules():
-    """Import pandas and matplotlib, switching to Debian's python or installing them if needed."""
-    try:
-        import matplotlib  # noqa: F401, PLC0415
-        import pandas  # noqa: F401, PLC0415
-        return
-    except ImportError:
-        pass
-    if os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) and os.access(DEBIAN_PYTHON, os.X_OK) \
-            and not os.environ.get("RFMSEG_PLOT_REEXEC"):
-        os.environ["RFMSEG_PLOT_REEXEC"] = "1"
-        probe = subprocess.run([DEBIAN_PYTHON, "-c", "import matplotlib, pandas"], capture_output=True)
-        if probe.returncode == 0:
-            os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-    if os.environ.get("RFMSEG_NO_INSTALL") == "1":
-        sys.exit(f"plot_scaling: needs pandas and matplotlib: apt-get install {' '.join(PACKAGES)}")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    print(f"plot_scaling: installing {' '.join(PACKAGES)}", file=sys.stderr)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(sudo + ["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL, check=False)
-    done = subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + PACKAGES,
-                          env=env, stdout=subprocess.DEVNULL)
-    if done.returncode != 0 or not os.access(DEBIAN_PYTHON, os.X_OK):
-        sys.exit(f"plot_scaling: could not install {' '.join(PACKAGES)}")
-    os.environ["RFMSEG_PLOT_REEXEC"] = "1"
-    os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-
-
-ensure_modules()
+ensure_modules(__file__)
 
 import argparse  # noqa: E402
 
