@@ -17,6 +17,7 @@
 #include "rfmseg/model/kmeans/driver.hpp"
 #include "rfmseg/model/kmeans/empty_cluster.hpp"
 #include "rfmseg/model/kmeans/init.hpp"
+#include "rfmseg/model/kmeans/kdtree.hpp"
 #include "rfmseg/model/kmeans/steps.hpp"
 #include "rfmseg/model/scale.hpp"
 
@@ -150,7 +151,7 @@ TEST(KMeansInitPlusPlus, picks_distinct_data_points_and_refuses_too_large_k) {
 
 // ---------------------------------------------------------------- step policies
 
-TEST(KMeansStep, lloyd_and_hamerly_give_the_same_labels_and_exact_sums) {
+TEST(KMeansStep, lloyd_hamerly_and_kdtree_give_the_same_labels_and_exact_sums) {
   const auto world = mpi::Comm::world();
   const auto self = self_comm();
   const Points all = clouds_and_lattice();
@@ -163,9 +164,11 @@ TEST(KMeansStep, lloyd_and_hamerly_give_the_same_labels_and_exact_sums) {
     const kmeans::GridPoints whole_grid(whole.features, whole.grid_exponent);
     kmeans::LloydStep lloyd(mine.features, grid);
     kmeans::HamerlyStep hamerly(mine.features, grid);
+    const kmeans::PointTree tree(mine.features, grid);
+    kmeans::FilterStep filter(tree);
     kmeans::LloydStep one_rank(whole.features, whole_grid);
     std::vector<std::int32_t> lloyd_labels(mine.features.size(), -1), hamerly_labels(lloyd_labels),
-        one_rank_labels(whole.features.size(), -1);
+        filter_labels(lloyd_labels), one_rank_labels(whole.features.size(), -1);
     // Start from rows 0, 97, 194, ... (on every rank: taken from the full data).
     kmeans::Centroids centroids;
     for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j)
@@ -176,11 +179,17 @@ TEST(KMeansStep, lloyd_and_hamerly_give_the_same_labels_and_exact_sums) {
       SCOPED_TRACE("iteration " + std::to_string(iteration));
       kmeans::StepSums a = lloyd.step(centroids, lloyd_labels);
       const kmeans::StepSums b = hamerly.step(centroids, hamerly_labels);
+      const kmeans::StepSums c = filter.step(centroids, filter_labels);
       const kmeans::StepSums serial = one_rank.step(centroids, one_rank_labels);
       EXPECT_TRUE(a.sums == b.sums);
       EXPECT_EQ(a.counts, b.counts);
       EXPECT_EQ(a.changed, b.changed);
       EXPECT_EQ(lloyd_labels, hamerly_labels);
+      EXPECT_TRUE(a.sums == c.sums);
+      EXPECT_EQ(a.counts, c.counts);
+      EXPECT_EQ(a.changed, c.changed);
+      EXPECT_EQ(lloyd_labels, filter_labels);
+      EXPECT_LE(c.distance_evaluations, a.distance_evaluations);
       lloyd_evaluations += a.distance_evaluations;
       hamerly_evaluations += b.distance_evaluations;
       // Exact sums: the reduced partial sums are one rank's sums, bit for bit.
@@ -201,6 +210,42 @@ TEST(KMeansStep, lloyd_and_hamerly_give_the_same_labels_and_exact_sums) {
     hamerly.invalidate();
     EXPECT_EQ(hamerly.step(centroids, hamerly_labels).distance_evaluations,
               mine.features.size() * static_cast<std::size_t>(k));
+  }
+}
+
+TEST(KMeansStep, kdtree_labels_stay_exact_when_centroids_jump_back_and_forth) {
+  // Centroid sets that are not Lloyd updates: three sets visited in turn, fresh ones in between,
+  // and repeats of one set. A region's cluster goes a -> b -> a, so a node remembered as "all a"
+  // whose points were meanwhile labelled b by an ancestor must still be written. Every step
+  // against plain Lloyd: labels, the "changed" flag and the sums.
+  const auto world = mpi::Comm::world();
+  const Points all = clouds_and_lattice();
+  const LocalPart mine = part_of(world, all, false);
+  const kmeans::GridPoints grid(mine.features, mine.grid_exponent);
+  const kmeans::PointTree tree(mine.features, grid);
+  for (const int k : {2, 3, 6}) {
+    SCOPED_TRACE("k " + std::to_string(k));
+    kmeans::LloydStep lloyd(mine.features, grid);
+    kmeans::FilterStep filter(tree);
+    std::vector<std::int32_t> lloyd_labels(mine.features.size(), -1), filter_labels(lloyd_labels);
+    auto random_set = [&](std::uint64_t stream) {
+      kmeans::Centroids c;
+      for (std::uint64_t t = 0; t < static_cast<std::uint64_t>(k) * 3; ++t)
+        c.push_back(4.0 * unit_open(random_word(static_cast<std::uint64_t>(k), stream, t)) - 2.0);
+      return c;
+    };
+    const kmeans::Centroids sets[3] = {random_set(1), random_set(2), random_set(3)};
+    for (int step = 0; step < 40; ++step) {
+      SCOPED_TRACE("step " + std::to_string(step));
+      const kmeans::Centroids centroids =
+          step % 7 == 6 ? random_set(100 + static_cast<std::uint64_t>(step)) : sets[(step * step) % 3];
+      const kmeans::StepSums a = lloyd.step(centroids, lloyd_labels);
+      const kmeans::StepSums b = filter.step(centroids, filter_labels);
+      ASSERT_EQ(lloyd_labels, filter_labels);
+      EXPECT_EQ(a.changed, b.changed);
+      EXPECT_TRUE(a.sums == b.sums);
+      EXPECT_EQ(a.counts, b.counts);
+    }
   }
 }
 

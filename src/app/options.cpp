@@ -143,9 +143,10 @@ po::options_description describe(const char* caption = main_caption, const po::o
       "customers the silhouette is computed on (seeded sample); 0 = exact, all pairs")(
       "init", po::value<std::string>()->default_value("kmeans++"), "kmeans++ | kmeans-parallel | random")(
       "kmeans-algorithm", po::value<std::string>()->default_value("auto"),
-      "auto (hamerly from k = 8 on, where it is faster) | hamerly (exact bounds skip most distance computations) | "
-      "lloyd (every distance); the same result bit for bit either way")("n-init", po::value<int>()->default_value(10),
-                                                                        "K-means restarts; the lowest inertia wins")(
+      "auto (= kdtree) | kdtree (filtering over a kd-tree of the customers: whole cells assigned at once) | "
+      "hamerly (per-customer bounds skip most distance computations) | lloyd (every distance); the same result "
+      "bit for bit either way")("n-init", po::value<int>()->default_value(10),
+                                "K-means restarts; the lowest inertia wins")(
       "max-iter", po::value<int>()->default_value(300), "Lloyd iterations per restart at most")(
       "tol", po::value<double>()->default_value(1e-4),
       "convergence: sum of squared centroid shifts <= tol x mean feature variance (scikit-learn's meaning)")(

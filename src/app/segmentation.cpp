@@ -284,7 +284,8 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   std::vector<std::uint64_t> keys(n);
   for (std::size_t i = 0; i < n; ++i) keys[i] = hash_bytes(customers.id[i]);
   const std::uint64_t first_row = mpi::exscan_sum<std::uint64_t>(comm, n);
-  const KMeansData data{seg.features, keys, first_row, seg.scale.grid_exponent};
+  KMeansCache cache;  // the grid integers and the kd-tree, built once for every fit below
+  const KMeansData data{seg.features, keys, first_row, seg.scale.grid_exponent, &cache};
   Fitter fit(comm, config, data, checkpoints, seg);
   int k = config.k;
   bool have_final = false;

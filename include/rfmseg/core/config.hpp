@@ -79,11 +79,9 @@ enum class Init { kmeans_plus_plus, kmeans_parallel, random };
 enum class KSelect { none, elbow, silhouette };
 /// What the elbow sweep computes per k: the SSE and every quality metric, or the SSE alone.
 enum class SweepMetrics { all, sse };
-/// K-means step: plain Lloyd (every distance), Hamerly's bounds, or auto (Hamerly from
-/// hamerly_min_k clusters on: with 3 features a distance costs ~1 ns, and below that k the bound
-/// bookkeeping costs more than the distances it saves). Same result either way.
-enum class KMeansAlgorithm { automatic, lloyd, hamerly };
-inline constexpr int hamerly_min_k = 8;
+/// K-means step: plain Lloyd (every distance), Hamerly's bounds (per point), or filtering over a
+/// kd-tree of the points (whole cells at once; auto). The same result bit for bit either way.
+enum class KMeansAlgorithm { automatic, lloyd, hamerly, kdtree };
 
 struct ModelConfig {
   Transform transform[feature_count] = {Transform::boxcox, Transform::boxcox, Transform::cbrt};  ///< R, F, M

@@ -64,8 +64,10 @@ struct EnumNames<SweepMetrics> {
 };
 template <>
 struct EnumNames<KMeansAlgorithm> {
-  static constexpr std::pair<KMeansAlgorithm, std::string_view> table[] = {
-      {KMeansAlgorithm::automatic, "auto"}, {KMeansAlgorithm::hamerly, "hamerly"}, {KMeansAlgorithm::lloyd, "lloyd"}};
+  static constexpr std::pair<KMeansAlgorithm, std::string_view> table[] = {{KMeansAlgorithm::automatic, "auto"},
+                                                                           {KMeansAlgorithm::hamerly, "hamerly"},
+                                                                           {KMeansAlgorithm::lloyd, "lloyd"},
+                                                                           {KMeansAlgorithm::kdtree, "kdtree"}};
 };
 
 /// How `value` is printed.

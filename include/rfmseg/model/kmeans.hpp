@@ -24,6 +24,7 @@
 // sum of squared centroid shifts is <= tol × (mean feature variance); then reassign once.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -50,13 +51,35 @@ struct KMeansOptions {
   std::vector<double> warm_start;
 };
 
+namespace kmeans {
+struct Prepared;
+}
+
+/// What fit_kmeans derives from the points alone (their grid integers and the filtering step's
+/// kd-tree), kept for the next fit on the same points: a sweep builds them once. Built by the
+/// first fit; rebuilt if a fit sees other points (features, row count or grid).
+class KMeansCache {
+ public:
+  KMeansCache();
+  ~KMeansCache();
+  KMeansCache(const KMeansCache&) = delete;
+  KMeansCache& operator=(const KMeansCache&) = delete;
+  /// (Used by fit_kmeans.) The parts for these points, built on first use.
+  [[nodiscard]] const kmeans::Prepared& prepare(const Features& features, int grid_exponent, bool with_tree);
+
+ private:
+  std::unique_ptr<kmeans::Prepared> _prepared;
+};
+
 /// The points: this rank's rows of the (grid-snapped) features, a random key per row (hash of
-/// the customer id) and the global index of the first local row.
+/// the customer id) and the global index of the first local row; optionally a cache shared by
+/// the fits on these points (none: each fit prepares its own).
 struct KMeansData {
   const Features& features;
   std::span<const std::uint64_t> keys;
   std::uint64_t first_row = 0;
   int grid_exponent = 0;
+  KMeansCache* cache = nullptr;
 };
 
 struct KMeansModel {

@@ -13,6 +13,7 @@
 #include "rfmseg/model/kmeans/driver.hpp"
 #include "rfmseg/model/kmeans/empty_cluster.hpp"
 #include "rfmseg/model/kmeans/init.hpp"
+#include "rfmseg/model/kmeans/kdtree.hpp"
 #include "rfmseg/model/kmeans/steps.hpp"
 #include "rfmseg/parallel/reduce.hpp"
 #include "rfmseg/parallel/stop.hpp"
@@ -28,6 +29,36 @@ std::string kmeans_position(const KMeansOptions& options, int restart, int itera
          std::to_string(iteration);
 }
 }  // namespace
+
+namespace kmeans {
+/// The parts of a KMeansCache, and the points they were built from.
+struct Prepared {
+  const double* rows[feature_count] = {};
+  std::size_t n = 0;
+  int grid_exponent = 0;
+  GridPoints grid;
+  std::optional<PointTree> tree;
+  Prepared(const Features& features, int exponent)
+      : n(features.size()), grid_exponent(exponent), grid(features, exponent) {
+    for (std::size_t d = 0; d < feature_count; ++d) rows[d] = features.column[d].data();
+  }
+  [[nodiscard]] bool built_from(const Features& features, int exponent) const {
+    for (std::size_t d = 0; d < feature_count; ++d)
+      if (rows[d] != features.column[d].data()) return false;
+    return n == features.size() && grid_exponent == exponent;
+  }
+};
+}  // namespace kmeans
+
+KMeansCache::KMeansCache() = default;
+KMeansCache::~KMeansCache() = default;
+
+const kmeans::Prepared& KMeansCache::prepare(const Features& features, int grid_exponent, bool with_tree) {
+  if (!_prepared || !_prepared->built_from(features, grid_exponent))
+    _prepared = std::make_unique<kmeans::Prepared>(features, grid_exponent);
+  if (with_tree && !_prepared->tree) _prepared->tree.emplace(features, _prepared->grid);
+  return *_prepared;
+}
 
 using kmeans::detail::D;
 using kmeans::detail::nearest_in_tile;
@@ -62,7 +93,13 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
   for (std::size_t d = 0; d < D; ++d) mean_variance += global_moments(comm, f.column[d]).variance;
   const double tolerance = options.tol * mean_variance / D;
 
-  const kmeans::GridPoints grid(f, data.grid_exponent);
+  // The grid integers and the filtering step's kd-tree: built once, shared by every restart (and,
+  // through data.cache, by the next fits on the same points).
+  KMeansCache own_cache;
+  KMeansCache& cache = data.cache != nullptr ? *data.cache : own_cache;
+  const kmeans::Prepared& prepared = cache.prepare(f, data.grid_exponent, kmeans::uses_tree(options.algorithm));
+  const kmeans::GridPoints& grid = prepared.grid;
+  const kmeans::PointTree* tree = prepared.tree ? &*prepared.tree : nullptr;
   KMeansModel best;
   bool have_best = false;
   std::int64_t total_iterations = 0;
@@ -115,7 +152,7 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
       });
     };
     // The step policy of this restart (fresh state), visited once: no dispatch inside the loop.
-    kmeans::AnyStep step = kmeans::make_step(options.algorithm, options.k, f, grid);
+    kmeans::AnyStep step = kmeans::make_step(options.algorithm, options.k, f, grid, tree);
     kmeans::RunResult run = std::visit(
         [&](auto& policy) {
           return kmeans::lloyd(context, policy, kmeans::FarthestPoint{}, std::move(start), stop, run_labels, save);
@@ -125,8 +162,15 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
     total_iterations += run.n_iter;
     distance_evaluations += run.distance_evaluations;
     lloyd_evaluations += run.lloyd_evaluations;
-    // Final E-step against the final centroids; inertia from exact sums.
-    assign_nearest(f, run.centroids, options.k, run_labels, distances);
+    // Final E-step against the final centroids; inertia from exact sums. The filtering step
+    // finds the labels (its state matches run_labels), then each point's distance to its own
+    // centroid is the one the full scan would have found: the same operations on the same values.
+    if (auto* filter = std::get_if<kmeans::FilterStep>(&step)) {
+      (void)filter->step(run.centroids, run_labels);
+      kmeans::detail::distances_to_assigned(f, run.centroids, run_labels, distances);
+    } else {
+      assign_nearest(f, run.centroids, options.k, run_labels, distances);
+    }
     const double inertia = inertia_of(comm, distances);
     if (!have_best || inertia < best.inertia) {
       best.k = options.k;

@@ -36,6 +36,12 @@ using detail::PointView;
 using detail::squared_distance;
 using detail::too_few_points;
 
+namespace {
+/// A lower bound of −ln u for u in (0, 1): 1 − u, shrunk by far more than the few ulps by which
+/// the computed 1 − u, −ln u and the divisions by the weight can be off.
+inline double race_bound(double u) { return (1.0 - u) * (1.0 - 1e-9); }
+}  // namespace
+
 /// k-means++ by an exponential race: P(point i wins step s) ∝ D²(i) exactly, for any partition.
 Centroids KMeansPlusPlus::initialize(const Context& context) const {
   const KMeansData& data = context.data;
@@ -51,6 +57,9 @@ Centroids KMeansPlusPlus::initialize(const Context& context) const {
       const double weight = step == 0 ? 1.0 : d2[i];
       if (!(weight > 0)) continue;
       const double u = unit_open(random_word(context.seed, stream, data.keys[i]));
+      // −ln u >= 1 − u: a customer whose cheap lower bound already exceeds the best key cannot
+      // win, and its logarithm is skipped (the margin covers rounding; the winner is unchanged).
+      if (race_bound(u) / weight > best.key) continue;
       const Candidate c{-std::log(u) / weight, data.first_row + i, {}};
       if (candidate_less(c, best)) best = c;
     }
@@ -61,7 +70,18 @@ Centroids KMeansPlusPlus::initialize(const Context& context) const {
     const Candidate chosen = global_best(context.comm, best);
     if (!(chosen.key < infinity)) too_few_points(k, step);
     centroids.insert(centroids.end(), chosen.x, chosen.x + D);
-    for (std::size_t i = 0; i < n; ++i) d2[i] = std::min(d2[i], squared_distance(f, i, chosen.x));
+    if (step + 1 == k) break;
+    // D² to the nearest chosen centroid (as squared_distance computes it; vectorizes).
+    const double* x0 = f.column[0].data();
+    const double* x1 = f.column[1].data();
+    const double* x2 = f.column[2].data();
+    const double c0 = chosen.x[0], c1 = chosen.x[1], c2 = chosen.x[2];
+    double* out = d2.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const double u = x0[i] - c0, v = x1[i] - c1, w = x2[i] - c2;
+      const double dist = u * u + v * v + w * w;
+      out[i] = dist < out[i] ? dist : out[i];
+    }
   }
   return centroids;
 }

@@ -5,7 +5,10 @@
 // -ffp-contract=off, so no fused multiply-add), so equal inputs give equal bits on any path.
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
+#include <span>
+#include <vector>
 
 #include "rfmseg/core/features.hpp"
 
@@ -31,6 +34,20 @@ inline double squared_distance(const Features& f, std::size_t i, const double* c
 inline double squared_distance_between(const double* a, const double* c) {
   const double u = a[0] - c[0], v = a[1] - c[1], w = a[2] - c[2];
   return u * u + v * v + w * w;
+}
+
+/// Squared distance of every local row to its labelled centroid ([k, 3] row-major), computed as
+/// nearest_in_tile computes it: for the labels nearest_in_tile gives, its distances, bit for bit.
+inline void distances_to_assigned(const Features& f, const std::vector<double>& centroids,
+                                  std::span<const std::int32_t> labels, std::span<double> distances) {
+  const double* x0 = f.column[0].data();
+  const double* x1 = f.column[1].data();
+  const double* x2 = f.column[2].data();
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    const double* c = &centroids[static_cast<std::size_t>(labels[i]) * D];
+    const double u = x0[i] - c[0], v = x1[i] - c[1], w = x2[i] - c[2];
+    distances[i] = u * u + v * v + w * w;
+  }
 }
 
 /// Nearest of the k centroids ([k, 3] row-major) for m <= tile points given as columns a0, a1,

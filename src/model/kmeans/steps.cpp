@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "kernels.hpp"
 
@@ -207,10 +208,18 @@ StepSums HamerlyStep::step(std::span<const double> centroids, std::span<std::int
   return out;
 }
 
-AnyStep make_step(KMeansAlgorithm algorithm, int k, const Features& features, const GridPoints& grid) {
-  const bool use_hamerly =
-      algorithm == KMeansAlgorithm::hamerly || (algorithm == KMeansAlgorithm::automatic && k >= hamerly_min_k);
-  if (use_hamerly) return HamerlyStep(features, grid);
+bool uses_tree(KMeansAlgorithm algorithm) {
+  return algorithm == KMeansAlgorithm::kdtree || algorithm == KMeansAlgorithm::automatic;
+}
+
+AnyStep make_step(KMeansAlgorithm algorithm, int k, const Features& features, const GridPoints& grid,
+                  const PointTree* tree) {
+  if (uses_tree(algorithm)) {
+    if (tree == nullptr) throw std::invalid_argument("make_step: the filtering step needs the point tree");
+    return FilterStep(*tree);
+  }
+  if (algorithm == KMeansAlgorithm::hamerly) return HamerlyStep(features, grid);
+  (void)k;
   return LloydStep(features, grid);
 }
 

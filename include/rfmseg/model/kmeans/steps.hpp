@@ -63,13 +63,41 @@ class HamerlyStep {
   std::vector<double> _previous;  ///< [k, 3] the centroids of the previous step
 };
 
+class PointTree;
+
+/// Lloyd by filtering (Kanungo et al. 2002) over a kd-tree of the local points (kmeans/kdtree.hpp):
+/// a centroid is dropped for a whole cell when it is provably (with a margin far above rounding)
+/// farther than another from every point of the cell; a cell left with one candidate goes to it
+/// with its exact node sums, and only leaves with several candidates scan their points. The same
+/// labels and sums as LloydStep, bit for bit. Labels are written only where they change (a node
+/// remembers the cluster its points all had, if they did).
+class FilterStep {
+ public:
+  /// `tree` must outlive the step.
+  explicit FilterStep(const PointTree& tree);
+  [[nodiscard]] StepSums step(std::span<const double> centroids, std::span<std::int32_t> labels);
+  /// Forgets which nodes were whole clusters (the labels were changed outside the step).
+  void invalidate();
+
+ private:
+  class Walk;
+  static constexpr std::int32_t unknown = -2;
+  const PointTree* _tree;
+  std::vector<std::int32_t> _uniform;  ///< per node: the cluster all its points have, or unknown
+};
+
 static_assert(StepPolicy<LloydStep>);
 static_assert(StepPolicy<HamerlyStep>);
+static_assert(StepPolicy<FilterStep>);
 
 /// The step chosen at run time (--kmeans-algorithm): visited once per restart.
-using AnyStep = std::variant<LloydStep, HamerlyStep>;
+using AnyStep = std::variant<LloydStep, HamerlyStep, FilterStep>;
 
-/// The step of an --kmeans-algorithm choice for k clusters (auto: Hamerly from hamerly_min_k on).
-[[nodiscard]] AnyStep make_step(KMeansAlgorithm algorithm, int k, const Features& features, const GridPoints& grid);
+/// Whether an --kmeans-algorithm choice for k clusters steps by filtering (auto: always).
+[[nodiscard]] bool uses_tree(KMeansAlgorithm algorithm);
+
+/// The step of an --kmeans-algorithm choice for k clusters; `tree` is needed when uses_tree().
+[[nodiscard]] AnyStep make_step(KMeansAlgorithm algorithm, int k, const Features& features, const GridPoints& grid,
+                                const PointTree* tree = nullptr);
 
 }  // namespace rfmseg::kmeans
