@@ -97,9 +97,9 @@ TEST(PreviousMpi, joins_and_compares_two_nights) {
   RunConfig config = config_for(night2, dir.path() + "/night2.h5", day2);
   config.previous = first;
   PreviousResult previous = open_previous(comm, first, config);
-  EXPECT_EQ(previous.k, 4);
-  EXPECT_EQ(previous.snapshot_day, day1);
-  EXPECT_EQ(previous.customers, 400u);
+  EXPECT_EQ(previous.model.k, 4);
+  EXPECT_EQ(previous.model.snapshot_day, day1);
+  EXPECT_EQ(previous.model.customers, 400);
   PhaseTimes times(comm);
   const CustomerStage stage = build_customer_table(comm, config, times);
   join_previous(comm, stage, previous);

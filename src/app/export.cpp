@@ -438,9 +438,9 @@ std::uint64_t ExportFiles::write(const CustomerStage& stage, const Segmentation&
         const std::int64_t n = c.clusters[i * cols + j];
         if (n == 0) continue;
         const bool added = i == static_cast<std::size_t>(c.k_prev), gone = j + 1 == cols;
-        if (!added) append_integer(flows, previous->cluster_id[i]);
+        if (!added) append_integer(flows, previous->model.cluster_ids[i]);
         flows.push_back(',');
-        append_field(flows, added ? std::string("new") : previous->cluster_labels[i]);
+        append_field(flows, added ? std::string("new") : previous->model.cluster_labels[i]);
         flows.push_back(',');
         if (!gone) append_integer(flows, seg.cluster_ids[j]);
         flows.push_back(',');

@@ -102,7 +102,7 @@ int run_pipeline(const mpi::Comm& comm, const RunConfig& config) {
     result.write([&] {
       write_customers(result, comm, stage.customers);
       write_model(result, comm, seg);
-      if (comparison) write_comparison(result, comm, *previous, *comparison);
+      if (comparison) write_comparison(result, comm, *previous, *comparison, seg);
       times.lap("output");
       times.reduce(comm);
       if (checkpoints) facts.resumed = checkpoints->resumed();

@@ -1,9 +1,8 @@
 #include "rfmseg/app/previous.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
-#include <numeric>
+#include <span>
 
 #include "rfmseg/app/segmentation.hpp"
 #include "rfmseg/core/date.hpp"
@@ -25,52 +24,40 @@ namespace format = result_format;
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
-std::int32_t parse_date(const std::string& text) {
-  int year = 0;
-  unsigned month = 0, day = 0;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "%d-%u-%u%c", &year, &month, &day, &tail) != 3 || month < 1 || month > 12 || day < 1 ||
-      day > 31)
-    throw InputError("snapshot date '" + text + "' is not YYYY-MM-DD");
-  return days_from_civil(year, month, day);
+std::string transform_kinds(std::span<const Transform, feature_count> kinds) {
+  std::string text;
+  for (std::size_t d = 0; d < feature_count; ++d) text += std::string(d ? "," : "") + transform_name(kinds[d]);
+  return text;
 }
 
-std::string transform_kinds(const ModelConfig& config) {
-  std::string kinds;
-  for (std::size_t d = 0; d < feature_count; ++d)
-    kinds += std::string(d ? "," : "") + transform_name(config.transform[d]);
-  return kinds;
-}
-
-// Rank 0's reading of the model summary, broadcast as one string so every rank holds the same.
-void read_summary(const std::string& path, const RunConfig& config, PreviousResult& out) {
+// Rank 0, before the model is read: a result with customers to join, of the same features.
+void check_result(const std::string& path) {
   const h5::File file = h5::File::open_read(path);
   for (const char* needed : {"run", "model/transform", "customers/customer_id", "customers/cluster",
                              "customers/segment", "customers/monetary", "customers/recency", "customers/frequency"})
     if (!file.has(needed))
       throw InputError("--previous " + quoted(path) + " is not an rfmseg result (no /" + needed + ")");
-  const h5::Group run = h5::open_object(file, "run");
-  const h5::Group transform = h5::open_object(file, "model/transform");
-  out.snapshot_date = h5::read_string_attribute(run, "snapshot_date");
-  out.snapshot_day = parse_date(out.snapshot_date);
-  out.customers = static_cast<std::uint64_t>(h5::read_int_attribute(run, "customers"));
-  const std::string features = h5::read_string_attribute(transform, "features");
+  const std::string features = h5::read_string_attribute(h5::open_object(file, "model/transform"), "features");
   if (features != "recency,frequency,monetary")
     throw InputError("--previous " + quoted(path) + " has the features " + features +
                      ", not recency,frequency,monetary");
-  out.grid_exponent = static_cast<int>(h5::read_int_attribute(transform, "grid_exponent"));
-  const std::string kinds = h5::read_string_attribute(transform, "kinds");
-  const std::string scaler = h5::read_string_attribute(transform, "scaler");
-  const std::string tonight_kinds = transform_kinds(config.model);
+}
+
+// Yesterday's model against tonight's configuration: the same transforms, scaler, customer ids and
+// (with a fixed --k) k.
+void check_comparable(const SavedModel& model, const RunConfig& config) {
+  const std::string& path = model.path;
+  std::array<Transform, feature_count> kinds{};
+  for (std::size_t d = 0; d < feature_count; ++d) kinds[d] = model.transforms[d].kind;
+  const std::string kinds_text = transform_kinds(kinds), scaler(name_of(model.scale.kind));
+  const std::string tonight_kinds = transform_kinds(config.model.transform);
   const std::string tonight_scaler(name_of(config.model.scaler));
-  if (kinds != tonight_kinds || scaler != tonight_scaler)
-    throw InputError("--previous " + quoted(path) + " was fitted with the transforms " + kinds + " and the " + scaler +
-                     " scaler; tonight's configuration has " + tonight_kinds + " and " + tonight_scaler +
+  if (kinds_text != tonight_kinds || scaler != tonight_scaler)
+    throw InputError("--previous " + quoted(path) + " was fitted with the transforms " + kinds_text + " and the " +
+                     scaler + " scaler; tonight's configuration has " + tonight_kinds + " and " + tonight_scaler +
                      ": the two models are not comparable (set --transform-recency/-frequency/-monetary and "
                      "--scaler as in the previous run, or run without --previous)");
-  const std::string key_id = h5::has_attribute(run, "pseudonymization_key_id")
-                                 ? h5::read_string_attribute(run, "pseudonymization_key_id")
-                                 : std::string();
+  const std::string& key_id = model.pseudonymization_key_id;
   if (key_id != config.input.pseudonym_key_id)
     throw InputError(
         "--previous " + quoted(path) + " has customer ids " +
@@ -78,88 +65,13 @@ void read_summary(const std::string& path, const RunConfig& config, PreviousResu
         (config.input.pseudonym_key_id.empty() ? std::string("as read")
                                                : "pseudonymized with the key " + config.input.pseudonym_key_id) +
         ": the same customer would not match; use the same --pseudonymize-key");
-  out.k = static_cast<int>(h5::read<std::int64_t>(file, std::string(format::model_k.path)).at(0));
   const bool fixed_k = config.model.k_select == KSelect::none;
-  if (fixed_k && out.k != config.model.k)
-    throw InputError("--previous " + quoted(path) + " has k = " + std::to_string(out.k) + " clusters, this run --k " +
+  if (fixed_k && model.k != config.model.k)
+    throw InputError("--previous " + quoted(path) + " has k = " + std::to_string(model.k) + " clusters, this run --k " +
                      std::to_string(config.model.k) +
-                     ": a warm start and stable cluster ids need the same k (use --k " + std::to_string(out.k) +
+                     ": a warm start and stable cluster ids need the same k (use --k " + std::to_string(model.k) +
                      ", or --k-select to let the data choose: the warm start then applies " + "only when it chooses " +
-                     std::to_string(out.k) + ")");
-  out.centroids = h5::read<double>(file, std::string(format::centroids.path));
-  out.cluster_labels = h5::read_strings(file, std::string(format::cluster_label.path));
-  out.cluster_size = h5::read<std::int64_t>(file, std::string(format::cluster_size.path));
-  if (file.has(std::string(format::cluster_id.path))) {
-    out.cluster_id = h5::read<std::int64_t>(file, std::string(format::cluster_id.path));
-  } else {  // written before 0.3: ids are the row indices
-    out.cluster_id.resize(static_cast<std::size_t>(out.k));
-    std::iota(out.cluster_id.begin(), out.cluster_id.end(), 0);
-  }
-  const auto k = static_cast<std::size_t>(out.k);
-  if (out.centroids.size() != k * feature_count || out.cluster_labels.size() != k || out.cluster_size.size() != k ||
-      out.cluster_id.size() != k)
-    throw InputError("--previous " + quoted(path) +
-                     ": /model has tables of other sizes than k = " + std::to_string(out.k));
-  const format::Dataset* parameters[] = {&format::transform_lambda, &format::transform_shift, &format::transform_center,
-                                         &format::transform_scale};
-  for (std::size_t p = 0; p < 4; ++p) {
-    const auto values = h5::read<double>(file, std::string(parameters[p]->path));
-    if (values.size() != feature_count)
-      throw InputError("--previous " + quoted(path) + ": /" + std::string(parameters[p]->path) + " is not [3]");
-    std::copy(values.begin(), values.end(), out.parameters[p].begin());
-  }
-}
-
-// The summary travels as packed text: one broadcast instead of one per field.
-std::string pack_summary(const PreviousResult& p) {
-  std::string bytes;
-  const auto put = [&](const void* data, std::size_t size) {
-    const auto n = static_cast<std::uint64_t>(size);
-    bytes.append(reinterpret_cast<const char*>(&n), sizeof n);
-    bytes.append(static_cast<const char*>(data), size);
-  };
-  put(p.snapshot_date.data(), p.snapshot_date.size());
-  put(&p.snapshot_day, sizeof p.snapshot_day);
-  put(&p.customers, sizeof p.customers);
-  put(&p.k, sizeof p.k);
-  put(&p.grid_exponent, sizeof p.grid_exponent);
-  put(p.cluster_id.data(), p.cluster_id.size() * sizeof(std::int64_t));
-  put(p.cluster_size.data(), p.cluster_size.size() * sizeof(std::int64_t));
-  put(p.centroids.data(), p.centroids.size() * sizeof(double));
-  put(p.parameters.data(), sizeof p.parameters);
-  for (const auto& label : p.cluster_labels) put(label.data(), label.size());
-  return bytes;
-}
-
-void unpack_summary(const std::string& bytes, PreviousResult& p) {
-  std::size_t pos = 0;
-  const auto take = [&]() {
-    std::uint64_t n = 0;
-    std::memcpy(&n, bytes.data() + pos, sizeof n);
-    pos += sizeof n;
-    std::string part = bytes.substr(pos, n);
-    pos += n;
-    return part;
-  };
-  const auto into = [&](void* data, std::size_t size) {
-    const std::string part = take();
-    std::memcpy(data, part.data(), std::min(size, part.size()));
-  };
-  p.snapshot_date = take();
-  into(&p.snapshot_day, sizeof p.snapshot_day);
-  into(&p.customers, sizeof p.customers);
-  into(&p.k, sizeof p.k);
-  into(&p.grid_exponent, sizeof p.grid_exponent);
-  const auto k = static_cast<std::size_t>(p.k);
-  p.cluster_id.resize(k);
-  p.cluster_size.resize(k);
-  p.centroids.resize(k * feature_count);
-  into(p.cluster_id.data(), k * sizeof(std::int64_t));
-  into(p.cluster_size.data(), k * sizeof(std::int64_t));
-  into(p.centroids.data(), k * feature_count * sizeof(double));
-  into(p.parameters.data(), sizeof p.parameters);
-  p.cluster_labels.clear();
-  for (std::size_t c = 0; c < k; ++c) p.cluster_labels.push_back(take());
+                     std::to_string(model.k) + ")");
 }
 
 // The rank holding `id` tonight: the last non-empty rank whose first id is <= id (ids below every
@@ -200,8 +112,6 @@ void append_row(std::string& out, const std::string& id, std::int32_t cluster, s
 }  // namespace
 
 PreviousResult open_previous(const mpi::Comm& comm, const std::string& path, const RunConfig& config) {
-  PreviousResult previous;
-  previous.path = path;
   const IntegrityReport integrity = check_integrity(comm, path);
   if (!integrity.ok())
     throw AgreedError("--previous " + quoted(path) + " cannot be used: " + integrity.problems.front() +
@@ -210,20 +120,33 @@ PreviousResult open_previous(const mpi::Comm& comm, const std::string& path, con
                                : std::string()) +
                           "; check it with `rfmseg verify`, or run without --previous (RFMSEG_PREVIOUS=none)",
                       1);
-  std::string packed;
   collectively(comm, [&] {
-    if (!comm.is_root()) return;
-    read_summary(path, config, previous);
-    packed = pack_summary(previous);
+    if (comm.is_root()) check_result(path);
   });
-  mpi::broadcast(comm, packed);
-  unpack_summary(packed, previous);
+  PreviousResult previous;
+  previous.model = read_saved_model(comm, path, "--previous " + quoted(path) + " cannot be used:", false);
+  collectively(comm, [&] {
+    if (comm.is_root()) check_comparable(previous.model, config);
+  });
   return previous;
 }
 
+std::array<std::array<double, feature_count>, 4> drift_parameters(
+    const std::array<TransformParams, feature_count>& transforms, const ScaleParams& scale) {
+  std::array<std::array<double, feature_count>, 4> out{};
+  for (std::size_t d = 0; d < feature_count; ++d) {
+    out[0][d] = transforms[d].lambda;
+    out[1][d] = transforms[d].shift;
+    out[2][d] = scale.center[d];
+    out[3][d] = scale.scale[d];
+  }
+  return out;
+}
+
 void join_previous(const mpi::Comm& comm, const CustomerStage& stage, PreviousResult& previous) {
-  if (previous.snapshot_day > stage.snapshot)
-    throw AgreedError("--previous " + quoted(previous.path) + " is as of " + previous.snapshot_date +
+  const SavedModel& model = previous.model;
+  if (model.snapshot_day > stage.snapshot)
+    throw AgreedError("--previous " + quoted(model.path) + " is as of " + model.snapshot_date +
                           ", after tonight's snapshot " + format_day(stage.snapshot) +
                           ": a previous result must not be newer than the run it is compared with",
                       1);
@@ -231,7 +154,7 @@ void join_previous(const mpi::Comm& comm, const CustomerStage& stage, PreviousRe
   // Each rank reads an even block of the previous rows.
   const auto ranks = static_cast<std::uint64_t>(comm.size());
   const auto rank = static_cast<std::uint64_t>(comm.rank());
-  const std::uint64_t n = previous.customers;
+  const auto n = static_cast<std::uint64_t>(model.customers);
   const std::uint64_t first = n * rank / ranks, count = n * (rank + 1) / ranks - first;
   std::vector<std::string> ids;
   std::vector<std::int32_t> cluster, recency;
@@ -239,7 +162,7 @@ void join_previous(const mpi::Comm& comm, const CustomerStage& stage, PreviousRe
   std::vector<std::int64_t> frequency;
   std::vector<double> monetary;
   collectively(comm, [&] {
-    const h5::File file = h5::File::open_read(previous.path);
+    const h5::File file = h5::File::open_read(model.path);
     ids = h5::read_string_rows(file, std::string(format::customer_id.path), first, count);
     cluster = h5::read_rows<std::int32_t>(file, std::string(format::cluster.path), first, count);
     segment = h5::read_rows<std::int8_t>(file, std::string(format::segment.path), first, count);
@@ -248,13 +171,13 @@ void join_previous(const mpi::Comm& comm, const CustomerStage& stage, PreviousRe
     frequency = h5::read_rows<std::int64_t>(file, std::string(format::frequency.path), first, count);
     if (ids.size() != count || cluster.size() != count || segment.size() != count || monetary.size() != count ||
         recency.size() != count || frequency.size() != count)
-      throw InputError("--previous " + quoted(previous.path) + ": /customers columns differ in length");
+      throw InputError("--previous " + quoted(model.path) + ": /customers columns differ in length");
     for (auto c : cluster)
-      if (c < 0 || c >= previous.k)
-        throw InputError("--previous " + quoted(previous.path) + ": /customers/cluster outside 0..k-1");
+      if (c < 0 || c >= model.k)
+        throw InputError("--previous " + quoted(model.path) + ": /customers/cluster outside 0..k-1");
     for (auto s : segment)
       if (s < 0 || static_cast<std::uint64_t>(s) >= format::segment_count)
-        throw InputError("--previous " + quoted(previous.path) + ": /customers/segment outside the segment table");
+        throw InputError("--previous " + quoted(model.path) + ": /customers/segment outside the segment table");
   });
 
   // Yesterday's means and deciles, from the blocks (any partition gives the same).
@@ -333,7 +256,7 @@ Comparison compare_with_previous(const mpi::Comm& comm, const CustomerStage& sta
                                  const PreviousResult& previous) {
   Comparison out;
   const CustomerTable& customers = stage.customers;
-  const int kp = previous.k, k = seg.model.k;
+  const int kp = previous.model.k, k = seg.model.k;
   out.k_prev = kp;
   out.k = k;
   const auto cols = static_cast<std::size_t>(k) + 1;
@@ -357,7 +280,7 @@ Comparison compare_with_previous(const mpi::Comm& comm, const CustomerStage& sta
     segment_cells.push_back(segment_cell(from_segment, to_segment));
     values.push_back(customers.monetary[i]);
     if (previous.cluster[i] >= 0) {
-      changed_cluster += previous.cluster_id[static_cast<std::size_t>(previous.cluster[i])] !=
+      changed_cluster += previous.model.cluster_ids[static_cast<std::size_t>(previous.cluster[i])] !=
                                  seg.cluster_ids[static_cast<std::size_t>(to)]
                              ? 1
                              : 0;
@@ -404,12 +327,7 @@ Comparison compare_with_previous(const mpi::Comm& comm, const CustomerStage& sta
     const auto total = mpi::allreduce(comm, std::vector<std::int64_t>(counts.begin(), counts.end()), mpi::Op::sum);
     std::copy(total.begin(), total.end(), out.bin_counts[d].begin());
     out.psi[d] = population_stability(previous.bin_counts[d], out.bin_counts[d]);
-    out.parameters[0][d] = seg.transforms[d].lambda;
-    out.parameters[1][d] = seg.transforms[d].shift;
-    out.parameters[2][d] = seg.scale.center[d];
-    out.parameters[3][d] = seg.scale.scale[d];
   }
-  out.mean = seg.overall_mean;
   out.warm_start = seg.warm_start;
   return out;
 }

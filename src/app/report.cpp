@@ -26,7 +26,7 @@ void print_comparison(const PreviousResult& previous, const Comparison& c, const
   std::printf(
       "migration from %s (as of %s, k %d): stayed %lld, new %lld, gone %lld; changed cluster %lld (%.1f%%), "
       "segment %lld (%.1f%%); ARI %.4f; warm start %s\n",
-      previous.path.c_str(), previous.snapshot_date.c_str(), c.k_prev, static_cast<long long>(c.stayed),
+      previous.model.path.c_str(), previous.model.snapshot_date.c_str(), c.k_prev, static_cast<long long>(c.stayed),
       static_cast<long long>(c.added), static_cast<long long>(c.gone), static_cast<long long>(c.changed_cluster),
       share(c.changed_cluster, both), static_cast<long long>(c.changed_segment), share(c.changed_segment, both), c.ari,
       c.warm_start.c_str());
@@ -39,7 +39,9 @@ void print_comparison(const PreviousResult& previous, const Comparison& c, const
     const bool added = i == static_cast<std::size_t>(c.k_prev);
     std::int64_t row_total = 0;
     for (std::size_t j = 0; j < cols; ++j) row_total += c.clusters[i * cols + j];
-    std::printf("%-18s", added ? "new" : cluster_heading(previous.cluster_id[i], previous.cluster_labels[i]).c_str());
+    std::printf(
+        "%-18s",
+        added ? "new" : cluster_heading(previous.model.cluster_ids[i], previous.model.cluster_labels[i]).c_str());
     for (std::size_t j = 0; j < cols; ++j) {
       const std::int64_t n = c.clusters[i * cols + j];
       char cell[40];
@@ -55,7 +57,7 @@ void print_comparison(const PreviousResult& previous, const Comparison& c, const
   for (double v : c.psi) worst = std::max(worst, v);
   std::printf(" (%s); mean", worst < 0.1 ? "stable" : worst <= 0.25 ? "moderate shift" : "major shift");
   for (std::size_t d = 0; d < feature_count; ++d)
-    std::printf(" %s %.4g -> %.4g", names[d], previous.mean[d], c.mean[d]);
+    std::printf(" %s %.4g -> %.4g", names[d], previous.mean[d], seg.overall_mean[d]);
   std::printf("\n");
 }
 

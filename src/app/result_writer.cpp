@@ -323,7 +323,8 @@ void write_run_record(const ResultFile& result, const mpi::Comm& comm, const Run
 namespace rfmseg {
 
 void write_comparison(const ResultFile& result, const mpi::Comm& comm, const PreviousResult& previous,
-                      const Comparison& comparison) {
+                      const Comparison& comparison, const Segmentation& seg) {
+  const SavedModel& model = previous.model;
   const auto rows = h5::Rows::distributed(comm, previous.cluster.size());
   put_rows<format::previous_cluster>(result, view(previous.cluster), rows);
   put_rows<format::previous_segment>(result, view(previous.segment), rows);
@@ -334,8 +335,8 @@ void write_comparison(const ResultFile& result, const mpi::Comm& comm, const Pre
   put_table<format::migration_clusters_revenue>(result, view(comparison.clusters_revenue), kp + 1, k + 1);
   put<format::migration_segments>(result, view(comparison.segments));
   put<format::migration_segments_revenue>(result, view(comparison.segments_revenue));
-  put<format::migration_previous_cluster_id>(result, view(previous.cluster_id), kp);
-  put_strings<format::migration_previous_cluster_label>(result, previous.cluster_labels);
+  put<format::migration_previous_cluster_id>(result, view(model.cluster_ids), kp);
+  put_strings<format::migration_previous_cluster_label>(result, model.cluster_labels);
   std::vector<std::string> fates;
   std::vector<std::int32_t> targets;
   for (const auto& fate : comparison.fates) {
@@ -344,8 +345,8 @@ void write_comparison(const ResultFile& result, const mpi::Comm& comm, const Pre
   }
   put_strings<format::migration_fate>(result, fates);
   put<format::migration_fate_cluster>(result, view(targets), kp);
-  h5::write_attribute(migration, "previous_file", previous.path);
-  h5::write_attribute(migration, "previous_snapshot", previous.snapshot_date);
+  h5::write_attribute(migration, "previous_file", model.path);
+  h5::write_attribute(migration, "previous_snapshot", model.snapshot_date);
   h5::write_attribute(migration, "previous_k", static_cast<std::int64_t>(comparison.k_prev));
   h5::write_attribute(migration, "stayed", comparison.stayed);
   h5::write_attribute(migration, "new", comparison.added);
@@ -362,10 +363,10 @@ void write_comparison(const ResultFile& result, const mpi::Comm& comm, const Pre
   put<format::drift_previous_share>(result, view(by_bin(previous.bin_counts, true)));
   put<format::drift_share>(result, view(by_bin(comparison.bin_counts, true)));
   put<format::drift_previous_mean>(result, std::span<const double>(previous.mean));
-  put<format::drift_mean>(result, std::span<const double>(comparison.mean));
-  put<format::drift_previous_parameters>(result, view(flat(previous.parameters)));
-  put<format::drift_parameters>(result, view(flat(comparison.parameters)));
-  put<format::drift_previous_cluster_size>(result, view(previous.cluster_size), kp);
+  put<format::drift_mean>(result, std::span<const double>(seg.overall_mean));
+  put<format::drift_previous_parameters>(result, view(flat(drift_parameters(model.transforms, model.scale))));
+  put<format::drift_parameters>(result, view(flat(drift_parameters(seg.transforms, seg.scale))));
+  put<format::drift_previous_cluster_size>(result, view(model.cluster_size), kp);
 }
 
 }  // namespace rfmseg

@@ -52,7 +52,7 @@ std::string attribute(const h5::Location& object, const std::string& where, cons
   return h5::read_string_attribute(object, name);
 }
 
-SavedModel read_model(const std::string& path) {
+SavedModel read_model(const std::string& path, bool fit_index_required) {
   SavedModel m;
   m.path = path;
   const h5::File file = h5::File::open_read(path);
@@ -66,6 +66,8 @@ SavedModel read_model(const std::string& path) {
   m.configuration = attribute(run, "run", "configuration");
   if (!h5::has_attribute(run, "customers")) throw Missing("lacks the attribute customers of /run");
   m.customers = h5::read_int_attribute(run, "customers");
+  if (h5::has_attribute(run, "pseudonymization_key_id"))
+    m.pseudonymization_key_id = h5::read_string_attribute(run, "pseudonymization_key_id");
 
   // ---- transforms and scaler
   need_object(file, "model/transform", m.version);
@@ -111,7 +113,8 @@ SavedModel read_model(const std::string& path) {
   m.cluster_labels = h5::read_strings(file, std::string(format::cluster_label.path));
   if (m.cluster_labels.size() != uk) throw std::runtime_error("/model/cluster_label does not have k values");
   m.cluster_size = read_exact<std::int64_t>(file, format::cluster_size, uk, m.version);
-  m.fit_index = read_exact<std::int32_t>(file, format::fit_index, uk, m.version);
+  if (fit_index_required || file.has(std::string(format::fit_index.path)))
+    m.fit_index = read_exact<std::int32_t>(file, format::fit_index, uk, m.version);
   if (file.has(std::string(format::cluster_id.path))) {
     m.cluster_ids = read_exact<std::int64_t>(file, format::cluster_id, uk, m.version);
   } else {  // before 0.3: the ids are the rows
@@ -151,7 +154,7 @@ double get_double(Unpacker& u) { return std::bit_cast<double>(u.number()); }
 std::string pack(const SavedModel& m) {
   Packer p;
   p.put(m.path).put(m.version).put(m.snapshot_date).put(static_cast<std::uint64_t>(m.snapshot_day));
-  p.put(m.configuration);
+  p.put(m.configuration).put(m.pseudonymization_key_id);
   for (const auto& t : m.transforms) {
     p.put(static_cast<std::uint64_t>(t.kind));
     put_double(p, t.lambda);
@@ -165,6 +168,7 @@ std::string pack(const SavedModel& m) {
   p.put(static_cast<std::uint64_t>(m.k));
   for (double c : m.centroids) put_double(p, c);
   for (const auto& label : m.cluster_labels) p.put(label);
+  p.put(m.fit_index.size());
   for (auto index : m.fit_index) p.put(static_cast<std::uint64_t>(index));
   for (auto id : m.cluster_ids) p.put(static_cast<std::uint64_t>(id));
   for (auto size : m.cluster_size) p.put(static_cast<std::uint64_t>(size));
@@ -190,6 +194,7 @@ SavedModel unpack(const std::string& bytes) {
   m.snapshot_date = u.text();
   m.snapshot_day = static_cast<std::int32_t>(u.number());
   m.configuration = u.text();
+  m.pseudonymization_key_id = u.text();
   for (auto& t : m.transforms) {
     t.kind = static_cast<Transform>(u.number());
     t.lambda = get_double(u);
@@ -207,7 +212,7 @@ SavedModel unpack(const std::string& bytes) {
   for (double& c : m.centroids) c = get_double(u);
   m.cluster_labels.resize(k);
   for (auto& label : m.cluster_labels) label = u.text();
-  m.fit_index.resize(k);
+  m.fit_index.resize(u.number());
   for (auto& index : m.fit_index) index = static_cast<std::int32_t>(u.number());
   m.cluster_ids.resize(k);
   for (auto& id : m.cluster_ids) id = static_cast<std::int64_t>(u.number());
@@ -269,12 +274,17 @@ SavedModel load_saved_model(const mpi::Comm& comm, const std::string& path) {
     refuse(path, "is damaged (" + list + "); `rfmseg verify " + path + "` lists every problem");
   }
 
-  // 3. The parameters: rank 0 reads them (a few hundred bytes) and broadcasts them exactly.
-  std::string bytes;
+  // 3. The parameters.
+  return read_saved_model(comm, path, "model file '" + path + "'", true);
+}
+
+SavedModel read_saved_model(const mpi::Comm& comm, const std::string& path, const std::string& refusal,
+                            bool fit_index_required) {
+  // Rank 0 reads them (a few hundred bytes) and broadcasts them exactly.
+  std::string bytes, problem;
   if (comm.is_root()) {
     try {
-      bytes = pack(read_model(path));
-      problem.clear();
+      bytes = pack(read_model(path, fit_index_required));
     } catch (const Missing& missing) {
       problem = missing.what() + std::string(": it cannot be used as a model (write it again with this rfmseg)");
     } catch (const std::exception& error) {
@@ -282,7 +292,7 @@ SavedModel load_saved_model(const mpi::Comm& comm, const std::string& path) {
     }
   }
   problem = agreed(comm, problem);
-  if (!problem.empty()) refuse(path, problem);
+  if (!problem.empty()) throw AgreedError(refusal + " " + problem, 1);
   mpi::broadcast(comm, bytes);
   return unpack(bytes);
 }

@@ -187,7 +187,7 @@ void reorder_clusters(const std::vector<int>& order, Segmentation& seg) {
 // most customers with, by an optimal assignment on the table of common customers; the clusters
 // without a partner get new ids after the highest previous one. Rows end in ascending id order.
 void take_previous_ids(const mpi::Comm& comm, const PreviousResult& previous, int k, Segmentation& seg) {
-  const int kp = previous.k;
+  const int kp = previous.model.k;
   std::vector<std::int64_t> table(static_cast<std::size_t>(kp) * static_cast<std::size_t>(k), 0);
   for (std::size_t i = 0; i < seg.labels.size(); ++i)
     if (previous.cluster[i] >= 0)
@@ -195,14 +195,15 @@ void take_previous_ids(const mpi::Comm& comm, const PreviousResult& previous, in
               static_cast<std::size_t>(seg.labels[i])];
   table = mpi::allreduce(comm, std::move(table), mpi::Op::sum);
   const std::vector<int> match = match_clusters(table, kp, k);
-  std::int64_t next =
-      previous.cluster_id.empty() ? 0 : *std::max_element(previous.cluster_id.begin(), previous.cluster_id.end()) + 1;
+  const auto& ids = previous.model.cluster_ids;
+  std::int64_t next = ids.empty() ? 0 : *std::max_element(ids.begin(), ids.end()) + 1;
   for (int j = 0; j < k; ++j) {
     const int partner = match[static_cast<std::size_t>(j)];
     auto& id = seg.cluster_ids[static_cast<std::size_t>(j)];
     if (partner >= 0) {
-      id = previous.cluster_id[static_cast<std::size_t>(partner)];
-      seg.cluster_labels[static_cast<std::size_t>(j)] = previous.cluster_labels[static_cast<std::size_t>(partner)];
+      id = ids[static_cast<std::size_t>(partner)];
+      seg.cluster_labels[static_cast<std::size_t>(j)] =
+          previous.model.cluster_labels[static_cast<std::size_t>(partner)];
     } else {
       id = next++;
     }
@@ -219,30 +220,24 @@ void take_previous_ids(const mpi::Comm& comm, const PreviousResult& previous, in
 // ---- warm start (--previous): tonight's customers grouped by the previous full model (its
 // transforms, scaler, grid and centroids), the groups' exact means in tonight's feature space as
 // the start of one extra restart. A previous cluster left without customers starts where it was.
-std::vector<double> warm_start_centroids(const mpi::Comm& comm, const ModelConfig& config, const CustomerStage& stage,
+std::vector<double> warm_start_centroids(const mpi::Comm& comm, const CustomerStage& stage,
                                          const PreviousResult& previous, const Segmentation& seg) {
   const Features raw = rfm_columns(stage.customers);
   Features old;
   old.resize(raw.size());
-  ScaleParams scale;
-  scale.kind = config.scaler;
-  for (std::size_t d = 0; d < feature_count; ++d) {
-    const TransformParams transform{config.transform[d], previous.parameters[0][d], previous.parameters[1][d]};
-    apply_transform(transform, raw.column[d], old.column[d]);
-    scale.center[d] = previous.parameters[2][d];
-    scale.scale[d] = previous.parameters[3][d];
-  }
-  apply_scaler(scale, old);
-  snap_to_grid(old, previous.grid_exponent);
+  const SavedModel& model = previous.model;  // its transforms and scaler are tonight's kinds (open_previous)
+  for (std::size_t d = 0; d < feature_count; ++d) apply_transform(model.transforms[d], raw.column[d], old.column[d]);
+  apply_scaler(model.scale, old);
+  snap_to_grid(old, model.scale.grid_exponent);
   std::vector<std::int32_t> groups(old.size());
   std::vector<double> distances(old.size());
-  assign_nearest(old, previous.centroids, previous.k, groups, distances);
-  std::vector<std::int64_t> counts(static_cast<std::size_t>(previous.k), 0);
+  assign_nearest(old, model.centroids, model.k, groups, distances);
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(model.k), 0);
   for (auto g : groups) ++counts[static_cast<std::size_t>(g)];
   counts = mpi::allreduce(comm, std::move(counts), mpi::Op::sum);
-  std::vector<double> centroids = previous.centroids;
+  std::vector<double> centroids = model.centroids;
   for (std::size_t d = 0; d < feature_count; ++d) {
-    const auto sums = global_grouped_sum(comm, seg.features.column[d], groups, previous.k);
+    const auto sums = global_grouped_sum(comm, seg.features.column[d], groups, model.k);
     for (std::size_t j = 0; j < counts.size(); ++j)
       if (counts[j] > 0) centroids[j * feature_count + d] = sums[j] / static_cast<double>(counts[j]);
   }
@@ -295,10 +290,10 @@ Segmentation segment_customers(const mpi::Comm& comm, const ModelConfig& config,
   }
   std::vector<double> warm;
   if (previous != nullptr) {
-    if (k == previous->k)
-      warm = warm_start_centroids(comm, config, stage, *previous, seg);
+    if (k == previous->model.k)
+      warm = warm_start_centroids(comm, stage, *previous, seg);
     else
-      seg.warm_start = "not tried: k = " + std::to_string(k) + " tonight, " + std::to_string(previous->k) +
+      seg.warm_start = "not tried: k = " + std::to_string(k) + " tonight, " + std::to_string(previous->model.k) +
                        " in the previous result";
   }
   if (!have_final) {

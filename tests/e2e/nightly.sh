@@ -10,6 +10,7 @@
 #  - rfmseg-gen --night 1, 2 with --truth: the churned customers that came back change cluster and
 #    segment far more often than those that stayed churned;
 #  - night 3 with --k-select elbow (k may differ from the previous k) checks the same way;
+#  - a result written by rfmseg 0.1 (tests/fixtures) is accepted as the previous result;
 #  - mismatched or unusable previous results are refused with exit 1, a message naming the
 #    mismatch and no result: other transforms, scaler, k, pseudonymization, a damaged file, a
 #    missing file, a newer snapshot, --previous = --output.
@@ -117,6 +118,20 @@ for np in 1 3; do mpi "$np" "$RFMSEG" -i shop2.csv "${COMMON[@]}" --previous sho
 same shop2-np1.h5 shop2-np3.h5 "shop night 2 under 1 and 3 ranks"
 check_migration shop1.h5 shop2-np3.h5 "shop night 2"
 if out=$("$PY" "$CHECK" moves truth2.csv shop2-np3.h5 2>&1); then pass "$out"; else echo "$out" >&2; fail "moves"; fi
+
+step "a result of rfmseg 0.1 (no /model/fit_index, no /model/cluster_id) as the previous result"
+if mpi 2 "$RFMSEG" -i "$SRC/tests/corpus/inputs/good.csv" --k 2 -q --previous "$SRC/tests/fixtures/result-0.1.h5" \
+  -o from-0.1.h5 > from-0.1.log 2>&1 && "$PY" - from-0.1.h5 <<'PY'; then
+import h5py, sys
+with h5py.File(sys.argv[1]) as f:
+    ids = list(f["migration/previous_cluster_id"][()])
+    sys.exit(0 if ids == [0, 1] and f["migration"].attrs["stayed"] > 0 else 1)
+PY
+  pass "--previous of rfmseg 0.1: accepted, its clusters' ids are their rows"
+else
+  cat from-0.1.log >&2
+  fail "--previous of rfmseg 0.1"
+fi
 
 step "refusals"
 refused "other transform" "not comparable" -i later.csv --snapshot 2011-10-08 "${COMMON[@]}" \

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rfmseg/app/customer_stage.hpp"
+#include "rfmseg/app/saved_model.hpp"
 #include "rfmseg/core/config.hpp"
 #include "rfmseg/core/features.hpp"
 #include "rfmseg/model/migration.hpp"
@@ -21,20 +22,10 @@ namespace rfmseg {
 
 struct Segmentation;
 
-/// Yesterday's model summary and, once joined, yesterday's cluster and segment of each local row.
+/// Yesterday's model (as `rfmseg score` loads it) and, once joined, yesterday's cluster and segment of each local row.
 struct PreviousResult {
-  std::string path;
-  std::string snapshot_date;  ///< YYYY-MM-DD
-  std::int32_t snapshot_day = 0;
-  std::uint64_t customers = 0;
-  int k = 0;
-  std::vector<std::int64_t> cluster_id;                           ///< stable id per previous cluster (row)
-  std::vector<std::string> cluster_labels;                        ///< per previous cluster
-  std::vector<std::int64_t> cluster_size;                         ///< per previous cluster
-  std::vector<double> centroids;                                  ///< [k, 3] in the previous feature space
-  int grid_exponent = 0;                                          ///< the previous features' grid (/model/transform)
-  std::array<std::array<double, feature_count>, 4> parameters{};  ///< λ, shift, center, scale per feature
-  std::array<double, feature_count> mean{};                       ///< mean R, F, M of the previous customers
+  SavedModel model;  ///< path, snapshot, customers, k, cluster ids, labels, sizes, centroids, transforms, scaler, grid
+  std::array<double, feature_count> mean{};  ///< mean R, F, M of the previous customers
   std::array<std::array<double, psi_bins - 1>, feature_count> decile_edges{};
   std::array<std::array<std::int64_t, psi_bins>, feature_count> bin_counts{};  ///< previous customers per bin
 
@@ -48,7 +39,7 @@ struct PreviousResult {
 };
 
 /// Collective, before any work: checks `path` (checksums, an rfmseg result, features, transforms,
-/// scaler, k, pseudonymization comparable with `config`) and reads its model summary. Throws
+/// scaler, k, pseudonymization comparable with `config`) and reads its model (read_saved_model). Throws
 /// AgreedError (exit 1) naming the file and the mismatch.
 [[nodiscard]] PreviousResult open_previous(const mpi::Comm& comm, const std::string& path, const RunConfig& config);
 
@@ -67,11 +58,13 @@ struct Comparison {
   double ari = 0;
   std::vector<FateOf> fates;  ///< per previous cluster
   std::array<double, feature_count> psi{};
-  std::array<double, feature_count> mean{};                                    ///< tonight's mean R, F, M
   std::array<std::array<std::int64_t, psi_bins>, feature_count> bin_counts{};  ///< tonight per bin
-  std::array<std::array<double, feature_count>, 4> parameters{};               ///< tonight's λ, shift, center, scale
   std::string warm_start;                                                      ///< /migration warm_start
 };
+
+/// /drift parameters of a model: per row λ, shift, center, scale; per column R, F, M.
+[[nodiscard]] std::array<std::array<double, feature_count>, 4> drift_parameters(
+    const std::array<TransformParams, feature_count>& transforms, const ScaleParams& scale);
 
 /// Collective: compares tonight's `seg` (labels in their final order) with `previous`.
 [[nodiscard]] Comparison compare_with_previous(const mpi::Comm& comm, const CustomerStage& stage,

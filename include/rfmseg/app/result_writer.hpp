@@ -30,7 +30,7 @@ void write_model(const ResultFile& result, const mpi::Comm& comm, const Segmenta
 /// Collective (with --previous): /customers/previous_cluster and previous_segment, /migration and
 /// /drift.
 void write_comparison(const ResultFile& result, const mpi::Comm& comm, const PreviousResult& previous,
-                      const Comparison& comparison);
+                      const Comparison& comparison, const Segmentation& seg);
 
 /// What the run learnt besides the stages' outputs, for /run and the console report.
 struct RunFacts {
