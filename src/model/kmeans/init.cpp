@@ -38,7 +38,8 @@ using detail::too_few_points;
 
 namespace {
 /// A lower bound of −ln u for u in (0, 1): 1 − u, shrunk by far more than the few ulps by which
-/// the computed 1 − u, −ln u and the divisions by the weight can be off.
+/// the computed 1 − u, −ln u, key × weight and the division by the weight can be off: when it
+/// exceeds best key × weight, the computed key −ln(u) / weight exceeds the best key.
 inline double race_bound(double u) { return (1.0 - u) * (1.0 - 1e-9); }
 }  // namespace
 
@@ -59,7 +60,7 @@ Centroids KMeansPlusPlus::initialize(const Context& context) const {
       const double u = unit_open(random_word(context.seed, stream, data.keys[i]));
       // −ln u >= 1 − u: a customer whose cheap lower bound already exceeds the best key cannot
       // win, and its logarithm is skipped (the margin covers rounding; the winner is unchanged).
-      if (race_bound(u) / weight > best.key) continue;
+      if (race_bound(u) > best.key * weight) continue;
       const Candidate c{-std::log(u) / weight, data.first_row + i, {}};
       if (candidate_less(c, best)) best = c;
     }

@@ -23,7 +23,7 @@ struct GridPoints;
 class PointTree {
  public:
   /// Points per leaf at most (a leaf of identical points may hold more).
-  static constexpr std::uint32_t leaf_size = 24;
+  static constexpr std::uint32_t leaf_size = 48;
 
   struct Node {
     double lo[feature_count], hi[feature_count];  ///< the points' bounding box (exact min / max)
