@@ -121,6 +121,9 @@ constexpr Attribute all_attributes[] = {
      "point-centre distances computed, all fits, all ranks"},
     {"run", "kmeans_lloyd_distance_evaluations", Type::int64, always, "0.1",
      "what plain Lloyd computes for the same iterations"},
+    {"run", "kmeans_kernels", Type::string, always, "0.3",
+     "distance kernels the ranks used, chosen from each CPU at run time: avx2 or portable (SSE2; forced by "
+     "RFMSEG_CPU=portable), avx2,portable if the ranks differed; the same bits either way"},
     {"run", "count_lines", Type::int64, always, "0.1", "data lines read (header excluded)"},
     {"run", "count_blank_lines", Type::int64, always, "0.1", "blank lines skipped"},
     {"run", "count_<fate>", Type::int64, always, "0.1",
