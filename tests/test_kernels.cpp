@@ -36,8 +36,8 @@ double edge_value(std::mt19937_64& rng) {
     case 0: return static_cast<double>(small(rng));
     case 1: return static_cast<double>(small(rng)) * 0.25;
     case 2: return (rng() & 1) != 0 ? -0.0 : 0.0;
-    case 3: return unit(rng) * 1e154;  // squares near the top of the range, sums may overflow
-    case 4: return unit(rng) * 1e300;  // squares overflow to infinity
+    case 3: return unit(rng) * 1e154;   // squares near the top of the range, sums may overflow
+    case 4: return unit(rng) * 1e300;   // squares overflow to infinity
     case 5: return unit(rng) * 1e-160;  // squares underflow into subnormals
     case 6: return std::numeric_limits<double>::denorm_min() * static_cast<double>(small(rng));
     case 7: return std::ldexp(std::nearbyint(std::ldexp(unit(rng), 10)), -10);
@@ -74,10 +74,10 @@ struct Out {
   explicit Out(std::size_t m) : best_d(m + 1, 7.0), second_d(m + 1, 7.0), best(m + 1, 7.0) {}
 };
 
-using Nearest = void (*)(const double*, const double*, const double*, std::size_t, const double*, std::size_t,
-                         double*, double*);
-using Nearest2 = void (*)(const double*, const double*, const double*, std::size_t, const double*, std::size_t,
-                          double*, double*, double*);
+using Nearest = void (*)(const double*, const double*, const double*, std::size_t, const double*, std::size_t, double*,
+                         double*);
+using Nearest2 = void (*)(const double*, const double*, const double*, std::size_t, const double*, std::size_t, double*,
+                          double*, double*);
 
 Out run(const Tile& t, Nearest nearest) {
   Out o(t.m);

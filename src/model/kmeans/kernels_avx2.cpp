@@ -20,13 +20,13 @@ const bool avx2_kernels_built = true;
 const bool avx2_kernels_built = false;
 #endif
 
-void nearest_in_tile_avx2(const double* a0, const double* a1, const double* a2, std::size_t m,
-                          const double* centroids, std::size_t k, double* best_d, double* best) {
+void nearest_in_tile_avx2(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
+                          std::size_t k, double* best_d, double* best) {
   nearest_in_tile_body(a0, a1, a2, m, centroids, k, best_d, best);
 }
 
-void nearest2_in_tile_avx2(const double* a0, const double* a1, const double* a2, std::size_t m,
-                           const double* centroids, std::size_t k, double* best_d, double* second_d, double* best) {
+void nearest2_in_tile_avx2(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
+                           std::size_t k, double* best_d, double* second_d, double* best) {
   nearest2_in_tile_body(a0, a1, a2, m, centroids, k, best_d, second_d, best);
 }
 

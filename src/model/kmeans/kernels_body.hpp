@@ -26,8 +26,8 @@ namespace {
 using vd = double __attribute__((vector_size(RFMSEG_KERNEL_VECTOR_BYTES)));
 using vl = long long __attribute__((vector_size(RFMSEG_KERNEL_VECTOR_BYTES)));
 
-[[maybe_unused]] void nearest_in_tile_body(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
-                     std::size_t k, double* best_d, double* best) {
+[[maybe_unused]] void nearest_in_tile_body(const double* a0, const double* a1, const double* a2, std::size_t m,
+                                           const double* centroids, std::size_t k, double* best_d, double* best) {
   std::size_t i = 0;
   constexpr std::size_t width = sizeof(vd) / sizeof(double);
   for (; i + width <= m; i += width) {
@@ -70,8 +70,9 @@ using vl = long long __attribute__((vector_size(RFMSEG_KERNEL_VECTOR_BYTES)));
 
 // nearest_in_tile that also finds the second-nearest distance (Hamerly's lower bound). The
 // nearest label and its distance are computed exactly as nearest_in_tile does.
-[[maybe_unused]] void nearest2_in_tile_body(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
-                      std::size_t k, double* best_d, double* second_d, double* best) {
+[[maybe_unused]] void nearest2_in_tile_body(const double* a0, const double* a1, const double* a2, std::size_t m,
+                                            const double* centroids, std::size_t k, double* best_d, double* second_d,
+                                            double* best) {
   std::size_t i = 0;
   constexpr std::size_t width = sizeof(vd) / sizeof(double);
   const vd inf = vd{} + infinity;
