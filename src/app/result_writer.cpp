@@ -10,6 +10,7 @@
 #include "rfmseg/io/h5.hpp"
 #include "rfmseg/io/input_plan.hpp"
 #include "rfmseg/io/result_format.hpp"
+#include "rfmseg/model/kmeans/steps.hpp"
 #include "rfmseg/model/migration.hpp"
 #include "rfmseg/model/segment.hpp"
 #include "rfmseg/model/transform.hpp"
@@ -255,6 +256,10 @@ RunFacts run_facts(const mpi::Comm& comm, const CustomerStage& stage) {
   // README "RFM": kept in the table and flagged (/customers/nonpositive_monetary).
   for (const auto& micros : stage.customers.monetary_micros) facts.nonpositive_monetary += micros <= 0 ? 1 : 0;
   facts.nonpositive_monetary = mpi::allreduce(comm, facts.nonpositive_monetary, mpi::Op::sum);
+  // Each rank chose its kernels from its own CPU; agreed here (an attribute must be equal on all).
+  const int avx2 = kmeans::kernel_path() == "avx2" ? 1 : 0;
+  const int all_avx2 = mpi::allreduce(comm, avx2, mpi::Op::min), any_avx2 = mpi::allreduce(comm, avx2, mpi::Op::max);
+  facts.kmeans_kernels = all_avx2 != 0 ? "avx2" : any_avx2 != 0 ? "avx2,portable" : "portable";
   return facts;
 }
 
@@ -300,6 +305,7 @@ void write_run_record(const ResultFile& result, const mpi::Comm& comm, const Run
   h5::write_attribute(run, "kmeans_algorithm", std::string(name_of(config.model.algorithm)));
   put_int("kmeans_distance_evaluations", seg.distance_evaluations);
   put_int("kmeans_lloyd_distance_evaluations", seg.lloyd_distance_evaluations);
+  h5::write_attribute(run, "kmeans_kernels", facts.kmeans_kernels);
   put_int("count_lines", stage.counters.lines);
   put_int("count_blank_lines", stage.counters.blank_lines);
   for (std::size_t f = 0; f < fate_count; ++f)

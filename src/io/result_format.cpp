@@ -116,12 +116,16 @@ constexpr Attribute all_attributes[] = {
     {"run", "tol", Type::float64, always, "0.1", "convergence tolerance"},
     {"run", "seed", Type::int64, always, "0.1", "seed of every random draw (draws are keyed by customer id)"},
     {"run", "kmeans_iterations_total", Type::int64, always, "0.1", "iterations over all restarts of the final k"},
-    {"run", "kmeans_algorithm", Type::string, always, "0.1", "auto, kdtree, hamerly or lloyd (the same clusters either way; auto = kdtree since 0.4)"},
+    {"run", "kmeans_algorithm", Type::string, always, "0.1",
+     "auto, kdtree, hamerly or lloyd (the same clusters either way; auto = kdtree since 0.4)"},
     {"run", "kmeans_distance_evaluations", Type::int64, always, "0.1",
      "point-centre distances computed, all fits, all ranks (kdtree: the points of leaves scanned against "
      "their remaining candidates; whole cells assigned at once count none)"},
     {"run", "kmeans_lloyd_distance_evaluations", Type::int64, always, "0.1",
      "what plain Lloyd computes for the same iterations"},
+    {"run", "kmeans_kernels", Type::string, always, "0.4",
+     "distance kernels the ranks used, chosen from each CPU at run time: avx2 or portable (SSE2; forced by "
+     "RFMSEG_CPU=portable), avx2,portable if the ranks differed; the same bits either way"},
     {"run", "count_lines", Type::int64, always, "0.1", "data lines read (header excluded)"},
     {"run", "count_blank_lines", Type::int64, always, "0.1", "blank lines skipped"},
     {"run", "count_<fate>", Type::int64, always, "0.1",

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/kmeans/kernels.hpp"
 #include "rfmseg/core/csv.hpp"
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/hash.hpp"
@@ -110,6 +111,44 @@ BENCHMARK(kmeans_iterations)
     ->ArgsProduct({{1 << 19}, {3, 4, 8, 10}, {0, 1}})
     ->ArgNames({"n", "k", "hamerly"})
     ->Unit(benchmark::kMillisecond);
+
+// The tile kernels alone, each compilation called directly (nearest2 0 = nearest_in_tile, 1 =
+// nearest2_in_tile; avx2 0 = portable SSE2, 1 = AVX2): what the runtime dispatch gains.
+void tile_kernels(benchmark::State& state) {
+  namespace kd = kmeans::detail;
+  const int k = static_cast<int>(state.range(0));
+  const bool second = state.range(1) != 0, avx2 = state.range(2) != 0;
+  if (avx2 && !kd::avx2_kernels_usable()) {
+    state.SkipWithError("no AVX2 on this CPU");
+    return;
+  }
+  constexpr std::size_t n = 1 << 16;  // 1.5 MB of points: in cache, the arithmetic is timed
+  const Features f = random_features(n);
+  std::vector<double> centroids;
+  for (int j = 0; j < k; ++j)
+    for (std::size_t d = 0; d < feature_count; ++d) centroids.push_back(f.column[d][static_cast<std::size_t>(j) * 7]);
+  std::vector<double> best_d(kd::tile), second_d(kd::tile), best(kd::tile);
+  const auto nearest = avx2 ? &kd::nearest_in_tile_avx2 : &kd::nearest_in_tile_portable;
+  const auto nearest2 = avx2 ? &kd::nearest2_in_tile_avx2 : &kd::nearest2_in_tile_portable;
+  const auto kk = static_cast<std::size_t>(k);
+  for (auto _ : state) {
+    for (std::size_t start = 0; start < n; start += kd::tile) {
+      const double *x0 = f.column[0].data() + start, *x1 = f.column[1].data() + start, *x2 = f.column[2].data() + start;
+      if (second)
+        nearest2(x0, x1, x2, kd::tile, centroids.data(), kk, best_d.data(), second_d.data(), best.data());
+      else
+        nearest(x0, x1, x2, kd::tile, centroids.data(), kk, best_d.data(), best.data());
+      benchmark::DoNotOptimize(best.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  state.counters["points/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(tile_kernels)
+    ->ArgsProduct({{3, 4, 8, 10}, {0, 1}, {0, 1}})
+    ->ArgNames({"k", "nearest2", "avx2"})
+    ->Unit(benchmark::kMicrosecond);
 
 const std::string record =
     "536365,85123A,\"WHITE HANGING HEART, \"\"T-LIGHT\"\" HOLDER\",6,12/1/2010 8:26,2.55,17850,United Kingdom";

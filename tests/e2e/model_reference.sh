@@ -3,6 +3,8 @@
 #    inertia within 1e-6 relative), for each init policy;
 #  - silhouette / Calinski-Harabasz / Davies-Bouldin equal sklearn.metrics to 1e-9;
 #  - the elbow sweep and every dataset of the result are bit-identical under 1, 2, 3 and 4 ranks;
+#  - the AVX2 distance kernels (picked at run time when the CPU has them) and the portable ones
+#    (RFMSEG_CPU=portable) give bit-identical results, Lloyd and Hamerly; /run/kmeans_kernels says which;
 #  - Box-Cox lambdas equal scipy.stats.boxcox's to 1e-4;
 #  - the adjusted Rand index against the generator's latent groups is reported.
 source "$(dirname "$0")/common.sh"
@@ -31,6 +33,50 @@ for n in 2 3 4; do
     fail "np1 and np$n results differ"
   fi
 done
+
+step "distance kernels: AVX2 (runtime dispatch) = portable (RFMSEG_CPU=portable), bit for bit"
+if grep -qw avx2 /proc/cpuinfo; then expect_auto=avx2; else expect_auto=portable; fi
+RFMSEG_CPU=portable mpi 2 "$RFMSEG" "${common[@]}" --output "$WORK/np2-portable.h5" || fail "portable np2 run failed"
+for algo in lloyd hamerly; do
+  for cpu in auto portable; do
+    RFMSEG_CPU=$cpu mpi 3 "$RFMSEG" --input "$WORK/data.csv" --k 10 --kmeans-algorithm "$algo" --n-init 2 --quiet \
+      --output "$WORK/k10-$algo-$cpu.h5" || fail "k = 10 $algo run with RFMSEG_CPU=$cpu failed"
+  done
+done
+for pair in "np2.h5 np2-portable.h5" "k10-lloyd-auto.h5 k10-lloyd-portable.h5" "k10-hamerly-auto.h5 k10-hamerly-portable.h5"; do
+  read -r a b <<< "$pair"
+  if out=$("$PY" "$REFDIR/compare_results.py" same "$WORK/$a" "$WORK/$b" 2>&1); then
+    pass "$a == $b: ${out##*$'\n'}"
+  else
+    echo "$out" >&2
+    fail "$a and $b differ"
+  fi
+done
+if out=$("$PY" - "$WORK" "$expect_auto" <<'PY' 2>&1
+import sys, h5py
+work, expect = sys.argv[1], sys.argv[2]
+def attrs(name):
+    with h5py.File("%s/%s" % (work, name), "r") as f:
+        a = f["run"].attrs
+        return (a["kmeans_kernels"].decode() if isinstance(a["kmeans_kernels"], bytes) else str(a["kmeans_kernels"]),
+                int(a["kmeans_distance_evaluations"]), int(a["kmeans_iterations_total"]))
+bad = []
+for auto, portable in (("np2.h5", "np2-portable.h5"), ("k10-lloyd-auto.h5", "k10-lloyd-portable.h5"),
+                       ("k10-hamerly-auto.h5", "k10-hamerly-portable.h5")):
+    a, p = attrs(auto), attrs(portable)
+    if a[0] != expect or p[0] != "portable":
+        bad.append("%s: kmeans_kernels %s (want %s), %s: %s (want portable)" % (auto, a[0], expect, portable, p[0]))
+    if a[1:] != p[1:]:
+        bad.append("%s vs %s: distance evaluations / iterations %s vs %s" % (auto, portable, a[1:], p[1:]))
+print("\n".join(bad) if bad else "kmeans_kernels %s vs portable; same distance evaluations and iterations" % expect)
+sys.exit(1 if bad else 0)
+PY
+); then
+  pass "$out"
+else
+  echo "$out" >&2
+  fail "/run/kmeans_kernels or the K-means counters are wrong"
+fi
 
 step "scikit-learn agreement"
 for init in kmeans++ kmeans-parallel random; do

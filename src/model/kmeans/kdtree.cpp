@@ -229,7 +229,7 @@ class FilterStep::Walk {
   std::int32_t* _labels;
   StepSums& _out;
   std::size_t _k;
-  std::vector<std::uint32_t> _candidates;  ///< [depth][k]: the candidates of the node at each depth
+  std::vector<std::uint32_t> _candidates;                      ///< [depth][k]: the candidates of the node at each depth
   std::vector<double> _compact = std::vector<double>(_k * D);  ///< the candidates' centroids
   std::int32_t _changed = 0;
   std::uint64_t _evaluations = 0;

@@ -1,113 +1,73 @@
-#include "kernels.hpp"
+// The portable compilation of the tile kernels (SSE2, the x86-64 baseline) and the dispatch
+// between it and the AVX2 one (kernels_avx2.cpp), chosen once per process.
+#define RFMSEG_KERNEL_VECTOR_BYTES 16
+#include "kernels_body.hpp"
 
-#include <cstring>
+#include <cstdlib>
+#include <string_view>
+
+#include "rfmseg/model/kmeans/steps.hpp"
 
 namespace rfmseg::kmeans::detail {
 
-// Nearest centroid of m <= tile points (ties: lowest index) with explicit vectors: packed
-// compares and blends instead of branches. The arithmetic is the same IEEE operations in the
-// same order as the scalar tail, so every point gets the same label on any path.
-#if defined(__AVX__)
-inline constexpr int vector_bytes = 32;  // 4 doubles per operation
+extern const bool avx2_kernels_built;  // kernels_avx2.cpp
+
+void nearest_in_tile_portable(const double* a0, const double* a1, const double* a2, std::size_t m,
+                              const double* centroids, std::size_t k, double* best_d, double* best) {
+  nearest_in_tile_body(a0, a1, a2, m, centroids, k, best_d, best);
+}
+
+void nearest2_in_tile_portable(const double* a0, const double* a1, const double* a2, std::size_t m,
+                               const double* centroids, std::size_t k, double* best_d, double* second_d, double* best) {
+  nearest2_in_tile_body(a0, a1, a2, m, centroids, k, best_d, second_d, best);
+}
+
+bool avx2_kernels_usable() {
+#if defined(__x86_64__) || defined(__i386__)
+  return avx2_kernels_built && __builtin_cpu_supports("avx2");
 #else
-inline constexpr int vector_bytes = 16;  // SSE2: 2 doubles (wider types would be split badly)
+  return false;
 #endif
-using v4d = double __attribute__((vector_size(vector_bytes)));
-using v4l = long long __attribute__((vector_size(vector_bytes)));
+}
+
+namespace {
+
+struct Kernels {
+  decltype(&nearest_in_tile_portable) nearest;
+  decltype(&nearest2_in_tile_portable) nearest2;
+  std::string_view path;
+};
+
+// RFMSEG_CPU=portable forces the portable kernels; unset or any other value (auto) takes AVX2
+// when the CPU has it.
+Kernels choose_kernels() {
+  const char* forced = std::getenv("RFMSEG_CPU");
+  if ((forced == nullptr || std::string_view(forced) != "portable") && avx2_kernels_usable())
+    return {&nearest_in_tile_avx2, &nearest2_in_tile_avx2, "avx2"};
+  return {&nearest_in_tile_portable, &nearest2_in_tile_portable, "portable"};
+}
+
+const Kernels& kernels() {
+  static const Kernels chosen = choose_kernels();  // once per process (thread-safe)
+  return chosen;
+}
+
+}  // namespace
 
 void nearest_in_tile(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
                      std::size_t k, double* best_d, double* best) {
-  std::size_t i = 0;
-  constexpr std::size_t width = sizeof(v4d) / sizeof(double);
-  for (; i + width <= m; i += width) {
-    v4d x, y, z;
-    std::memcpy(&x, a0 + i, sizeof x);
-    std::memcpy(&y, a1 + i, sizeof y);
-    std::memcpy(&z, a2 + i, sizeof z);
-    v4d u = x - centroids[0], v = y - centroids[1], w = z - centroids[2];
-    v4d bd = u * u + v * v + w * w;
-    v4d bl = {};
-    for (std::size_t j = 1; j < k; ++j) {
-      u = x - centroids[j * D];
-      v = y - centroids[j * D + 1];
-      w = z - centroids[j * D + 2];
-      const v4d dist = u * u + v * v + w * w;
-      const v4l closer = dist < bd;
-      bd = closer ? dist : bd;
-      bl = closer ? v4d{} + static_cast<double>(j) : bl;
-    }
-    std::memcpy(best_d + i, &bd, sizeof bd);
-    std::memcpy(best + i, &bl, sizeof bl);
-  }
-  for (; i < m; ++i) {
-    double u = a0[i] - centroids[0], v = a1[i] - centroids[1], w = a2[i] - centroids[2];
-    double bd = u * u + v * v + w * w, bl = 0;
-    for (std::size_t j = 1; j < k; ++j) {
-      u = a0[i] - centroids[j * D];
-      v = a1[i] - centroids[j * D + 1];
-      w = a2[i] - centroids[j * D + 2];
-      const double dist = u * u + v * v + w * w;
-      if (dist < bd) {
-        bd = dist;
-        bl = static_cast<double>(j);
-      }
-    }
-    best_d[i] = bd;
-    best[i] = bl;
-  }
+  kernels().nearest(a0, a1, a2, m, centroids, k, best_d, best);
 }
 
-// nearest_in_tile that also finds the second-nearest distance (Hamerly's lower bound). The
-// nearest label and its distance are computed exactly as nearest_in_tile does.
 void nearest2_in_tile(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
                       std::size_t k, double* best_d, double* second_d, double* best) {
-  std::size_t i = 0;
-  constexpr std::size_t width = sizeof(v4d) / sizeof(double);
-  const v4d inf = v4d{} + infinity;
-  for (; i + width <= m; i += width) {
-    v4d x, y, z;
-    std::memcpy(&x, a0 + i, sizeof x);
-    std::memcpy(&y, a1 + i, sizeof y);
-    std::memcpy(&z, a2 + i, sizeof z);
-    v4d u = x - centroids[0], v = y - centroids[1], w = z - centroids[2];
-    v4d bd = u * u + v * v + w * w;
-    v4d sd = inf;
-    v4d bl = {};
-    for (std::size_t j = 1; j < k; ++j) {
-      u = x - centroids[j * D];
-      v = y - centroids[j * D + 1];
-      w = z - centroids[j * D + 2];
-      const v4d dist = u * u + v * v + w * w;
-      const v4l closer = dist < bd;
-      const v4l second = dist < sd;
-      sd = closer ? bd : (second ? dist : sd);
-      bd = closer ? dist : bd;
-      bl = closer ? v4d{} + static_cast<double>(j) : bl;
-    }
-    std::memcpy(best_d + i, &bd, sizeof bd);
-    std::memcpy(second_d + i, &sd, sizeof sd);
-    std::memcpy(best + i, &bl, sizeof bl);
-  }
-  for (; i < m; ++i) {
-    double u = a0[i] - centroids[0], v = a1[i] - centroids[1], w = a2[i] - centroids[2];
-    double bd = u * u + v * v + w * w, sd = infinity, bl = 0;
-    for (std::size_t j = 1; j < k; ++j) {
-      u = a0[i] - centroids[j * D];
-      v = a1[i] - centroids[j * D + 1];
-      w = a2[i] - centroids[j * D + 2];
-      const double dist = u * u + v * v + w * w;
-      if (dist < bd) {
-        sd = bd;
-        bd = dist;
-        bl = static_cast<double>(j);
-      } else if (dist < sd) {
-        sd = dist;
-      }
-    }
-    best_d[i] = bd;
-    second_d[i] = sd;
-    best[i] = bl;
-  }
+  kernels().nearest2(a0, a1, a2, m, centroids, k, best_d, second_d, best);
 }
 
 }  // namespace rfmseg::kmeans::detail
+
+namespace rfmseg::kmeans {
+
+std::string_view kernel_path() { return detail::kernels().path; }
+
+}  // namespace rfmseg::kmeans

@@ -3,6 +3,11 @@
 // of points with explicit SIMD vectors, and the scalar distances the policies share. Every path
 // performs the same IEEE operations in the same order (u·u + v·v + w·w, left to right; built with
 // -ffp-contract=off, so no fused multiply-add), so equal inputs give equal bits on any path.
+//
+// The tile kernels are compiled twice from one body (kernels_body.hpp): portable (SSE2, 2 doubles
+// per operation; kernels.cpp) and AVX2 (4 doubles, no FMA; kernels_avx2.cpp, built with -mavx2).
+// nearest_in_tile and nearest2_in_tile dispatch to one of them, chosen once per process from the
+// CPU (cpuid) unless RFMSEG_CPU=portable; kmeans::kernel_path() (kmeans/steps.hpp) names it.
 
 #include <cstddef>
 #include <cstdint>
@@ -59,5 +64,19 @@ void nearest_in_tile(const double* a0, const double* a1, const double* a2, std::
 /// the nearest label and its distance are exactly nearest_in_tile's.
 void nearest2_in_tile(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
                       std::size_t k, double* best_d, double* second_d, double* best);
+
+// The two compilations, callable directly (the tests compare them bit for bit). The _avx2 ones
+// may only be called when avx2_kernels_usable().
+void nearest_in_tile_portable(const double* a0, const double* a1, const double* a2, std::size_t m,
+                              const double* centroids, std::size_t k, double* best_d, double* best);
+void nearest2_in_tile_portable(const double* a0, const double* a1, const double* a2, std::size_t m,
+                               const double* centroids, std::size_t k, double* best_d, double* second_d, double* best);
+void nearest_in_tile_avx2(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
+                          std::size_t k, double* best_d, double* best);
+void nearest2_in_tile_avx2(const double* a0, const double* a1, const double* a2, std::size_t m, const double* centroids,
+                           std::size_t k, double* best_d, double* second_d, double* best);
+
+/// True when the AVX2 kernels were built (x86-64 with GCC or Clang) and this CPU has AVX2.
+bool avx2_kernels_usable();
 
 }  // namespace rfmseg::kmeans::detail

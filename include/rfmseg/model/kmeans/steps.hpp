@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -15,6 +16,11 @@
 #include "rfmseg/model/kmeans/policies.hpp"
 
 namespace rfmseg::kmeans {
+
+/// The distance kernels this process uses, chosen once from the CPU: "avx2" (4 doubles per
+/// operation) or "portable" (SSE2; forced by the environment variable RFMSEG_CPU=portable). Both
+/// give the same bits; the result records the choice (/run/kmeans_kernels).
+[[nodiscard]] std::string_view kernel_path();
 
 /// Grid integers of the features (x · 2^grid_exponent, exact): cluster sums of these are exact.
 struct GridPoints {
