@@ -39,6 +39,14 @@ TEST(Hash, counter_based_uniforms_are_in_the_open_unit_interval) {
   EXPECT_NEAR(sum / 100000, 0.5, 0.01);
   EXPECT_EQ(rfmseg::random_word(1, 2, 3), rfmseg::random_word(1, 2, 3));
   EXPECT_NE(rfmseg::random_word(1, 2, 3), rfmseg::random_word(1, 2, 4));
+  // The draws are part of every result: pinned values (SplitMix64 finalizer, computed in Python),
+  // and the split form used in hot loops gives the same words.
+  EXPECT_EQ(rfmseg::random_word(1, 2, 3), 0x450a30e638dad0e9ULL);
+  const std::uint64_t stream = (std::uint64_t{3} << 32) ^ (std::uint64_t{1} << 24) ^ 5;
+  EXPECT_EQ(rfmseg::random_word(42, stream, 123456789), 0x0b5a53070e696217ULL);
+  for (std::uint64_t c = 0; c < 1000; ++c)
+    EXPECT_EQ(rfmseg::random_word_at(rfmseg::random_stream(42, stream), c * 7919),
+              rfmseg::random_word(42, stream, c * 7919));
 }
 
 TEST(CustomerId, normalisation) {

@@ -21,10 +21,21 @@ namespace rfmseg {
   return x;
 }
 
+/// The part of random_word that depends on (seed, stream) only: computed once for a loop over
+/// counters, random_word(seed, stream, c) == random_word_at(random_stream(seed, stream), c).
+[[nodiscard]] constexpr std::uint64_t random_stream(std::uint64_t seed, std::uint64_t stream) noexcept {
+  return mix64(mix64(seed ^ 0x9e3779b97f4a7c15ULL) ^ stream);
+}
+
+/// The random word of `counter` in a stream from random_stream.
+[[nodiscard]] constexpr std::uint64_t random_word_at(std::uint64_t stream_state, std::uint64_t counter) noexcept {
+  return mix64(stream_state + counter * 0xd1b54a32d192ed03ULL);
+}
+
 /// Counter-based generator: a random 64-bit word for (seed, stream, counter).
 [[nodiscard]] constexpr std::uint64_t random_word(std::uint64_t seed, std::uint64_t stream,
                                                   std::uint64_t counter) noexcept {
-  return mix64(mix64(mix64(seed ^ 0x9e3779b97f4a7c15ULL) ^ stream) + counter * 0xd1b54a32d192ed03ULL);
+  return random_word_at(random_stream(seed, stream), counter);
 }
 
 /// Uniform double in the open interval (0, 1) from a random word.

@@ -55,8 +55,9 @@ namespace kmeans {
 struct Prepared;
 }
 
-/// What fit_kmeans derives from the points alone (their grid integers and the filtering step's
-/// kd-tree), kept for the next fit on the same points: a sweep builds them once. Built by the
+/// What fit_kmeans derives from the points alone (their grid integers, their mean variance and the
+/// filtering step's kd-tree), kept for the next fit on the same points: a sweep builds them once.
+/// The points must not change while a cache is used with them. Built by the
 /// first fit; rebuilt if a fit sees other points (features, row count or grid).
 class KMeansCache {
  public:
@@ -64,8 +65,9 @@ class KMeansCache {
   ~KMeansCache();
   KMeansCache(const KMeansCache&) = delete;
   KMeansCache& operator=(const KMeansCache&) = delete;
-  /// (Used by fit_kmeans.) The parts for these points, built on first use.
-  [[nodiscard]] const kmeans::Prepared& prepare(const Features& features, int grid_exponent, bool with_tree);
+  /// (Used by fit_kmeans; collective.) The parts for these points, built on first use.
+  [[nodiscard]] const kmeans::Prepared& prepare(const mpi::Comm& comm, const Features& features, int grid_exponent,
+                                                bool with_tree);
 
  private:
   std::unique_ptr<kmeans::Prepared> _prepared;

@@ -37,10 +37,14 @@ struct Prepared {
   std::size_t n = 0;
   int grid_exponent = 0;
   GridPoints grid;
+  double mean_variance = 0;  ///< mean of the features' (global) variances
   std::optional<PointTree> tree;
-  Prepared(const Features& features, int exponent)
+  Prepared(const mpi::Comm& comm, const Features& features, int exponent)
       : n(features.size()), grid_exponent(exponent), grid(features, exponent) {
-    for (std::size_t d = 0; d < feature_count; ++d) rows[d] = features.column[d].data();
+    for (std::size_t d = 0; d < feature_count; ++d) {
+      rows[d] = features.column[d].data();
+      mean_variance += global_moments(comm, features.column[d]).variance;
+    }
   }
   [[nodiscard]] bool built_from(const Features& features, int exponent) const {
     for (std::size_t d = 0; d < feature_count; ++d)
@@ -53,9 +57,11 @@ struct Prepared {
 KMeansCache::KMeansCache() = default;
 KMeansCache::~KMeansCache() = default;
 
-const kmeans::Prepared& KMeansCache::prepare(const Features& features, int grid_exponent, bool with_tree) {
-  if (!_prepared || !_prepared->built_from(features, grid_exponent))
-    _prepared = std::make_unique<kmeans::Prepared>(features, grid_exponent);
+const kmeans::Prepared& KMeansCache::prepare(const mpi::Comm& comm, const Features& features, int grid_exponent,
+                                             bool with_tree) {
+  // Collective: the ranks agree whether their caches still fit, so all of them rebuild together.
+  const bool fits = _prepared && _prepared->built_from(features, grid_exponent);
+  if (!mpi::all_of(comm, fits)) _prepared = std::make_unique<kmeans::Prepared>(comm, features, grid_exponent);
   if (with_tree && !_prepared->tree) _prepared->tree.emplace(features, _prepared->grid);
   return *_prepared;
 }
@@ -88,18 +94,16 @@ KMeansModel fit_kmeans(const mpi::Comm& comm, const KMeansData& data, const KMea
   const std::uint64_t total = mpi::allreduce<std::uint64_t>(comm, n, mpi::Op::sum);
   if (total < static_cast<std::uint64_t>(options.k)) kmeans::detail::too_few_points(options.k, static_cast<int>(total));
 
-  // scikit-learn's tolerance: tol × mean of the features' variances.
-  double mean_variance = 0;
-  for (std::size_t d = 0; d < D; ++d) mean_variance += global_moments(comm, f.column[d]).variance;
-  const double tolerance = options.tol * mean_variance / D;
-
-  // The grid integers and the filtering step's kd-tree: built once, shared by every restart (and,
-  // through data.cache, by the next fits on the same points).
+  // The grid integers, the features' mean variance and the filtering step's kd-tree: computed
+  // once, shared by every restart (and, through data.cache, by the next fits on the same points).
   KMeansCache own_cache;
   KMeansCache& cache = data.cache != nullptr ? *data.cache : own_cache;
-  const kmeans::Prepared& prepared = cache.prepare(f, data.grid_exponent, kmeans::uses_tree(options.algorithm));
+  const kmeans::Prepared& prepared = cache.prepare(comm, f, data.grid_exponent, kmeans::uses_tree(options.algorithm));
   const kmeans::GridPoints& grid = prepared.grid;
   const kmeans::PointTree* tree = prepared.tree ? &*prepared.tree : nullptr;
+  // scikit-learn's tolerance: tol × mean of the features' variances.
+  const double tolerance = options.tol * prepared.mean_variance / D;
+
   KMeansModel best;
   bool have_best = false;
   std::int64_t total_iterations = 0;

@@ -53,11 +53,12 @@ Centroids KMeansPlusPlus::initialize(const Context& context) const {
   std::vector<double> d2(n, infinity);
   for (int step = 0; step < k; ++step) {
     Candidate best{infinity, ~0ull, {}};
-    const std::uint64_t stream = stream_id(context.restart, RandomPurpose::kmeans_plus_plus, step);
+    const std::uint64_t stream =
+        random_stream(context.seed, stream_id(context.restart, RandomPurpose::kmeans_plus_plus, step));
     for (std::size_t i = 0; i < n; ++i) {
       const double weight = step == 0 ? 1.0 : d2[i];
       if (!(weight > 0)) continue;
-      const double u = unit_open(random_word(context.seed, stream, data.keys[i]));
+      const double u = unit_open(random_word_at(stream, data.keys[i]));
       // −ln u >= 1 − u: a customer whose cheap lower bound already exceeds the best key cannot
       // win, and its logarithm is skipped (the margin covers rounding; the winner is unchanged).
       if (race_bound(u) > best.key * weight) continue;
