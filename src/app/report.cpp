@@ -70,6 +70,11 @@ void print_report(int ranks, const RunConfig& config, const CustomerStage& stage
   std::printf("rfmseg %s: %d ranks, %zu input file(s), %.1f MB\n", version_string, ranks, stage.plan.files.size(),
               static_cast<double>(stage.bytes_read) / 1e6);
   std::printf("%s\n", format_counters(stage.counters).c_str());
+  if (facts.mpi_yield_when_idle.rfind("yield set", 0) == 0)
+    std::printf(
+        "oversubscribed: %s (more ranks than CPUs on a host: waiting ranks give their core away; "
+        "fewer ranks per host are faster)\n",
+        facts.mpi_yield_when_idle.c_str());
   if (!facts.bad_line_text.empty()) std::printf("first unusable lines:\n%s", facts.bad_line_text.c_str());
   if (!rejects_path.empty())
     std::printf("rejects: %llu unusable line(s) in %s\n", static_cast<unsigned long long>(stage.rejected_rows),

@@ -260,6 +260,16 @@ RunFacts run_facts(const mpi::Comm& comm, const CustomerStage& stage) {
   const int avx2 = kmeans::kernel_path() == "avx2" ? 1 : 0;
   const int all_avx2 = mpi::allreduce(comm, avx2, mpi::Op::min), any_avx2 = mpi::allreduce(comm, avx2, mpi::Op::max);
   facts.kmeans_kernels = all_avx2 != 0 ? "avx2" : any_avx2 != 0 ? "avx2,portable" : "portable";
+  // What each rank found about its host before MPI_Init: rank 0's words, and on how many ranks
+  // rfmseg set the yield if not on all or none.
+  const std::string& yield = mpi::Environment::yield_when_idle();
+  const int set = yield.rfind("yield set", 0) == 0 ? 1 : 0;
+  const int ranks_set = mpi::allreduce(comm, set, mpi::Op::sum);
+  facts.mpi_yield_when_idle = yield;
+  mpi::broadcast(comm, facts.mpi_yield_when_idle);
+  if (ranks_set != 0 && ranks_set != comm.size())
+    facts.mpi_yield_when_idle +=
+        " (set on " + std::to_string(ranks_set) + " of " + std::to_string(comm.size()) + " ranks)";
   return facts;
 }
 
@@ -306,6 +316,7 @@ void write_run_record(const ResultFile& result, const mpi::Comm& comm, const Run
   put_int("kmeans_distance_evaluations", seg.distance_evaluations);
   put_int("kmeans_lloyd_distance_evaluations", seg.lloyd_distance_evaluations);
   h5::write_attribute(run, "kmeans_kernels", facts.kmeans_kernels);
+  h5::write_attribute(run, "mpi_yield_when_idle", facts.mpi_yield_when_idle);
   put_int("count_lines", stage.counters.lines);
   put_int("count_blank_lines", stage.counters.blank_lines);
   for (std::size_t f = 0; f < fate_count; ++f)

@@ -126,6 +126,10 @@ constexpr Attribute all_attributes[] = {
     {"run", "kmeans_kernels", Type::string, always, "0.4",
      "distance kernels the ranks used, chosen from each CPU at run time: avx2 or portable (SSE2; forced by "
      "RFMSEG_CPU=portable), avx2,portable if the ranks differed; the same bits either way"},
+    {"run", "mpi_yield_when_idle", Type::string, always, "0.4",
+     "more ranks than CPUs on a host? checked before MPI_Init: 'yield set by rfmseg: 4 ranks on 2 CPUs' (Open MPI's "
+     "collectives then yield instead of busy-waiting), 'not needed: ...', 'as set by the user (V): ...' or 'not "
+     "checked: ...' (rank 0's words; '(set on S of P ranks)' if the hosts differed)"},
     {"run", "count_lines", Type::int64, always, "0.1", "data lines read (header excluded)"},
     {"run", "count_blank_lines", Type::int64, always, "0.1", "blank lines skipped"},
     {"run", "count_<fate>", Type::int64, always, "0.1",

@@ -1,8 +1,14 @@
 #include "rfmseg/parallel/mpi.hpp"
 #include "rfmseg/core/int128.hpp"
 
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace rfmseg::mpi {
 
@@ -21,7 +27,61 @@ int checked_int(std::size_t value, const char* what) {
   return static_cast<int>(value);
 }
 
+namespace {
+
+std::string& yield_text() {
+  static std::string text = "not checked";
+  return text;
+}
+
+// Ranks on this host as the launcher tells them before MPI_Init (0: unknown).
+long local_ranks() {
+  if (const char* ompi = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) return std::strtol(ompi, nullptr, 10);
+  // Slurm: "4" or "2(x3),1" — this host's count is not known before init; take the largest.
+  if (const char* slurm = std::getenv("SLURM_STEP_TASKS_PER_NODE")) {
+    long most = 0;
+    for (const char* p = slurm; *p != 0;) {
+      char* end = nullptr;
+      const long n = std::strtol(p, &end, 10);
+      if (end == p) break;
+      most = std::max(most, n);
+      p = end;
+      while (*p != 0 && *p != ',') ++p;
+      if (*p == ',') ++p;
+    }
+    return most;
+  }
+  return 0;
+}
+
+}  // namespace
+
+YieldChoice choose_yield(long local_ranks, long cpus, long online, const char* user_value) {
+  YieldChoice choice;
+  const long available = cpus > 1 ? cpus : std::max(1L, online);
+  const std::string counts = std::to_string(local_ranks) + (local_ranks == 1 ? " rank on " : " ranks on ") +
+                             std::to_string(available) + (available == 1 ? " CPU" : " CPUs");
+  if (local_ranks <= 0) {
+    choice.text = "not checked: the launcher did not tell the ranks per host";
+  } else if (user_value != nullptr) {
+    choice.text = std::string("as set by the user (") + user_value + "): " + counts;
+  } else if (local_ranks > available) {
+    choice.set = true;
+    choice.text = "yield set by rfmseg: " + counts;
+  } else {
+    choice.text = "not needed: " + counts;
+  }
+  return choice;
+}
+
 Environment::Environment(int& argc, char**& argv) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  const long cpus = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : 0;
+  const YieldChoice choice =
+      choose_yield(local_ranks(), cpus, sysconf(_SC_NPROCESSORS_ONLN), std::getenv("OMPI_MCA_mpi_yield_when_idle"));
+  if (choice.set) setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+  yield_text() = choice.text;
   int provided = 0;
   check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
 }
@@ -31,6 +91,8 @@ Environment::~Environment() {
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Finalize();
 }
+
+const std::string& Environment::yield_when_idle() { return yield_text(); }
 
 bool Environment::is_initialized() {
   int flag = 0;

@@ -39,7 +39,8 @@ struct RunFacts {
   std::string resumed;                                         ///< what a resumed run took from its checkpoint
   std::string mode = "fit";                                    ///< fit, or score (rfmseg score)
   std::string model_file, model_snapshot_date, model_version;  ///< score: the model that scored
-  std::string kmeans_kernels;  ///< distance kernels of the ranks: avx2, portable, or avx2,portable
+  std::string kmeans_kernels;       ///< distance kernels of the ranks: avx2, portable, or avx2,portable
+  std::string mpi_yield_when_idle;  ///< the oversubscription check before MPI_Init (rank 0's, agreed)
 };
 
 /// Collective: the facts of the data half (bad line examples, non-positive monetary count).
