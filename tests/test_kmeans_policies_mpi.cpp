@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,71 @@ TYPED_TEST(KMeansInit, same_centroids_for_any_rank_count) {
                          policy.initialize(kmeans::Context{world, data, 8, 42, 1})));
   EXPECT_FALSE(same_bits(policy.initialize(kmeans::Context{world, data, 8, 42, 0}),
                          policy.initialize(kmeans::Context{world, data, 8, 43, 0})));
+}
+
+// The race as written before its shortcut: every customer's key −ln(u)/D², the smallest (key,
+// global row) wins. KMeansPlusPlus skips the logarithm where 1 − u already loses; it must pick the
+// same customers.
+kmeans::Centroids plain_race(const Points& all, int k, std::uint64_t seed, int restart) {
+  const std::size_t n = all.keys.size();
+  std::vector<double> d2(n, std::numeric_limits<double>::infinity());
+  kmeans::Centroids centroids;
+  for (int step = 0; step < k; ++step) {
+    const std::uint64_t stream = kmeans::stream_id(restart, kmeans::RandomPurpose::kmeans_plus_plus, step);
+    double best_key = std::numeric_limits<double>::infinity();
+    std::size_t best = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double weight = step == 0 ? 1.0 : d2[i];
+      if (!(weight > 0)) continue;
+      const double key = -std::log(unit_open(random_word(seed, stream, all.keys[i]))) / weight;
+      if (key < best_key) {  // ties: the lower row, scanned first
+        best_key = key;
+        best = i;
+      }
+    }
+    if (best == n) break;
+    double x[3];
+    for (std::size_t d = 0; d < 3; ++d) x[d] = all.features.column[d][best];
+    centroids.insert(centroids.end(), x, x + 3);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double u = all.features.column[0][i] - x[0], v = all.features.column[1][i] - x[1],
+                   w = all.features.column[2][i] - x[2];
+      d2[i] = std::min(d2[i], u * u + v * v + w * w);
+    }
+  }
+  return centroids;
+}
+
+TEST(KMeansInitPlusPlus, the_shortcut_race_picks_what_the_plain_race_picks) {
+  const auto world = mpi::Comm::world();
+  for (std::uint64_t trial = 0; trial < 12; ++trial) {
+    // Clouds at several scales (tiny D² makes large keys; duplicates make D² = 0), on a grid.
+    Points all;
+    const double scale = trial % 3 == 0 ? 1e-6 : trial % 3 == 1 ? 1.0 : 1e5;
+    for (std::uint64_t i = 0; i < 900 + 50 * trial; ++i) {
+      const std::uint64_t source = trial % 4 == 3 ? i % 40 : i;
+      double x[3];
+      for (std::uint64_t d = 0; d < 3; ++d)
+        x[d] = std::ldexp(std::nearbyint(std::ldexp(scale * unit_open(random_word(trial, d, source)), 20)), -20);
+      all.add(x[0], x[1], x[2]);
+    }
+    const LocalPart mine = part_of(world, all, trial % 2 == 1);
+    const LocalPart whole = part_of(self_comm(), all, false);  // the same grid rounding as `mine`
+    Points snapped;
+    for (std::size_t i = 0; i < whole.keys.size(); ++i)
+      snapped.add(whole.features.column[0][i], whole.features.column[1][i], whole.features.column[2][i]);
+    snapped.keys = whole.keys;
+    for (int k : {2, 5, 9})
+      for (int restart : {0, 3}) {
+        SCOPED_TRACE("trial " + std::to_string(trial) + ", k " + std::to_string(k) + ", restart " +
+                     std::to_string(restart));
+        const kmeans::Centroids want = plain_race(snapped, k, 40 + trial, restart);
+        if (want.size() != static_cast<std::size_t>(k) * 3) continue;  // fewer distinct points than k
+        const KMeansData data = mine.data();
+        EXPECT_TRUE(
+            same_bits(kmeans::KMeansPlusPlus{}.initialize(kmeans::Context{world, data, k, 40 + trial, restart}), want));
+      }
+  }
 }
 
 TEST(KMeansInitPlusPlus, picks_distinct_data_points_and_refuses_too_large_k) {

@@ -14,7 +14,10 @@
 #include "rfmseg/core/date.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/core/number.hpp"
+#include "rfmseg/model/kmeans/init.hpp"
+#include "rfmseg/model/kmeans/kdtree.hpp"
 #include "rfmseg/model/kmeans/steps.hpp"
+#include "rfmseg/parallel/mpi.hpp"
 
 namespace {
 
@@ -70,16 +73,18 @@ Features clustered_features(std::size_t n) {
   return f;
 }
 
-// 20 Lloyd iterations (assign, accumulate, move the centroids) with plain Lloyd (arg 2 = 0) or
-// Hamerly's bounds (1), one core, no MPI. Reports points x iterations per second and, for
-// Hamerly, the fraction of point-centroid distances it did not compute.
+// 20 Lloyd iterations (assign, accumulate, move the centroids) with plain Lloyd (arg 2 = 0),
+// Hamerly's bounds (1) or filtering over the kd-tree (2; the tree is built once, outside the
+// timing, as a sweep does), one core, no MPI. Reports points x iterations per second and the
+// fraction of point-centroid distances not computed.
 void kmeans_iterations(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const int k = static_cast<int>(state.range(1));
-  const bool hamerly = state.range(2) != 0;
+  const int algorithm = static_cast<int>(state.range(2));
   constexpr int iterations = 20;
   const Features f = clustered_features(n);
   const kmeans::GridPoints grid(f, 36);
+  const kmeans::PointTree tree(f, grid);
   std::uint64_t evaluations = 0, plain = 0;
   for (auto _ : state) {
     std::vector<double> centroids;
@@ -87,8 +92,9 @@ void kmeans_iterations(benchmark::State& state) {
       for (std::size_t d = 0; d < feature_count; ++d)
         centroids.push_back(f.column[d][static_cast<std::size_t>(j) * 7919]);
     std::vector<std::int32_t> labels(n, -1);
-    kmeans::AnyStep stepper =
-        hamerly ? kmeans::AnyStep(kmeans::HamerlyStep(f, grid)) : kmeans::AnyStep(kmeans::LloydStep(f, grid));
+    kmeans::AnyStep stepper = algorithm == 2   ? kmeans::AnyStep(kmeans::FilterStep(tree))
+                              : algorithm == 1 ? kmeans::AnyStep(kmeans::HamerlyStep(f, grid))
+                                               : kmeans::AnyStep(kmeans::LloydStep(f, grid));
     for (int it = 0; it < iterations; ++it) {
       auto step = std::visit([&](auto& policy) { return policy.step(centroids, labels); }, stepper);
       evaluations += step.distance_evaluations;
@@ -108,9 +114,42 @@ void kmeans_iterations(benchmark::State& state) {
   state.counters["skipped"] = 1.0 - static_cast<double>(evaluations) / static_cast<double>(plain);
 }
 BENCHMARK(kmeans_iterations)
-    ->ArgsProduct({{1 << 19}, {3, 4, 8, 10}, {0, 1}})
-    ->ArgNames({"n", "k", "hamerly"})
+    ->ArgsProduct({{1 << 19}, {3, 4, 8, 10}, {0, 1, 2}})
+    ->ArgNames({"n", "k", "lloyd0_hamerly1_kdtree2"})
     ->Unit(benchmark::kMillisecond);
+
+// Building the kd-tree of n points (once per run in rfmseg).
+void kdtree_build(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const Features f = clustered_features(n);
+  const kmeans::GridPoints grid(f, 36);
+  for (auto _ : state) {
+    const kmeans::PointTree tree(f, grid);
+    benchmark::DoNotOptimize(tree.nodes().data());
+  }
+  state.counters["points/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(kdtree_build)->Arg(1 << 19)->ArgName("n")->Unit(benchmark::kMillisecond);
+
+// k-means++ (the exponential race, one rank): k steps over n points.
+void kmeans_plus_plus(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const int k = static_cast<int>(state.range(1));
+  const Features f = clustered_features(n);
+  std::vector<std::uint64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = random_word(9, 0, i);
+  const mpi::Comm self(MPI_COMM_SELF);
+  const KMeansData data{f, keys, 0, 36};
+  int restart = 0;
+  for (auto _ : state) {
+    const kmeans::Centroids c = kmeans::KMeansPlusPlus{}.initialize(kmeans::Context{self, data, k, 42, restart++});
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["point-steps/s"] =
+      benchmark::Counter(static_cast<double>(n) * k, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(kmeans_plus_plus)->ArgsProduct({{1 << 19}, {3, 10}})->ArgNames({"n", "k"})->Unit(benchmark::kMillisecond);
 
 // The tile kernels alone, each compilation called directly (nearest2 0 = nearest_in_tile, 1 =
 // nearest2_in_tile; avx2 0 = portable SSE2, 1 = AVX2): what the runtime dispatch gains.
@@ -206,4 +245,12 @@ BENCHMARK(money_parser);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// MPI is initialised for the k-means++ benchmark (its global choice runs on MPI_COMM_SELF).
+int main(int argc, char** argv) {
+  rfmseg::mpi::Environment environment(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <stdexcept>
 
 #include "kernels.hpp"
@@ -16,22 +15,54 @@ using detail::nearest_in_tile;
 
 // ---------------------------------------------------------------- the tree
 
+/// One point while the tree is built: moved as a whole by the median splits (no indirection).
+struct BuildPoint {
+  double x[feature_count];
+  std::uint32_t row;
+};
+
 PointTree::PointTree(const Features& features, const GridPoints& grid) {
   const std::size_t n = features.size();
   if (n >= std::size_t{1} << 32) throw std::length_error("PointTree: 2^32 or more local points");
-  _row.resize(n);
-  std::iota(_row.begin(), _row.end(), std::uint32_t{0});
-  for (std::size_t d = 0; d < D; ++d) {  // tree order: filled in place while splitting
-    _x[d] = features.column[d];
-    _grid[d] = grid.column[d];
+  std::vector<BuildPoint> points(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t d = 0; d < D; ++d) points[i].x[d] = features.column[d][i];
+    points[i].row = static_cast<std::uint32_t>(i);
   }
   _nodes.reserve(2 * (n / leaf_size + 1));
-  build(0, static_cast<std::uint32_t>(n), 1);
+  build(points, 0, static_cast<std::uint32_t>(n), 1);
+  // Tree order, as columns: a leaf's points are contiguous.
+  _row.resize(n);
+  for (std::size_t d = 0; d < D; ++d) {
+    _x[d].resize(n);
+    _grid[d].resize(n);
+  }
+  for (std::size_t t = 0; t < n; ++t) {
+    const std::uint32_t r = points[t].row;
+    for (std::size_t d = 0; d < D; ++d) {
+      _x[d][t] = points[t].x[d];
+      _grid[d][t] = grid.column[d][r];
+    }
+    _row[t] = r;
+  }
+  // Node sums bottom-up (children are created after their parent: higher indices).
+  for (std::size_t id = _nodes.size(); id-- > 0;) {
+    Node& node = _nodes[id];
+    for (std::size_t d = 0; d < D; ++d) {
+      node.sum[d] = 0;
+      if (node.leaf()) {
+        for (std::uint32_t t = node.begin; t < node.end; ++t) node.sum[d] += _grid[d][t];
+      } else {
+        node.sum[d] = _nodes[node.left].sum[d] + _nodes[node.right].sum[d];
+      }
+    }
+  }
 }
 
-// Splits [begin, end) at the median of its widest coordinate; the points move with their row,
-// grid integers and coordinates (kept in tree order, so a leaf's points are contiguous).
-std::uint32_t PointTree::build(std::uint32_t begin, std::uint32_t end, std::size_t depth) {
+// Splits [begin, end) at the median of its widest coordinate (nth_element moves the points);
+// the sums are added afterwards, bottom-up.
+std::uint32_t PointTree::build(std::vector<BuildPoint>& points, std::uint32_t begin, std::uint32_t end,
+                               std::size_t depth) {
   _depth = std::max(_depth, depth);
   const auto id = static_cast<std::uint32_t>(_nodes.size());
   _nodes.emplace_back();
@@ -41,41 +72,21 @@ std::uint32_t PointTree::build(std::uint32_t begin, std::uint32_t end, std::size
   for (std::size_t d = 0; d < D; ++d) {
     node.lo[d] = infinity;
     node.hi[d] = -infinity;
-    node.sum[d] = 0;
-    for (std::uint32_t t = begin; t < end; ++t) {
-      node.lo[d] = std::min(node.lo[d], _x[d][t]);
-      node.hi[d] = std::max(node.hi[d], _x[d][t]);
-    }
   }
+  for (std::uint32_t t = begin; t < end; ++t)
+    for (std::size_t d = 0; d < D; ++d) {
+      node.lo[d] = std::min(node.lo[d], points[t].x[d]);
+      node.hi[d] = std::max(node.hi[d], points[t].x[d]);
+    }
   std::size_t widest = 0;
   for (std::size_t d = 1; d < D; ++d)
     if (node.hi[d] - node.lo[d] > node.hi[widest] - node.lo[widest]) widest = d;
   if (end - begin > leaf_size && node.hi[widest] > node.lo[widest]) {
-    // Median split by a permutation of the positions, then every array reordered by it.
-    std::vector<std::uint32_t> order(end - begin);
-    std::iota(order.begin(), order.end(), begin);
-    const std::size_t half = order.size() / 2;
-    const double* key = _x[widest].data();
-    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(half), order.end(),
-                     [key](std::uint32_t a, std::uint32_t b) { return key[a] < key[b]; });
-    std::vector<double> xs(order.size());
-    std::vector<std::int64_t> gs(order.size());
-    std::vector<std::uint32_t> rs(order.size());
-    for (std::size_t d = 0; d < D; ++d) {
-      for (std::size_t t = 0; t < order.size(); ++t) xs[t] = _x[d][order[t]];
-      std::copy(xs.begin(), xs.end(), _x[d].begin() + begin);
-      for (std::size_t t = 0; t < order.size(); ++t) gs[t] = _grid[d][order[t]];
-      std::copy(gs.begin(), gs.end(), _grid[d].begin() + begin);
-    }
-    for (std::size_t t = 0; t < order.size(); ++t) rs[t] = _row[order[t]];
-    std::copy(rs.begin(), rs.end(), _row.begin() + begin);
-    const auto middle = static_cast<std::uint32_t>(begin + half);
-    node.left = build(begin, middle, depth + 1);
-    node.right = build(middle, end, depth + 1);
-    for (std::size_t d = 0; d < D; ++d) node.sum[d] = _nodes[node.left].sum[d] + _nodes[node.right].sum[d];
-  } else {
-    for (std::size_t d = 0; d < D; ++d)
-      for (std::uint32_t t = begin; t < end; ++t) node.sum[d] += _grid[d][t];
+    const std::uint32_t middle = begin + (end - begin) / 2;
+    std::nth_element(points.begin() + begin, points.begin() + middle, points.begin() + end,
+                     [widest](const BuildPoint& a, const BuildPoint& b) { return a.x[widest] < b.x[widest]; });
+    node.left = build(points, begin, middle, depth + 1);
+    node.right = build(points, middle, end, depth + 1);
   }
   _nodes[id] = node;
   return id;

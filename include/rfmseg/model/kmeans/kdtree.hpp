@@ -19,6 +19,7 @@
 namespace rfmseg::kmeans {
 
 struct GridPoints;
+struct BuildPoint;  ///< a point while the tree is built (kdtree.cpp)
 
 class PointTree {
  public:
@@ -47,7 +48,7 @@ class PointTree {
   [[nodiscard]] std::size_t depth() const { return _depth; }
 
  private:
-  std::uint32_t build(std::uint32_t begin, std::uint32_t end, std::size_t depth);
+  std::uint32_t build(std::vector<BuildPoint>& points, std::uint32_t begin, std::uint32_t end, std::size_t depth);
 
   std::vector<Node> _nodes;
   std::array<std::vector<double>, feature_count> _x;
