@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "model/kmeans/kernels.hpp"
+#include "rfmseg/core/hash.hpp"
 #include "rfmseg/model/kmeans/steps.hpp"
+#include "rfmseg/model/metrics.hpp"
 
 namespace rfmseg::kmeans::detail {
 namespace {
@@ -208,3 +210,26 @@ TEST(Kernels, DispatchedEntryPointsUseTheNamedPath) {
 
 }  // namespace
 }  // namespace rfmseg::kmeans::detail
+
+// The silhouette's distance sums (model/metrics.cpp): the AVX2 path keeps the four lanes of the
+// SSE2 one (rows 4q + r in lane r, combined (0 + 1) + (2 + 3), then the tail), so the same bits.
+TEST(SilhouetteKernel, avx2_and_portable_distance_sums_are_bit_identical) {
+  if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::vector<double> y0(300), y1(300), y2(300);
+  for (std::uint64_t trial = 0; trial < 2000; ++trial) {
+    const double scale = trial % 3 == 0 ? 1e-150 : trial % 3 == 1 ? 1.0 : 1e150;  // tiny / huge squares too
+    for (std::size_t j = 0; j < y0.size(); ++j) {
+      y0[j] = scale * (rfmseg::unit_open(rfmseg::random_word(trial, 0, j)) - 0.5);
+      y1[j] = trial % 5 == 0 ? 0.0 : scale * (rfmseg::unit_open(rfmseg::random_word(trial, 1, j)) - 0.5);
+      y2[j] = trial % 7 == 0 ? -0.0 : scale * (rfmseg::unit_open(rfmseg::random_word(trial, 2, j)) - 0.5);
+    }
+    const double p[3] = {y0[trial % 300], y1[(trial * 7) % 300], trial % 2 ? 0.0 : y2[3]};
+    const std::size_t offset = trial % 5, length = (trial * 37) % 290;  // unaligned starts, every tail
+    const double portable = rfmseg::detail::silhouette_distance_sum(p, y0.data() + offset, y1.data() + offset,
+                                                                    y2.data() + offset, length, false);
+    const double avx2 = rfmseg::detail::silhouette_distance_sum(p, y0.data() + offset, y1.data() + offset,
+                                                                y2.data() + offset, length, true);
+    ASSERT_EQ(std::memcmp(&portable, &avx2, sizeof portable), 0)
+        << "trial " << trial << ": " << portable << " vs " << avx2;
+  }
+}

@@ -8,11 +8,12 @@
 #include <string>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
+#include "rfmseg/model/kmeans/steps.hpp"
 #include "rfmseg/parallel/reduce.hpp"
 #include "rfmseg/parallel/select.hpp"
 
@@ -124,11 +125,38 @@ double distance_to(const Point& p, const double* y0, const double* y1, const dou
   return std::sqrt(a * a + b * b + c * c);
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RFMSEG_SILHOUETTE_AVX2 1
+/// distance_sum with the four lanes in one AVX2 vector (no FMA): lane r still gets rows 4q + r,
+/// with the same operations in the same order, so the same bits; used when the K-means kernels
+/// run on AVX2 (kmeans::kernel_path(), which also honours RFMSEG_CPU=portable).
+__attribute__((target("avx2"))) double distance_sum_avx2(const Point& p, const double* y0, const double* y1,
+                                                         const double* y2, std::size_t length) {
+  std::array<double, 4> lane{};
+  std::size_t j = 0;
+  const __m256d p0 = _mm256_set1_pd(p[0]);
+  const __m256d p1 = _mm256_set1_pd(p[1]);
+  const __m256d p2 = _mm256_set1_pd(p[2]);
+  __m256d lanes = _mm256_setzero_pd();
+  for (; j + 4 <= length; j += 4) {
+    const __m256d a = _mm256_sub_pd(p0, _mm256_loadu_pd(y0 + j));
+    const __m256d b = _mm256_sub_pd(p1, _mm256_loadu_pd(y1 + j));
+    const __m256d c = _mm256_sub_pd(p2, _mm256_loadu_pd(y2 + j));
+    lanes = _mm256_add_pd(lanes, _mm256_sqrt_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(a, a), _mm256_mul_pd(b, b)),
+                                                              _mm256_mul_pd(c, c))));
+  }
+  _mm256_storeu_pd(lane.data(), lanes);
+  double tail = 0;
+  for (; j < length; ++j) tail += distance_to(p, y0, y1, y2, j);
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + tail;
+}
+#endif
+
 /// Σ_j ‖p − y_j‖ over a run of rows, in a fixed order: rows 4q + r go to lane r, the lanes are
 /// combined as (0 + 1) + (2 + 3), then the tail rows are added. The SSE2 path (x86-64's baseline;
-/// the square root dominates and sqrtpd does two at once) performs exactly the same IEEE
-/// operations in the same order as the portable one, so both give the same bits.
-double distance_sum(const Point& p, const double* y0, const double* y1, const double* y2, std::size_t length) {
+/// the square root dominates and sqrtpd does two at once) and the AVX2 one perform exactly the
+/// same IEEE operations in the same order as the portable one, so all give the same bits.
+double distance_sum_portable(const Point& p, const double* y0, const double* y1, const double* y2, std::size_t length) {
   std::array<double, 4> lane{};
   std::size_t j = 0;
 #if defined(__SSE2__)
@@ -158,6 +186,14 @@ double distance_sum(const Point& p, const double* y0, const double* y1, const do
   return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + tail;
 }
 
+double distance_sum(const Point& p, const double* y0, const double* y1, const double* y2, std::size_t length) {
+#if defined(RFMSEG_SILHOUETTE_AVX2)
+  static const bool avx2 = kmeans::kernel_path() == "avx2";
+  if (avx2) return distance_sum_avx2(p, y0, y1, y2, length);
+#endif
+  return distance_sum_portable(p, y0, y1, y2, length);
+}
+
 /// scikit-learn's per-point silhouette from the point's distance sums to every cluster.
 double point_silhouette(std::span<const double> sums, std::size_t own, const std::vector<std::int64_t>& size) {
   if (size[own] <= 1) return 0;  // alone in its cluster: 0/0 in scikit-learn, mapped to 0
@@ -172,6 +208,17 @@ double point_silhouette(std::span<const double> sums, std::size_t own, const std
 }  // namespace
 
 namespace detail {
+
+double silhouette_distance_sum(const double* p, const double* y0, const double* y1, const double* y2,
+                               std::size_t length, bool avx2) {
+  const Point point{p[0], p[1], p[2]};
+#if defined(RFMSEG_SILHOUETTE_AVX2)
+  if (avx2 && __builtin_cpu_supports("avx2")) return distance_sum_avx2(point, y0, y1, y2, length);
+#else
+  (void)avx2;
+#endif
+  return distance_sum_portable(point, y0, y1, y2, length);
+}
 
 double exact_silhouette(const mpi::Comm& comm, const Features& features, std::span<const std::int32_t> labels, int k,
                         std::size_t chunk_rows) {

@@ -99,6 +99,11 @@ inline constexpr std::size_t silhouette_chunk_rows = 8192;
 
 namespace detail {
 
+/// Σ_j ‖p − y_j‖ as the silhouette sums it (four lanes, rows 4q + r in lane r), on the portable
+/// (SSE2) path or, if avx2 and the CPU has it, the AVX2 one: the same bits either way (tested).
+[[nodiscard]] double silhouette_distance_sum(const double* p, const double* y0, const double* y1, const double* y2,
+                                             std::size_t length, bool avx2);
+
 /// Exact silhouette over all rows, chunks of `chunk_rows` global rows (tests vary it).
 [[nodiscard]] double exact_silhouette(const mpi::Comm& comm, const Features& features,
                                       std::span<const std::int32_t> labels, int k, std::size_t chunk_rows);
