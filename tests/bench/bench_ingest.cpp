@@ -221,12 +221,4 @@ BENCHMARK(customer_stage)->Arg(64)->Arg(16)->Arg(4)->Unit(benchmark::kMillisecon
 
 }  // namespace
 
-// MPI is initialised for the customer-stage benchmark (one rank); the others do not use it.
-int main(int argc, char** argv) {
-  rfmseg::mpi::Environment environment(argc, argv);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+// main(): mpi_bench_main.cpp (MPI around Google Benchmark).

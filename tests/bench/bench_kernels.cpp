@@ -245,12 +245,4 @@ BENCHMARK(money_parser);
 
 }  // namespace
 
-// MPI is initialised for the k-means++ benchmark (its global choice runs on MPI_COMM_SELF).
-int main(int argc, char** argv) {
-  rfmseg::mpi::Environment environment(argc, argv);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+// main(): mpi_bench_main.cpp (MPI around Google Benchmark).
