@@ -214,7 +214,7 @@ TEST(Kernels, DispatchedEntryPointsUseTheNamedPath) {
 // The silhouette's distance sums (model/metrics.cpp): the AVX2 path keeps the four lanes of the
 // SSE2 one (rows 4q + r in lane r, combined (0 + 1) + (2 + 3), then the tail), so the same bits.
 TEST(SilhouetteKernel, avx2_and_portable_distance_sums_are_bit_identical) {
-  if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "no AVX2 on this CPU";
+  if (!rfmseg::kmeans::detail::avx2_kernels_usable()) GTEST_SKIP() << "no AVX2 kernels on this CPU or build";
   std::vector<double> y0(300), y1(300), y2(300);
   for (std::uint64_t trial = 0; trial < 2000; ++trial) {
     const double scale = trial % 3 == 0 ? 1e-150 : trial % 3 == 1 ? 1.0 : 1e150;  // tiny / huge squares too

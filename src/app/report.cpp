@@ -70,7 +70,7 @@ void print_report(int ranks, const RunConfig& config, const CustomerStage& stage
   std::printf("rfmseg %s: %d ranks, %zu input file(s), %.1f MB\n", version_string, ranks, stage.plan.files.size(),
               static_cast<double>(stage.bytes_read) / 1e6);
   std::printf("%s\n", format_counters(stage.counters).c_str());
-  if (facts.mpi_yield_when_idle.rfind("yield set", 0) == 0)
+  if (facts.yield_set)
     std::printf(
         "oversubscribed: %s (more ranks than CPUs on a host: waiting ranks give their core away; "
         "fewer ranks per host are faster)\n",

@@ -262,11 +262,11 @@ RunFacts run_facts(const mpi::Comm& comm, const CustomerStage& stage) {
   facts.kmeans_kernels = all_avx2 != 0 ? "avx2" : any_avx2 != 0 ? "avx2,portable" : "portable";
   // What each rank found about its host before MPI_Init: rank 0's words, and on how many ranks
   // rfmseg set the yield if not on all or none.
-  const std::string& yield = mpi::Environment::yield_when_idle();
-  const int set = yield.rfind("yield set", 0) == 0 ? 1 : 0;
-  const int ranks_set = mpi::allreduce(comm, set, mpi::Op::sum);
-  facts.mpi_yield_when_idle = yield;
+  const mpi::YieldChoice& yield = mpi::Environment::yield_when_idle();
+  const int ranks_set = mpi::allreduce(comm, yield.set ? 1 : 0, mpi::Op::sum);
+  facts.mpi_yield_when_idle = yield.text;
   mpi::broadcast(comm, facts.mpi_yield_when_idle);
+  facts.yield_set = yield.set;  // read by the report, which rank 0 prints
   if (ranks_set != 0 && ranks_set != comm.size())
     facts.mpi_yield_when_idle +=
         " (set on " + std::to_string(ranks_set) + " of " + std::to_string(comm.size()) + " ranks)";

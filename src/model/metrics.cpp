@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #endif
 
+#include "kmeans/kernels.hpp"
 #include "rfmseg/core/errors.hpp"
 #include "rfmseg/core/hash.hpp"
 #include "rfmseg/model/kmeans/steps.hpp"
@@ -213,7 +214,7 @@ double silhouette_distance_sum(const double* p, const double* y0, const double* 
                                std::size_t length, bool avx2) {
   const Point point{p[0], p[1], p[2]};
 #if defined(RFMSEG_SILHOUETTE_AVX2)
-  if (avx2 && __builtin_cpu_supports("avx2")) return distance_sum_avx2(point, y0, y1, y2, length);
+  if (avx2 && kmeans::detail::avx2_kernels_usable()) return distance_sum_avx2(point, y0, y1, y2, length);
 #else
   (void)avx2;
 #endif

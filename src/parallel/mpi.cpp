@@ -29,9 +29,9 @@ int checked_int(std::size_t value, const char* what) {
 
 namespace {
 
-std::string& yield_text() {
-  static std::string text = "not checked";
-  return text;
+YieldChoice& yield_choice() {
+  static YieldChoice choice{false, "not checked"};
+  return choice;
 }
 
 // Ranks on this host as the launcher tells them before MPI_Init (0: unknown).
@@ -81,7 +81,7 @@ Environment::Environment(int& argc, char**& argv) {
   const YieldChoice choice =
       choose_yield(local_ranks(), cpus, sysconf(_SC_NPROCESSORS_ONLN), std::getenv("OMPI_MCA_mpi_yield_when_idle"));
   if (choice.set) setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
-  yield_text() = choice.text;
+  yield_choice() = choice;
   int provided = 0;
   check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
 }
@@ -92,7 +92,7 @@ Environment::~Environment() {
   if (!finalized) MPI_Finalize();
 }
 
-const std::string& Environment::yield_when_idle() { return yield_text(); }
+const YieldChoice& Environment::yield_when_idle() { return yield_choice(); }
 
 bool Environment::is_initialized() {
   int flag = 0;

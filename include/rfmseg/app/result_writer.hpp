@@ -41,6 +41,7 @@ struct RunFacts {
   std::string model_file, model_snapshot_date, model_version;  ///< score: the model that scored
   std::string kmeans_kernels;       ///< distance kernels of the ranks: avx2, portable, or avx2,portable
   std::string mpi_yield_when_idle;  ///< the oversubscription check before MPI_Init (rank 0's, agreed)
+  bool yield_set = false;           ///< this rank's check set the yield (rank 0's report says so)
 };
 
 /// Collective: the facts of the data half (bad line examples, non-positive monetary count).

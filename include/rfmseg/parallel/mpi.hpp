@@ -39,6 +39,15 @@ void collective(const char* what, Call&& call) {
   check(call(), what);
 }
 
+/// The decision of Environment (exposed for tests): with `local_ranks` ranks on the host, `cpus`
+/// CPUs in this process's affinity mask, `online` CPUs on the host and the user's value of
+/// OMPI_MCA_mpi_yield_when_idle (null: unset), whether to set it, and the text describing it.
+struct YieldChoice {
+  bool set = false;
+  std::string text;
+};
+[[nodiscard]] YieldChoice choose_yield(long local_ranks, long cpus, long online, const char* user_value);
+
 /// Owns MPI_Init / MPI_Finalize. Exactly one per process, created first in main.
 ///
 /// Before MPI_Init it looks for an oversubscribed host: more ranks on this host (Open MPI's
@@ -56,19 +65,10 @@ class Environment {
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
   static bool is_initialized();
-  /// What was found and done before MPI_Init, e.g. "yield set by rfmseg: 4 ranks on 2 CPUs",
-  /// "not needed: 2 ranks on 2 CPUs", "as set by the user (0): 4 ranks on 2 CPUs".
-  static const std::string& yield_when_idle();
+  /// What was found and done before MPI_Init: whether rfmseg set the yield, and in words, e.g.
+  /// "yield set by rfmseg: 4 ranks on 2 CPUs", "not needed: 2 ranks on 2 CPUs".
+  static const YieldChoice& yield_when_idle();
 };
-
-/// The decision of Environment (exposed for tests): with `local_ranks` ranks on the host, `cpus`
-/// CPUs in this process's affinity mask, `online` CPUs on the host and the user's value of
-/// OMPI_MCA_mpi_yield_when_idle (null: unset), whether to set it, and the text describing it.
-struct YieldChoice {
-  bool set = false;
-  std::string text;
-};
-[[nodiscard]] YieldChoice choose_yield(long local_ranks, long cpus, long online, const char* user_value);
 
 /// A communicator we own: a duplicate with MPI_ERRORS_RETURN set, freed in the destructor.
 /// Move-only; duplicating is explicit (dup()) because it is a collective call.
